@@ -1,0 +1,17 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim AS build
+WORKDIR /app
+RUN python -m venv /venv
+COPY requirements.txt .
+RUN /venv/bin/pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.11-slim AS runtime
+ENV PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=octant.settings.base
+RUN useradd --create-home octant
+WORKDIR /app
+COPY --from=build /venv /venv
+COPY . .
+RUN DEBUG=1 python manage.py collectstatic --noinput -v0 && chown -R octant /app
+USER octant
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "octant.asgi:application"]

@@ -1,0 +1,34 @@
+from django.db import models
+
+from octant.core.fields import WeiField
+
+
+class DepositEvent(models.Model):
+    """One GLM lock or unlock, indexed from the chain backend (local chain or the subgraph)."""
+
+    class Type(models.TextChoices):
+        LOCK = "lock"
+        UNLOCK = "unlock"
+
+    class Source(models.TextChoices):
+        OCTANT = "octant"
+        SABLIER = "sablier"
+
+    key = models.CharField(max_length=100, unique=True, help_text="idempotency key: re-indexing never duplicates")
+    address = models.CharField(max_length=42)
+    type = models.CharField(max_length=6, choices=Type.choices)
+    amount = WeiField()
+    before = WeiField(help_text="locked balance before the event")
+    after = WeiField(help_text="locked balance after the event")
+    timestamp = models.BigIntegerField(help_text="Unix seconds")
+    source = models.CharField(max_length=7, choices=Source.choices, default=Source.OCTANT)
+    transaction_hash = models.CharField(max_length=66, blank=True, default="")
+    block_number = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [models.Index(fields=["address", "timestamp"]), models.Index(fields=["timestamp"])]
+
+    def __str__(self):
+        return f"{self.type} {self.amount} by {self.address} at {self.timestamp}"

@@ -1,0 +1,71 @@
+from django.contrib import admin
+from django.utils import timezone
+
+from octant.core.exceptions import OctantError
+
+from . import selectors
+from .models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
+
+
+def _ts(value: int) -> str:
+    return timezone.datetime.fromtimestamp(value, tz=timezone.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@admin.register(Epoch)
+class EpochAdmin(admin.ModelAdmin):
+    list_display = ["number", "state", "starts", "ends", "window_closes", "duration", "decision_window"]
+    readonly_fields = ["number", "start", "duration", "decision_window", "state"]
+
+    def get_queryset(self, request):
+        from .services import epochs_index
+
+        epochs_index()
+        return super().get_queryset(request)
+
+    @admin.display(description="state")
+    def state(self, obj):
+        try:
+            return selectors.epoch_state(epoch=obj.number).name.lower()
+        except OctantError:
+            return "not snapshotted"
+
+    @admin.display(description="starts")
+    def starts(self, obj):
+        return _ts(obj.start)
+
+    @admin.display(description="ends")
+    def ends(self, obj):
+        return _ts(obj.end)
+
+    @admin.display(description="allocation window closes")
+    def window_closes(self, obj):
+        return _ts(obj.finalized_at)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PendingEpochSnapshot)
+class PendingEpochSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["epoch", "eth_proceeds", "total_effective_deposit", "locked_ratio", "total_rewards",
+                    "vanilla_individual_rewards", "operational_cost", "ppf", "community_fund", "created_at"]
+
+
+@admin.register(FinalizedEpochSnapshot)
+class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
+                    "withdrawals_merkle_root", "created_at"]

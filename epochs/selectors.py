@@ -1,0 +1,95 @@
+"""Reads about epochs: what the chain says now, the state of an epoch (lifecycle.md §1.3), epoch timing."""
+import enum
+from dataclasses import dataclass
+
+from octant.chain.backends import get_chain
+from octant.core.exceptions import EpochNotIndexed, InvalidEpoch
+
+from .models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
+
+
+class EpochState(enum.IntEnum):
+    """Ordered as the reference orders them, so `state <= PENDING` means "has a pending snapshot"."""
+
+    FINALIZED = 1
+    FINALIZING = 2
+    PENDING = 3
+    PRE_PENDING = 4
+    CURRENT = 5
+    SIMULATED = 6
+    FUTURE = 7
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """One consistent read of the Epochs contract, taken once per request or job."""
+
+    now: int
+    current: int
+    pending: int | None
+    finalized: int
+    window_open: bool
+
+
+def chain_view() -> ChainView:
+    chain = get_chain()
+    return ChainView(
+        now=chain.now(), current=chain.current_epoch(), pending=chain.pending_epoch(),
+        finalized=chain.finalized_epoch(), window_open=chain.is_decision_window_open(),
+    )
+
+
+def epoch_state(*, epoch: int, view: ChainView | None = None) -> EpochState:
+    """The state of `epoch`; InvalidEpoch for a past epoch that was never snapshotted."""
+    view = view or chain_view()
+    if epoch > view.current:
+        return EpochState.FUTURE
+    if epoch == view.current:
+        return EpochState.CURRENT
+    has_pending = PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
+    if epoch == view.pending:
+        return EpochState.PENDING if has_pending else EpochState.PRE_PENDING
+    if not has_pending:
+        raise InvalidEpoch()
+    if FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
+        return EpochState.FINALIZED
+    return EpochState.FINALIZING
+
+
+def indexed_epoch() -> int:
+    """The last epoch whose timing has been indexed (0 if none)."""
+    from .services import epochs_index
+
+    epochs_index()
+    last = Epoch.objects.order_by("-number").first()
+    return last.number if last else 0
+
+
+def epoch_details(*, epoch: int, view: ChainView | None = None) -> Epoch:
+    """Timing of a started epoch (indexed on demand), or of a future one from the chain's schedule.
+    Unsaved for future epochs. EpochNotIndexed if the chain cannot tell."""
+    row = Epoch.objects.filter(number=epoch).first()
+    if row:
+        return row
+    view = view or chain_view()
+    if 1 <= epoch <= view.current:
+        from .services import epochs_index
+
+        epochs_index()
+        row = Epoch.objects.filter(number=epoch).first()
+        if row:
+            return row
+    timing = get_chain().epoch_timing(epoch) if epoch > view.current else None
+    if timing is None:
+        raise EpochNotIndexed(epoch)
+    return Epoch(number=epoch, start=timing.start, duration=timing.duration, decision_window=timing.decision_window)
+
+
+def last_pending_snapshot_epoch() -> int | None:
+    row = PendingEpochSnapshot.objects.order_by("-epoch").first()
+    return row.epoch if row else None
+
+
+def last_finalized_snapshot_epoch() -> int | None:
+    row = FinalizedEpochSnapshot.objects.order_by("-epoch").first()
+    return row.epoch if row else None

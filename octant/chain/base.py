@@ -1,0 +1,88 @@
+"""The chain backend interface. Everything outside `octant.chain` talks to the chain through this, so the
+rest of the code never knows whether the embedded `local` chain or `ethereum` runs."""
+from abc import ABC, abstractmethod
+from decimal import Decimal
+
+from .epoch_math import EpochTiming
+
+CONTRACT_NAMES = ("Auth", "Deposits", "Epochs", "GLM", "Projects", "Vault", "WithdrawalsTarget")
+
+
+class ChainBackend(ABC):
+    name: str
+
+    # --- time and epochs (the Epochs contract)
+    @abstractmethod
+    def now(self) -> int:
+        """Chain time, Unix seconds."""
+
+    @abstractmethod
+    def current_epoch(self) -> int:
+        """0 before the first epoch starts."""
+
+    @abstractmethod
+    def pending_epoch(self) -> int | None:
+        """The epoch whose allocation window is open, else None."""
+
+    @abstractmethod
+    def finalized_epoch(self) -> int:
+        """The last epoch whose allocation window has closed, else 0."""
+
+    @abstractmethod
+    def is_decision_window_open(self) -> bool: ...
+
+    @abstractmethod
+    def epoch_timing(self, epoch: int) -> EpochTiming | None:
+        """Start, duration and decision window of a started epoch or the next one; None if unknown."""
+
+    # --- money
+    @abstractmethod
+    def staking_proceeds(self, epoch: int) -> int:
+        """ETH staking proceeds of an epoch, in wei."""
+
+    @abstractmethod
+    def total_locked(self) -> int:
+        """GLM held by the Deposits contract now, in wei."""
+
+    # --- deposit events
+    @abstractmethod
+    def sync_deposit_events(self) -> int:
+        """Index new lock/unlock events into `deposits.DepositEvent`; returns how many were added."""
+
+    # --- the Vault
+    @abstractmethod
+    def vault_merkle_root(self, epoch: int) -> str | None: ...
+
+    @abstractmethod
+    def set_vault_merkle_root(self, epoch: int, root: str) -> None: ...
+
+    @abstractmethod
+    def last_claimed_epoch(self, address: str) -> int: ...
+
+    # --- accounts and signatures
+    @abstractmethod
+    def is_contract(self, address: str) -> bool: ...
+
+    @abstractmethod
+    def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool: ...
+
+    @abstractmethod
+    def passport_score(self, address: str) -> Decimal | None:
+        """Gitcoin Passport score of an address; None if it has none."""
+
+    # --- info
+    @abstractmethod
+    def chain_id(self) -> int: ...
+
+    @abstractmethod
+    def contract_addresses(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def block_height(self) -> int | None: ...
+
+    @abstractmethod
+    def indexed_height(self) -> int | None: ...
+
+    @abstractmethod
+    def health(self) -> dict[str, bool]:
+        """{"blockchain": up?, "subgraph": up?}"""

@@ -1,0 +1,246 @@
+"""The embedded `local` chain: a simulated Epochs/Deposits/Vault kept in the database, with a clock of its
+own. Reads implement `ChainBackend`; the write methods back the `manage.py chain` commands."""
+import time
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from eth_utils import keccak, to_checksum_address
+
+from deposits.models import DepositEvent
+from octant.core.addresses import checksum
+from octant.core.exceptions import ChainError
+from projects.models import Project
+
+from . import epoch_math
+from .base import CONTRACT_NAMES, ChainBackend
+from .models import ChainClock, LocalEpochProps, LocalPassportScore, LocalStakingProceeds, LocalVaultRoot
+
+
+def _address(value: str) -> str:
+    try:
+        return checksum(value)
+    except ValueError:
+        raise ChainError(f"Invalid address: {value}")
+
+
+def _amount(value) -> int:
+    try:
+        amount = int(str(value))
+    except ValueError:
+        raise ChainError(f"Amount must be an integer number of wei, got {value!r}")
+    if amount < 0:
+        raise ChainError(f"Amount must not be negative, got {amount}")
+    if amount >= 2**256:
+        raise ChainError("Amount must be below 2**256")
+    return amount
+
+
+class LocalChain(ChainBackend):
+    name = "local"
+
+    # --- clock
+    def _clock(self, *, lock=False) -> ChainClock:
+        qs = ChainClock.objects.select_for_update() if lock else ChainClock.objects
+        clock = qs.filter(pk=1).first()
+        if clock is None:
+            ChainClock.objects.get_or_create(pk=1, defaults={"base": int(time.time()), "anchor": time.time()})
+            clock = qs.get(pk=1)
+        return clock
+
+    @staticmethod
+    def _read(clock: ChainClock) -> int:
+        if settings.LOCAL_CHAIN_CLOCK_RUNNING:
+            return clock.base + max(0, int(time.time() - clock.anchor))
+        return clock.base
+
+    def now(self) -> int:
+        return self._read(self._clock())
+
+    def _props(self) -> list[epoch_math.EpochProps]:
+        return [
+            epoch_math.EpochProps(p.from_epoch, p.to_epoch, p.from_ts, p.duration, p.decision_window)
+            for p in LocalEpochProps.objects.all()
+        ]
+
+    # --- epochs
+    def current_epoch(self) -> int:
+        return epoch_math.current_epoch(self._props(), self.now())
+
+    def pending_epoch(self) -> int | None:
+        return epoch_math.pending_epoch(self._props(), self.now())
+
+    def finalized_epoch(self) -> int:
+        return epoch_math.finalized_epoch(self._props(), self.now())
+
+    def is_decision_window_open(self) -> bool:
+        return epoch_math.is_decision_window_open(self._props(), self.now())
+
+    def epoch_timing(self, epoch: int):
+        return epoch_math.epoch_timing(self._props(), epoch)
+
+    def status(self) -> dict:
+        props, now = self._props(), self.now()
+        current = epoch_math.current_epoch(props, now)
+        timing = epoch_math.epoch_timing(props, current) if current else None
+        return {
+            "now": now,
+            "currentEpoch": current,
+            "pendingEpoch": epoch_math.pending_epoch(props, now),
+            "finalizedEpoch": epoch_math.finalized_epoch(props, now),
+            "epochStart": timing.start if timing else (props[0].from_ts if props else None),
+            "epochEnd": timing.end if timing else None,
+            "decisionWindowOpen": epoch_math.is_decision_window_open(props, now),
+        }
+
+    # --- money
+    def staking_proceeds(self, epoch: int) -> int:
+        row = LocalStakingProceeds.objects.filter(epoch=epoch).first()
+        return row.amount if row else 0
+
+    def total_locked(self) -> int:
+        return sum(self._balances().values())
+
+    @staticmethod
+    def _balances() -> dict[str, int]:
+        latest = {}
+        for address, after in DepositEvent.objects.order_by("timestamp", "id").values_list("address", "after"):
+            latest[address] = after
+        return latest
+
+    def sync_deposit_events(self) -> int:
+        return 0  # the local chain writes its events straight into the index
+
+    # --- vault
+    def vault_merkle_root(self, epoch: int) -> str | None:
+        row = LocalVaultRoot.objects.filter(epoch=epoch).first()
+        return row.root if row else None
+
+    def set_vault_merkle_root(self, epoch: int, root: str) -> None:
+        with transaction.atomic():
+            now = self._read(self._clock(lock=True))
+            if LocalVaultRoot.objects.filter(epoch=epoch).exists():
+                raise ChainError(f"The vault merkle root of epoch {epoch} is already set")
+            LocalVaultRoot.objects.create(epoch=epoch, root=root, set_at=now)
+
+    def last_claimed_epoch(self, address: str) -> int:
+        return 0  # nobody withdraws from the simulated vault
+
+    # --- accounts
+    def is_contract(self, address: str) -> bool:
+        return False  # the local chain has externally owned accounts only
+
+    def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool:
+        return False
+
+    def passport_score(self, address: str) -> Decimal | None:
+        row = LocalPassportScore.objects.filter(address=checksum(address)).first()
+        return Decimal(row.score) if row else None
+
+    # --- info
+    def chain_id(self) -> int:
+        return settings.CHAIN_ID
+
+    def contract_addresses(self) -> dict[str, str]:
+        """The local chain has no contracts; stable stand-in addresses name its simulated ones."""
+        return {n: to_checksum_address(keccak(text=f"octant-local:{n}")[-20:]) for n in CONTRACT_NAMES}
+
+    def block_height(self) -> int | None:
+        return self.now()
+
+    def indexed_height(self) -> int | None:
+        return self.now()
+
+    def health(self) -> dict[str, bool]:
+        return {"blockchain": True, "subgraph": True}
+
+    # --- writes (the `chain` management command)
+    @transaction.atomic
+    def configure(self, *, start: int | None, duration: int, decision_window: int) -> None:
+        now = self._read(self._clock(lock=True))
+        props = self._props()
+        if props and props[0].from_ts <= now:
+            if start is not None:
+                raise ChainError(
+                    "The epoch schedule has started; its start cannot move. Without --start, new timing "
+                    "applies from the next epoch."
+                )
+            try:
+                new_props = epoch_math.set_props(props, now, duration=duration, decision_window=decision_window)
+            except ValueError as exc:
+                raise ChainError(str(exc))
+        else:
+            if start is None:
+                raise ChainError("--start is required before the schedule has started")
+            try:
+                epoch_math.validate(start=start, duration=duration, decision_window=decision_window)
+            except ValueError as exc:
+                raise ChainError(str(exc))
+            new_props = [epoch_math.EpochProps(1, 0, start, duration, decision_window)]
+        LocalEpochProps.objects.all().delete()
+        LocalEpochProps.objects.bulk_create(
+            LocalEpochProps(index=i, from_epoch=p.from_epoch, to_epoch=p.to_epoch, from_ts=p.from_ts,
+                            duration=p.duration, decision_window=p.decision_window)
+            for i, p in enumerate(new_props)
+        )
+
+    @transaction.atomic
+    def set_time(self, *, timestamp: int | None = None, advance: int | None = None) -> int:
+        clock = self._clock(lock=True)
+        now = self._read(clock)
+        target = now + advance if advance is not None else timestamp
+        if (advance is not None and advance < 0) or target < now:
+            raise ChainError(f"The chain clock never moves backward (now {now}, asked {target})")
+        clock.base, clock.anchor = target, time.time()
+        clock.save()
+        return target
+
+    @transaction.atomic
+    def lock(self, address: str, amount) -> DepositEvent:
+        return self._deposit(DepositEvent.Type.LOCK, _address(address), _amount(amount))
+
+    @transaction.atomic
+    def unlock(self, address: str, amount) -> DepositEvent:
+        return self._deposit(DepositEvent.Type.UNLOCK, _address(address), _amount(amount))
+
+    def _deposit(self, kind: str, address: str, amount: int) -> DepositEvent:
+        if amount == 0:
+            raise ChainError("Amount must be positive")
+        now = self._read(self._clock(lock=True))  # the clock row serialises all chain writes
+        last = DepositEvent.objects.filter(address=address).order_by("-timestamp", "-id").first()
+        before = last.after if last else 0
+        if kind == DepositEvent.Type.UNLOCK and amount > before:
+            raise ChainError(f"Cannot unlock {amount}: {address} has only {before} locked")
+        after = before + amount if kind == DepositEvent.Type.LOCK else before - amount
+        return DepositEvent.objects.create(
+            key=f"local:{uuid.uuid4().hex}", address=address, type=kind, amount=amount, before=before,
+            after=after, timestamp=now, source=DepositEvent.Source.OCTANT,
+        )
+
+    @transaction.atomic
+    def set_proceeds(self, epoch: int, amount) -> None:
+        if epoch < 1:
+            raise ChainError("Epoch must be 1 or more")
+        LocalStakingProceeds.objects.update_or_create(epoch=epoch, defaults={"amount": _amount(amount)})
+
+    @transaction.atomic
+    def add_project(self, epoch: int, address: str, *, name: str = "") -> Project:
+        if epoch < 1:
+            raise ChainError("Epoch must be 1 or more")
+        address = _address(address)
+        project, created = Project.objects.get_or_create(epoch=epoch, address=address, defaults={"name": name})
+        if not created and name and project.name != name:
+            project.name = name
+            project.save(update_fields=["name"])
+        return project
+
+    @transaction.atomic
+    def set_passport(self, address: str, score) -> None:
+        try:
+            value = Decimal(str(score))
+        except InvalidOperation:
+            raise ChainError(f"Score must be a number, got {score!r}")
+        if not value.is_finite() or value < 0:
+            raise ChainError(f"Score must be a non-negative number, got {score}")
+        LocalPassportScore.objects.update_or_create(address=_address(address), defaults={"score": str(value)})

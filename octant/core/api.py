@@ -1,0 +1,113 @@
+"""HTTP plumbing shared by every app: the one exception handler, input parsing and wire fields."""
+import logging
+
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import exceptions
+from .addresses import checksum
+
+logger = logging.getLogger(__name__)
+
+
+class RequestValidationError(drf_exceptions.ValidationError):
+    """Input that fails validation outside a serializer (path parameters and the like)."""
+
+
+def _flatten(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: _messages(value) for key, value in detail.items()}
+    return {"nonFieldErrors": _messages(detail)}
+
+
+def _messages(detail) -> list:
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, v in detail.items() for m in _messages(v)]
+    if isinstance(detail, list):
+        return [m for item in detail for m in _messages(item)]
+    return [str(detail)]
+
+
+def exception_handler(exc, context):
+    """Domain errors -> `{"message"}` with the reference's status; validation -> 400 with `errors`."""
+    if isinstance(exc, exceptions.OctantError):
+        return Response({"message": exc.text}, status=exc.status_code)
+    if isinstance(exc, drf_exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        summary = "; ".join(f"{field}: {problems[0]}" for field, problems in errors.items())
+        return Response({"message": f"Invalid request: {summary}", "errors": errors},
+                        status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, drf_exceptions.ParseError):
+        return Response({"message": f"Invalid request: {exc.detail}", "errors": {}}, status=400)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
+        response.data = {"message": str(detail)}
+    return response
+
+
+def parse_address(value: str, *, field: str = "address") -> str:
+    try:
+        return checksum(value)
+    except ValueError:
+        raise RequestValidationError({field: [f"Invalid address: {value}"]})
+
+
+def parse_epoch(value, *, field: str = "epochNumber") -> int:
+    try:
+        epoch = int(str(value))
+    except ValueError:
+        raise RequestValidationError({field: [f"Must be an integer, got {value!r}"]})
+    if epoch < 0:
+        raise RequestValidationError({field: ["Must be zero or positive"]})
+    return epoch
+
+
+class WeiField(serializers.Field):
+    """An integer wei amount: a decimal string on the wire; input may be a JSON integer or numeric string."""
+
+    default_error_messages = {
+        "invalid": "Must be an integer amount in wei (a JSON integer or a decimal string).",
+        "negative": "Must not be negative.",
+        "too_large": "Must be below 2**256.",
+    }
+
+    def __init__(self, *, signed=False, **kwargs):
+        self.signed = signed
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value is None else str(int(value))
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, str)):
+            self.fail("invalid")
+        text = data.strip() if isinstance(data, str) else str(data)
+        if not text.lstrip("-").isdigit():
+            self.fail("invalid")
+        value = int(text)
+        if value < 0 and not self.signed:
+            self.fail("negative")
+        if abs(value) >= 2**256:
+            self.fail("too_large")
+        return value
+
+
+class AddressField(serializers.CharField):
+    """A 0x-hex address in any case; returns the EIP-55 checksum form."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return checksum(text)
+        except ValueError:
+            raise serializers.ValidationError(f"Invalid address: {text}")
+
+
+class DecimalStringField(serializers.Field):
+    """A Decimal rendered as a JSON string (as the reference renders ratios and scores)."""
+
+    def to_representation(self, value):
+        return None if value is None else str(value)

@@ -1,0 +1,85 @@
+"""WeiField: exact integers up to 2**256 on every database.
+
+PostgreSQL stores NUMERIC(78, 0). SQLite has no exact type that wide (its NUMERIC affinity turns large
+values into floats), so there the value is stored as text, zero-padded to 78 digits so that comparisons
+and ORDER BY on non-negative amounts stay numeric. Sums over such a column must go through
+`octant.core.fields.sum_wei`, which adds in Python where the database cannot add exactly.
+"""
+from django.core import checks, exceptions
+from django.db import connections, models
+from django.db.models import Sum
+
+WEI_DIGITS = 78
+MAX_WEI = 2**256 - 1
+
+
+class WeiField(models.Field):
+    description = "Integer amount in wei (up to 2**256 - 1)"
+
+    def __init__(self, *args, signed=False, **kwargs):
+        self.signed = signed
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.signed:
+            kwargs["signed"] = True
+        return name, path, args, kwargs
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return f"numeric({WEI_DIGITS}, 0)"
+        return "text"
+
+    def get_internal_type(self):
+        return "WeiField"
+
+    def check(self, **kwargs):
+        return [*super().check(**kwargs), *self._check_default()]
+
+    def _check_default(self):
+        if self.has_default() and not callable(self.default) and not isinstance(self.default, int):
+            return [checks.Error("WeiField default must be an int", obj=self)]
+        return []
+
+    def to_python(self, value):
+        if value is None or isinstance(value, int):
+            return value
+        try:
+            return int(str(value))
+        except (TypeError, ValueError):
+            raise exceptions.ValidationError(f"'{value}' is not an integer amount", code="invalid")
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return int(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        value = self.to_python(value)
+        if not -MAX_WEI <= value <= MAX_WEI or (value < 0 and not self.signed):
+            raise ValueError(f"amount out of range for {self.name}: {value}")
+        return value
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None or hasattr(value, "resolve_expression") or connection.vendor == "postgresql":
+            return value
+        return str(value).zfill(WEI_DIGITS) if value >= 0 else str(value)
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.IntegerField, **kwargs})
+
+
+def sum_wei(queryset, field: str) -> int:
+    """Exact sum of a WeiField over a queryset (in SQL on PostgreSQL, in Python elsewhere)."""
+    if connections[queryset.db].vendor == "postgresql":
+        total = queryset.aggregate(total=Sum(field))["total"]
+        return int(total or 0)
+    return sum(int(v) for v in queryset.values_list(field, flat=True) if v is not None)

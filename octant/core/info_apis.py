@@ -1,0 +1,125 @@
+"""The `/info` group: version, chain info, health and sync status."""
+import logging
+
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from epochs import selectors
+from octant.chain.backends import get_chain
+
+logger = logging.getLogger(__name__)
+
+
+class VersionApi(APIView):
+    @extend_schema(responses=inline_serializer("Version", {
+        "id": serializers.CharField(), "env": serializers.CharField(), "chain": serializers.CharField()}))
+    def get(self, request):
+        env = "prod" if settings.OCTANT_ENV == "production" else "dev"
+        return Response({"id": settings.DEPLOYMENT_ID, "env": env, "chain": settings.CHAIN_NAME})
+
+
+class ChainInfoApi(APIView):
+    @extend_schema(responses=inline_serializer("ChainInfo", {
+        "chainName": serializers.CharField(), "chainId": serializers.IntegerField(),
+        "smartContracts": inline_serializer("SmartContract", {
+            "name": serializers.CharField(), "address": serializers.CharField()}, many=True)}))
+    def get(self, request):
+        chain = get_chain()
+        contracts = [{"name": name, "address": address} for name, address in chain.contract_addresses().items()]
+        return Response({"chainName": settings.CHAIN_NAME, "chainId": chain.chain_id(), "smartContracts": contracts})
+
+
+def _check(name, probe) -> bool:
+    try:
+        return bool(probe())
+    except Exception:  # a health probe reports, it never raises
+        logger.exception("healthcheck: %s is down", name)
+        return False
+
+
+def _db_up() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+def _redis_up() -> bool:
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+
+
+def _chain_health() -> dict[str, bool]:
+    chain = get_chain()
+    health = chain.health()
+    return {"blockchain": health["blockchain"] and chain.chain_id() == settings.CHAIN_ID,
+            "subgraph": health["subgraph"]}
+
+
+class HealthcheckApi(APIView):
+    @extend_schema(responses=inline_serializer("Healthcheck", {
+        "blockchain": serializers.CharField(), "db": serializers.CharField(), "subgraph": serializers.CharField(),
+        "redis": serializers.CharField(required=False, help_text="only when REDIS_URL is configured")}))
+    def get(self, request):
+        try:
+            chain = _chain_health()
+        except Exception:  # a health probe reports, it never raises
+            logger.exception("healthcheck: the chain backend is down")
+            chain = {"blockchain": False, "subgraph": False}
+        checks = {"blockchain": chain["blockchain"], "db": _check("db", _db_up), "subgraph": chain["subgraph"]}
+        if settings.REDIS_URL:
+            checks["redis"] = _check("redis", _redis_up)
+        body = {name: "UP" if up else "DOWN" for name, up in checks.items()}
+        return Response(body, status=200 if all(checks.values()) else 500)
+
+
+def _pending_status(view, last):
+    if view.current <= 1:
+        return "not_applicable"
+    if last == view.current - 2:
+        return "in_progress"
+    return "done" if last == view.current - 1 else "error"
+
+
+def _finalized_status(view, last):
+    if view.current <= 1:
+        return "not_applicable"
+    if last == view.current - 2:
+        return "too_early" if view.window_open else "in_progress"
+    if last == view.current - 1:
+        return "error" if view.window_open else "done"
+    return "error"
+
+
+class SyncStatusApi(APIView):
+    @extend_schema(responses=inline_serializer("SyncStatus", {
+        "blockchainEpoch": serializers.IntegerField(allow_null=True),
+        "indexedEpoch": serializers.IntegerField(allow_null=True),
+        "blockchainHeight": serializers.IntegerField(allow_null=True),
+        "indexedHeight": serializers.IntegerField(allow_null=True),
+        "pendingSnapshot": serializers.CharField(allow_null=True),
+        "finalizedSnapshot": serializers.CharField(allow_null=True)}))
+    def get(self, request):
+        try:
+            chain = get_chain()
+            view = selectors.chain_view()
+            pending_last = selectors.last_pending_snapshot_epoch() or 0
+            finalized_last = selectors.last_finalized_snapshot_epoch() or 0
+            body = {
+                "blockchainEpoch": view.current,
+                "indexedEpoch": selectors.indexed_epoch(),
+                "blockchainHeight": chain.block_height(),
+                "indexedHeight": chain.indexed_height(),
+                "pendingSnapshot": _pending_status(view, pending_last),
+                "finalizedSnapshot": _finalized_status(view, finalized_last),
+            }
+        except Exception:
+            logger.exception("sync-status: a component is down")
+            return Response({key: None for key in ("blockchainEpoch", "indexedEpoch", "blockchainHeight",
+                                                   "indexedHeight", "pendingSnapshot", "finalizedSnapshot")},
+                            status=500)
+        return Response(body)

@@ -1,0 +1,8 @@
+"""Test settings: the environment still chooses the database and Redis (CI uses PostgreSQL and Redis)."""
+from .base import *  # noqa: F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOCAL_CHAIN_CLOCK_RUNNING = False  # the chain clock moves only when a test moves it
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = "memory://"

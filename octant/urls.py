@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from octant.core import info_apis
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("info/version", info_apis.VersionApi.as_view()),
+    path("info/chain-info", info_apis.ChainInfoApi.as_view()),
+    path("info/healthcheck", info_apis.HealthcheckApi.as_view()),
+    path("info/sync-status", info_apis.SyncStatusApi.as_view()),
+    path("", include("epochs.urls")),
+]

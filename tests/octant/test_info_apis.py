@@ -1,0 +1,72 @@
+import pytest
+from django.test import override_settings
+
+from epochs.models import PendingEpochSnapshot
+
+from ..conftest import DURATION, START
+
+
+def test_version(api, db):
+    assert api.get("/info/version").json() == {"id": "unknown", "env": "dev", "chain": "localchain"}
+
+
+def test_chain_info_lists_contracts_in_the_reference_order(api, db):
+    body = api.get("/info/chain-info").json()
+    assert body["chainName"] == "localchain" and body["chainId"] == 1337
+    assert [c["name"] for c in body["smartContracts"]] == [
+        "Auth", "Deposits", "Epochs", "GLM", "Projects", "Vault", "WithdrawalsTarget"]
+    assert all(c["address"].startswith("0x") and len(c["address"]) == 42 for c in body["smartContracts"])
+
+
+def test_healthcheck_up(api, db, settings):
+    response = api.get("/info/healthcheck")
+    expected = {"blockchain": "UP", "db": "UP", "subgraph": "UP"}
+    if settings.REDIS_URL:
+        expected["redis"] = "UP"
+    assert response.status_code == 200 and response.json() == expected
+
+
+@override_settings(REDIS_URL="redis://127.0.0.1:1/0")
+def test_healthcheck_reports_a_down_redis_with_500(api, db):
+    response = api.get("/info/healthcheck")
+    assert response.status_code == 500 and response.json()["redis"] == "DOWN"
+    assert response.json()["db"] == "UP"
+
+
+def test_healthcheck_reports_a_failing_chain_backend_with_500(api, db, monkeypatch):
+    from octant.chain.backends import get_chain
+
+    def broken():
+        raise ConnectionError("rpc down")
+
+    monkeypatch.setattr(get_chain(), "health", broken)
+    response = api.get("/info/healthcheck")
+    assert response.status_code == 500
+    assert response.json()["blockchain"] == "DOWN" and response.json()["subgraph"] == "DOWN"
+    assert response.json()["db"] == "UP"
+
+
+@pytest.mark.parametrize("now_offset, snapshots, expected", [
+    (0, [], ("not_applicable", "not_applicable")),
+    (DURATION + 1, [], ("in_progress", "too_early")),
+    (DURATION + 1, [1], ("done", "too_early")),
+    (2 * DURATION - 1, [1], ("done", "in_progress")),
+])
+def test_sync_status(api, scheduled_chain, now_offset, snapshots, expected):
+    scheduled_chain.set_time(timestamp=START + now_offset)
+    for epoch in snapshots:
+        PendingEpochSnapshot.objects.create(
+            epoch=epoch, eth_proceeds=1, total_effective_deposit=1, locked_ratio="0", total_rewards=1,
+            vanilla_individual_rewards=1, operational_cost=1)
+    body = api.get("/info/sync-status").json()
+    assert (body["pendingSnapshot"], body["finalizedSnapshot"]) == expected
+    assert body["blockchainEpoch"] == body["indexedEpoch"] == scheduled_chain.current_epoch()
+
+
+def test_openapi_schema_is_valid_and_docs_are_served_offline(api, db):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+    assert api.get("/api/schema/").status_code == 200
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"//cdn" not in docs.content
