@@ -1,1 +1,51 @@
-from django.db import models  # noqa: F401
+from django.db import models
+
+from octant.core.fields import WeiField
+
+
+class AllocationRequest(models.Model):
+    """One signed allocation request (audit record). (user, nonce) is unique: the replay guard."""
+
+    user = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="allocation_requests")
+    epoch = models.PositiveIntegerField()
+    nonce = models.PositiveIntegerField()
+    signature = models.TextField()
+    is_manually_edited = models.BooleanField(null=True)
+    leverage = models.FloatField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["user", "nonce"], name="user_nonce_unique_constraint")]
+
+
+class Allocation(models.Model):
+    """One project's share of a request. A new request soft-deletes the user's earlier rows of the epoch."""
+
+    user = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="allocations")
+    epoch = models.PositiveIntegerField()
+    nonce = models.PositiveIntegerField()
+    project_address = models.CharField(max_length=42)
+    amount = WeiField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["epoch", "project_address"], condition=models.Q(deleted_at__isnull=True),
+                         name="allocation_live_by_project"),
+            models.Index(fields=["user", "epoch"], name="allocation_by_user_epoch"),
+        ]
+
+
+class UniquenessQuotient(models.Model):
+    """A user's UQ score for an epoch, frozen at the first allocation ("1.0", "0.01", "0.0")."""
+
+    user = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="uniqueness_quotients")
+    epoch = models.PositiveIntegerField()
+    score = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "epoch"], name="uq_unique_per_user_epoch")]

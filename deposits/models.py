@@ -32,3 +32,30 @@ class DepositEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.amount} by {self.address} at {self.timestamp}"
+
+
+class Deposit(models.Model):
+    """A user's effective deposit in an epoch, written by the pending snapshot for every processed user."""
+
+    epoch = models.PositiveIntegerField()
+    address = models.CharField(max_length=42)
+    effective_deposit = WeiField()
+    epoch_end_deposit = WeiField(help_text="locked balance at the epoch end; the next epoch's opening balance")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["epoch", "address"]
+        constraints = [models.UniqueConstraint(fields=["epoch", "address"], name="deposit_unique_per_epoch")]
+
+
+class Budget(models.Model):
+    """A user's rewards budget in an epoch (only non-zero budgets are stored)."""
+
+    epoch = models.PositiveIntegerField()
+    address = models.CharField(max_length=42)
+    amount = WeiField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["epoch", "address"]
+        constraints = [models.UniqueConstraint(fields=["epoch", "address"], name="budget_unique_per_epoch")]

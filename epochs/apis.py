@@ -1,12 +1,12 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import parse_epoch
+from octant.core.api import DecimalStringField, WeiField, parse_epoch
 from octant.core.exceptions import EpochNotStartedYet, EpochsNotFound, InvalidEpoch
 
-from . import selectors
+from . import selectors, services
 from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 
 ESTIMATED_STAKING_APR = 0.038
@@ -55,3 +55,41 @@ class SnapshotStatusApi(APIView):
         else:
             raise InvalidEpoch()
         return Response(status)
+
+
+class PendingSnapshotApi(APIView):
+    @extend_schema(request=None, responses={201: inline_serializer("SnapshotTaken", {
+        "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
+    def post(self, request):
+        epoch = services.pending_snapshot_take()
+        if epoch is None:
+            return Response(None, status=200)
+        return Response({"epoch": epoch}, status=201)
+
+
+class PendingSnapshotSimulateApi(APIView):
+    @extend_schema(responses=inline_serializer("PendingSnapshotSimulation", {
+        "rewards": inline_serializer("SimulatedRewards", {
+            "stakingProceeds": WeiField(), "lockedRatio": DecimalStringField(), "totalEffectiveDeposit": WeiField(),
+            "totalRewards": WeiField(), "vanillaIndividualRewards": WeiField(), "operationalCost": WeiField(),
+            "communityFund": WeiField(), "ppf": WeiField()}),
+        "userDeposits": inline_serializer("SimulatedDeposit", {
+            "userAddress": serializers.CharField(), "effectiveDeposit": WeiField(), "deposit": WeiField()},
+            many=True),
+        "userBudgets": inline_serializer("SimulatedBudget", {
+            "userAddress": serializers.CharField(), "budget": WeiField()}, many=True)}))
+    def get(self, request):
+        data = selectors.pending_snapshot_simulate()
+        r = data.rewards
+        return Response({
+            "rewards": {
+                "stakingProceeds": str(r.staking_proceeds), "lockedRatio": str(r.locked_ratio),
+                "totalEffectiveDeposit": str(r.total_effective_deposit), "totalRewards": str(r.total_rewards),
+                "vanillaIndividualRewards": str(r.vanilla_individual_rewards),
+                "operationalCost": str(r.operational_cost), "communityFund": str(r.community_fund or 0),
+                "ppf": str(r.ppf or 0),
+            },
+            "userDeposits": [{"userAddress": d.address, "effectiveDeposit": str(d.effective_deposit),
+                              "deposit": str(d.locked)} for d in data.deposits],
+            "userBudgets": [{"userAddress": a, "budget": str(b)} for a, b in data.budgets],
+        })

@@ -2,6 +2,7 @@
 import enum
 from dataclasses import dataclass
 
+from epochs import engine as epochs_engine
 from octant.chain.backends import get_chain
 from octant.core.exceptions import EpochNotIndexed, InvalidEpoch
 
@@ -93,3 +94,35 @@ def last_pending_snapshot_epoch() -> int | None:
 def last_finalized_snapshot_epoch() -> int | None:
     row = FinalizedEpochSnapshot.objects.order_by("-epoch").first()
     return row.epoch if row else None
+
+
+@dataclass(frozen=True)
+class PendingSnapshotData:
+    """What a pending snapshot holds (math.md §3.12), computed but not stored."""
+
+    epoch: int
+    rewards: "epochs_engine.OctantRewards"
+    deposits: list  # deposits.engine.UserDeposit, every processed user
+    budgets: list[tuple[str, int]]  # non-zero budgets
+
+
+def pending_snapshot_compute(*, epoch: int, start: int, end: int, staking_proceeds: int) -> PendingSnapshotData:
+    """Effective deposits over [start, end], the epoch's octant rewards and every user's budget."""
+    from deposits import selectors as deposit_selectors
+
+    effective = deposit_selectors.effective_deposits(epoch=epoch, start=start, end=end)
+    rewards = epochs_engine.octant_rewards(
+        epoch, staking_proceeds=staking_proceeds, total_effective_deposit=effective.total)
+    budgets = epochs_engine.user_budgets(
+        epoch, deposits=((d.address, d.effective_deposit) for d in effective.deposits),
+        total_effective_deposit=effective.total, vanilla_individual_rewards=rewards.vanilla_individual_rewards,
+        ppf=rewards.ppf)
+    return PendingSnapshotData(epoch=epoch, rewards=rewards, deposits=effective.deposits, budgets=budgets)
+
+
+def pending_snapshot_simulate() -> PendingSnapshotData:
+    """The pending snapshot of the current epoch as if it ended now, with the real proceeds so far."""
+    view = chain_view()
+    details = epoch_details(epoch=view.current, view=view)
+    return pending_snapshot_compute(epoch=view.current, start=details.start, end=view.now,
+                                    staking_proceeds=get_chain().staking_proceeds(view.current))

@@ -1,7 +1,8 @@
-"""Writes about epochs: indexing epoch timing from the chain backend."""
-from django.db import transaction
+"""Writes about epochs: indexing epoch timing from the chain backend, taking snapshots."""
+from django.db import IntegrityError, transaction
 
 from octant.chain.backends import get_chain
+from octant.core.exceptions import SnapshotOutOfOrder
 
 from .models import Epoch
 
@@ -23,3 +24,54 @@ def epochs_index() -> int:
         with transaction.atomic():
             Epoch.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def pending_snapshot_take() -> int | None:
+    """Take the pending snapshot of the epoch whose allocation window is open (lifecycle.md §1.5).
+
+    Returns the epoch when taken, None when there is nothing to do (no open window, or already taken).
+    Idempotent and all-or-nothing: the snapshot row, the deposit rows of every processed user and the
+    budget rows are written in one transaction; a concurrent run loses on the unique epoch and does nothing.
+    Refuses (SnapshotOutOfOrder) while the previous epoch has no pending snapshot: its epoch-end balances
+    are this epoch's opening balances.
+    """
+    from deposits.models import Budget, Deposit
+    from users.models import User
+
+    from . import selectors
+    from .models import PendingEpochSnapshot
+
+    chain = get_chain()
+    view = selectors.chain_view()
+    epoch = view.pending
+    if epoch is None or PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
+        return None
+    if epoch > 1 and not PendingEpochSnapshot.objects.filter(epoch=epoch - 1).exists():
+        raise SnapshotOutOfOrder(epoch, epoch - 1)
+    chain.sync_deposit_events()
+    details = selectors.epoch_details(epoch=epoch, view=view)
+    data = selectors.pending_snapshot_compute(
+        epoch=epoch, start=details.start, end=details.end, staking_proceeds=chain.staking_proceeds(epoch))
+    rewards = data.rewards
+    try:
+        with transaction.atomic():
+            PendingEpochSnapshot.objects.create(
+                epoch=epoch, eth_proceeds=rewards.staking_proceeds,
+                total_effective_deposit=rewards.total_effective_deposit, locked_ratio=str(rewards.locked_ratio),
+                total_rewards=rewards.total_rewards, vanilla_individual_rewards=rewards.vanilla_individual_rewards,
+                operational_cost=rewards.operational_cost, ppf=rewards.ppf or None,
+                community_fund=rewards.community_fund or None,
+            )
+            User.objects.bulk_create((User(address=d.address) for d in data.deposits), batch_size=5000,
+                                     ignore_conflicts=True)
+            Deposit.objects.bulk_create(
+                (Deposit(epoch=epoch, address=d.address, effective_deposit=d.effective_deposit,
+                         epoch_end_deposit=d.locked) for d in data.deposits), batch_size=5000)
+            Budget.objects.bulk_create(
+                (Budget(epoch=epoch, address=address, amount=amount) for address, amount in data.budgets),
+                batch_size=5000)
+    except IntegrityError:
+        if PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
+            return None  # a concurrent run took it
+        raise
+    return epoch

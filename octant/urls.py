@@ -13,4 +13,5 @@ urlpatterns = [
     path("info/healthcheck", info_apis.HealthcheckApi.as_view()),
     path("info/sync-status", info_apis.SyncStatusApi.as_view()),
     path("", include("epochs.urls")),
+    path("", include("deposits.urls")),
 ]

@@ -2,7 +2,8 @@ from django.db import models
 
 
 class User(models.Model):
-    """An Octant participant, by EIP-55 address; created lazily. Not a login account (staff use auth.User)."""
+    """An Octant participant, by EIP-55 address; created lazily. Not a login account (staff use auth.User).
+    Its row is the lock that serialises one user's allocations."""
 
     address = models.CharField(max_length=42, unique=True)
     allocation_nonce = models.PositiveIntegerField(null=True, blank=True, help_text="last nonce used")
@@ -13,3 +14,15 @@ class User(models.Model):
 
     def __str__(self):
         return self.address
+
+
+class PatronEvent(models.Model):
+    """Append-only log of patron-mode toggles; the latest event at a time says whether the user is a patron."""
+
+    address = models.CharField(max_length=42)
+    enabled = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["address", "created_at"])]

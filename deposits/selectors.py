@@ -1,0 +1,154 @@
+"""Reads about deposits: epoch events from the index, effective deposits, stored deposits and budgets."""
+from django.conf import settings
+
+from deposits import engine
+from epochs.models import PendingEpochSnapshot
+from epochs.variants import CutOff, TimeWeights, variant
+
+from .models import Budget, Deposit, DepositEvent
+
+_FIELDS = ("address", "type", "amount", "before", "after", "timestamp", "source")
+
+
+def grace_period() -> int:
+    """The Sablier grace period (math.md §2.1): 24 h on mainnet, 15 min elsewhere."""
+    return engine.GRACE_PERIOD_MAINNET if settings.CHAIN_ID == 1 else engine.GRACE_PERIOD_TESTNET
+
+
+def _as_engine_events(queryset):
+    for address, kind, amount, before, after, timestamp, source in queryset.values_list(*_FIELDS).iterator(
+        chunk_size=20_000
+    ):
+        yield {"user": address, "type": kind, "amount": amount, "before": before, "after": after,
+               "timestamp": timestamp, "source": source}
+
+
+def opening_balances(*, epoch: int, start: int, address: str | None = None) -> dict[str, int]:
+    """Each user's locked balance when `epoch` starts: the previous epoch's `epoch_end_deposit` rows (the
+    chain of balances the reference keeps); where that epoch was never snapshotted (epoch 1, or an
+    estimate taken before the snapshot), the balance after the user's last event before `start`."""
+    if PendingEpochSnapshot.objects.filter(epoch=epoch - 1).exists():
+        previous = Deposit.objects.filter(epoch=epoch - 1)
+        if address:
+            previous = previous.filter(address=address)
+        return dict(previous.values_list("address", "epoch_end_deposit").iterator(chunk_size=20_000))
+    events = DepositEvent.objects.filter(timestamp__lt=start).order_by("timestamp", "id")
+    if address:
+        events = events.filter(address=address)
+    balances = {}
+    for user, after in events.values_list("address", "after").iterator(chunk_size=20_000):
+        balances[user] = after
+    return {user: balance for user, balance in balances.items() if balance or address}
+
+
+def _rules(epoch: int):
+    chosen = variant(epoch)
+    cut_off = engine.cut_off_100_glm if chosen.cut_off is CutOff.HUNDRED_GLM else engine.cut_off
+    return chosen.time_weights is TimeWeights.WITH_UNLOCKS, cut_off
+
+
+def epoch_events_by_user(*, epoch: int, start: int, end: int, address: str | None = None) -> dict:
+    """Every user's events of `epoch` in [start, end] from the index, carry-in first (math.md §2.1)."""
+    events = DepositEvent.objects.filter(timestamp__gte=start, timestamp__lte=end).order_by("timestamp", "id")
+    if address:
+        events = events.filter(address=address)
+    return engine.epoch_events_by_user(
+        _as_engine_events(events), start, end,
+        opening_balances=opening_balances(epoch=epoch, start=start, address=address),
+        grace_period=grace_period(),
+    )
+
+
+def effective_deposits(*, epoch: int, start: int, end: int, address: str | None = None) -> engine.EffectiveDeposits:
+    """Every user's effective deposit (after the cut-off) over [start, end] of `epoch`, from indexed events
+    and the carry-in of the previous epoch (math.md §2), with the epoch's variant. `address` limits it to
+    one user (the total is then that user's)."""
+    by_user = epoch_events_by_user(epoch=epoch, start=start, end=end, address=address)
+    with_unlocks, cut_off = _rules(epoch)
+    return engine.effective_deposits(by_user, start, end, with_unlocks=with_unlocks, cut_off=cut_off)
+
+
+def user_effective_deposit(*, epoch: int, start: int, end: int, address: str) -> int:
+    deposits = effective_deposits(epoch=epoch, start=start, end=end, address=address).deposits
+    return deposits[0].effective_deposit if deposits else 0
+
+
+def stored_deposit(*, epoch: int, address: str) -> Deposit | None:
+    return Deposit.objects.filter(epoch=epoch, address=address).first()
+
+
+def budget_of(*, epoch: int, address: str) -> int | None:
+    row = Budget.objects.filter(epoch=epoch, address=address).first()
+    return row.amount if row else None
+
+
+def budgets(*, epoch: int) -> list[tuple[str, int]]:
+    return list(Budget.objects.filter(epoch=epoch).order_by("address").values_list("address", "amount"))
+
+
+# --- estimates for the current epoch and beyond ---------------------------------------------------------
+
+
+def _current_epoch():
+    from epochs import selectors as epoch_selectors
+
+    view = epoch_selectors.chain_view()
+    return view, epoch_selectors.epoch_details(epoch=view.current, view=view)
+
+
+def current_epoch_effective_deposits(*, address: str | None = None) -> engine.EffectiveDeposits:
+    """The current epoch's effective deposits at its planned end, assuming no further events."""
+    view, details = _current_epoch()
+    return effective_deposits(epoch=view.current, start=details.start, end=details.end, address=address)
+
+
+def current_epoch_effective_deposit(*, address: str) -> int:
+    deposits = current_epoch_effective_deposits(address=address).deposits
+    return deposits[0].effective_deposit if deposits else 0
+
+
+def upcoming_budget(*, address: str) -> int:
+    """The budget `address` would get if the current epoch ended now (math.md §4.3)."""
+    from epochs import engine as epochs_engine
+
+    view, details = _current_epoch()
+    by_user = epoch_events_by_user(epoch=view.current, start=details.start, end=view.now)
+    return epochs_engine.upcoming_budget(view.current, user=address, events_by_user=by_user, start=details.start,
+                                         now=view.now)
+
+
+def _future_budget_epoch(view):
+    from epochs import engine as epochs_engine
+    from epochs import selectors as epoch_selectors
+    from octant.chain.backends import get_chain
+
+    future = epoch_selectors.epoch_details(epoch=view.current + 1, view=view)
+    return epochs_engine.estimated_budget_epoch(
+        future.number, start=future.start, duration=future.duration, remaining=future.duration,
+        total_effective_deposit=get_chain().total_locked())
+
+
+def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
+    """Budget for locking `glm_amount` from now for `days` days (math.md §4.4)."""
+    from epochs import engine as epochs_engine
+
+    view, details = _current_epoch()
+    current = epochs_engine.estimated_budget_epoch(
+        view.current, start=details.start, duration=details.duration, remaining=max(0, details.end - view.now),
+        total_effective_deposit=effective_deposits(epoch=view.current, start=details.start, end=details.end).total)
+    return epochs_engine.estimate_budget_by_days(current=current, future=_future_budget_epoch(view), days=days,
+                                                glm_amount=glm_amount)
+
+
+def estimated_budget_by_epochs(*, epochs: int, glm_amount: int) -> tuple[int, int]:
+    """Budget for locking `glm_amount` for `epochs` whole future epochs, and the matched funding it would
+    draw at the last finalized epoch's leverage (math.md §4.5, §4.6)."""
+    from allocations.selectors import finalized_epoch_leverage
+    from epochs import engine as epochs_engine
+    from epochs import selectors as epoch_selectors
+
+    view = epoch_selectors.chain_view()
+    leverage = finalized_epoch_leverage(epoch=view.finalized)
+    budget = epochs_engine.estimate_budget_by_epochs(future=_future_budget_epoch(view), epochs=epochs,
+                                                     glm_amount=glm_amount)
+    return budget, epochs_engine.estimated_matching_fund(budget, leverage)

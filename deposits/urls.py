@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    # literal segments before parameters
+    path("deposits/total_effective/estimated", apis.TotalEffectiveEstimatedApi.as_view()),
+    path("deposits/users/<str:user_address>/estimated_effective_deposit", apis.EstimatedEffectiveDepositApi.as_view()),
+    path("deposits/users/<str:user_address>/<str:epoch_number>", apis.UserEffectiveDepositApi.as_view()),
+    path("deposits/<str:epoch_number>/total_effective", apis.TotalEffectiveApi.as_view()),
+    path("deposits/<str:epoch_number>/locked_ratio", apis.LockedRatioApi.as_view()),
+    path("rewards/budget/<str:user_address>/upcoming", apis.UpcomingBudgetApi.as_view()),
+    path("rewards/budget/<str:user_address>/epoch/<str:epoch_number>", apis.UserBudgetApi.as_view()),
+    path("rewards/budgets/epoch/<str:epoch_number>", apis.EpochBudgetsApi.as_view()),
+    path("rewards/estimated_budget/by_days", apis.EstimatedBudgetByDaysApi.as_view()),
+    path("rewards/estimated_budget", apis.EstimatedBudgetApi.as_view()),
+]
