@@ -1,9 +1,11 @@
 """Reads about allocations."""
+from decimal import Decimal
+
 from epochs.models import FinalizedEpochSnapshot
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 
-from .models import Allocation
+from .models import Allocation, UniquenessQuotient
 
 
 def live_allocations(*, epoch: int):
@@ -21,3 +23,14 @@ def finalized_epoch_leverage(*, epoch: int) -> float:
         raise MissingSnapshot()
     total = allocations_sum(epoch=epoch)
     return snapshot.matched_rewards / total if total else 0.0
+
+
+def allocations_with_uq(*, epoch: int) -> list[dict]:
+    """The epoch's live allocations in the order they were made, each with its donor's UQ score (None when
+    the donor has none: it counts as 0), as the project-rewards engine takes them."""
+    scores = {user_id: Decimal(score) for user_id, score in
+              UniquenessQuotient.objects.filter(epoch=epoch).values_list("user_id", "score")}
+    rows = live_allocations(epoch=epoch).order_by("id").values_list(
+        "user_id", "user__address", "project_address", "amount")
+    return [{"donor": address, "project": project, "amount": amount, "uq": scores.get(user_id)}
+            for user_id, address, project, amount in rows.iterator(chunk_size=20_000)]

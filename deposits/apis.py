@@ -88,15 +88,25 @@ class UpcomingBudgetApi(APIView):
         return Response({"upcomingBudget": str(selectors.upcoming_budget(address=address))})
 
 
-class EstimatedBudgetApi(APIView):
-    class Input(serializers.Serializer):
-        numberOfEpochs = serializers.IntegerField(min_value=1, max_value=10_000)
-        glmAmount = WeiField()
+class GlmAmountInput(serializers.Serializer):
+    glmAmount = WeiField()
 
-        def validate_glmAmount(self, value):
-            if value > MAX_GLM:
-                raise serializers.ValidationError(f"Must be at most {MAX_GLM}.")
-            return value
+    def validate_glmAmount(self, value):
+        if value > MAX_GLM:
+            raise serializers.ValidationError(f"Must be at most {MAX_GLM}.")
+        return value
+
+
+class EstimatedBudgetInput(GlmAmountInput):
+    numberOfEpochs = serializers.IntegerField(min_value=1, max_value=10_000)
+
+
+class EstimatedBudgetByDaysInput(GlmAmountInput):
+    days = serializers.IntegerField(min_value=0, max_value=365_250)
+
+
+class EstimatedBudgetApi(APIView):
+    Input = EstimatedBudgetInput
 
     @extend_schema(request=Input, responses=inline_serializer("EstimatedBudget", {
         "budget": WeiField(), "matchedFunding": WeiField()}))
@@ -109,14 +119,7 @@ class EstimatedBudgetApi(APIView):
 
 
 class EstimatedBudgetByDaysApi(APIView):
-    class Input(serializers.Serializer):
-        days = serializers.IntegerField(min_value=0, max_value=365_250)
-        glmAmount = WeiField()
-
-        def validate_glmAmount(self, value):
-            if value > MAX_GLM:
-                raise serializers.ValidationError(f"Must be at most {MAX_GLM}.")
-            return value
+    Input = EstimatedBudgetByDaysInput
 
     @extend_schema(request=Input, responses=inline_serializer("EstimatedBudgetByDays", {"budget": WeiField()}))
     def post(self, request):

@@ -93,3 +93,17 @@ class PendingSnapshotSimulateApi(APIView):
                               "deposit": str(d.locked)} for d in data.deposits],
             "userBudgets": [{"userAddress": a, "budget": str(b)} for a, b in data.budgets],
         })
+
+
+class EpochInfoApi(APIView):
+    @extend_schema(responses=inline_serializer("EpochInfo", {
+        "epoch": serializers.IntegerField(), "stakingProceeds": WeiField(), "totalEffectiveDeposit": WeiField(),
+        "totalRewards": WeiField(), "vanillaIndividualRewards": WeiField(), "operationalCost": WeiField(),
+        "totalWithdrawals": WeiField(allow_null=True), "patronsRewards": WeiField(allow_null=True),
+        "matchedRewards": WeiField(allow_null=True), "leftover": WeiField(allow_null=True, signed=True),
+        "ppf": WeiField(allow_null=True), "communityFund": WeiField(allow_null=True),
+        "donatedToProjects": WeiField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
+    def get(self, request, epoch_number):
+        from .rewards import epoch_info
+
+        return Response(epoch_info(epoch=parse_epoch(epoch_number)))

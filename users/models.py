@@ -17,12 +17,14 @@ class User(models.Model):
 
 
 class PatronEvent(models.Model):
-    """Append-only log of patron-mode toggles; the latest event at a time says whether the user is a patron."""
+    """Append-only log of patron-mode toggles; the latest event at a time says whether the user is a patron.
+    `timestamp` is chain time, so it compares with epoch timing whichever chain backend runs."""
 
     address = models.CharField(max_length=42)
     enabled = models.BooleanField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    timestamp = models.BigIntegerField(help_text="chain time, Unix seconds")
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["address", "created_at"])]
+        indexes = [models.Index(fields=["address", "timestamp"])]

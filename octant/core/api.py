@@ -1,6 +1,7 @@
 """HTTP plumbing shared by every app: the one exception handler, input parsing and wire fields."""
 import logging
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -65,6 +66,8 @@ def parse_epoch(value, *, field: str = "epochNumber") -> int:
     return epoch
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]+$", "example": "1000000000000000000",
+                     "description": "integer amount in wei, as a decimal string"})
 class WeiField(serializers.Field):
     """An integer wei amount: a decimal string on the wire; input may be a JSON integer or numeric string."""
 
@@ -106,6 +109,7 @@ class AddressField(serializers.CharField):
             raise serializers.ValidationError(f"Invalid address: {text}")
 
 
+@extend_schema_field({"type": "string", "example": "0.123", "description": "decimal number as a string"})
 class DecimalStringField(serializers.Field):
     """A Decimal rendered as a JSON string (as the reference renders ratios and scores)."""
 

@@ -1,0 +1,167 @@
+"""Reads that compute an epoch's rewards from its snapshots and live data: the finalization figures
+(math.md §3.13, shared by the finalized snapshot, its simulation and the live estimates) and
+`/epochs/info` for every state."""
+from dataclasses import dataclass
+
+from allocations import engine as allocations_engine
+from deposits.models import Budget
+from epochs import engine as epochs_engine
+from octant.chain.backends import get_chain
+from octant.core.exceptions import MissingSnapshot
+from withdrawals import engine as withdrawals_engine
+
+from . import selectors
+from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
+from .selectors import EpochState
+
+
+@dataclass(frozen=True)
+class Finalization:
+    epoch: int
+    staking_proceeds: int
+    patrons: list[str]
+    patrons_rewards: int
+    matched_rewards: int
+    staking_matched_reserved: int
+    project_rewards: allocations_engine.ProjectRewardsResult
+    user_rewards: list[tuple[str, int]]  # claimed > 0
+    allocations_sum: int
+    total_withdrawals: int
+    leftover: int
+    leaves: list[tuple[str, int]]  # merkle leaves, by address
+
+    @property
+    def project_leaves(self) -> list[tuple[str, int, int]]:
+        """(address, allocated + matched, matched) of every project paid out."""
+        threshold = self.project_rewards.threshold
+        return [(r.address, r.allocated + r.matched, r.matched) for r in self.project_rewards.rewards
+                if r.allocated > 0 and (threshold is None or r.allocated > threshold)]
+
+    @property
+    def merkle_root(self) -> str | None:
+        return withdrawals_engine.merkle_tree(self.leaves).root
+
+
+def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 0) -> epochs_engine.OctantRewards:
+    return epochs_engine.octant_rewards(snapshot.epoch, staking_proceeds=snapshot.eth_proceeds,
+                                        total_effective_deposit=snapshot.total_effective_deposit,
+                                        patrons_rewards=patrons_rewards)
+
+
+def patrons_at(*, epoch: int, timestamp: int) -> list[str]:
+    """Users in patron mode at chain time `timestamp` (math.md §3.8)."""
+    from users.models import PatronEvent
+
+    toggles = ({"user": a, "enabled": e, "created_at": t} for a, e, t in
+               PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
+               .values_list("address", "enabled", "timestamp"))
+    return epochs_engine.patrons(toggles, at=timestamp)
+
+
+def finalization_compute(*, epoch: int, at: int | None = None) -> Finalization:
+    """The finalized snapshot of `epoch` as it stands (math.md §3.13). Patrons are taken at `at` (default:
+    the close of the epoch's allocation window). MissingSnapshot without a pending snapshot."""
+    from allocations import selectors as allocation_selectors
+    from projects.selectors import project_addresses
+
+    snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
+    if snapshot is None:
+        raise MissingSnapshot()
+    if at is None:
+        at = selectors.epoch_details(epoch=epoch).finalized_at
+    budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
+    patrons = patrons_at(epoch=epoch, timestamp=at)
+    patrons_rewards = epochs_engine.patrons_rewards(budgets, patrons)
+    rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
+    try:
+        matched = rewards.matched_rewards
+    except epochs_engine.InvalidMatchedRewardsStrategy:
+        matched = patrons_rewards
+    allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
+    project_rewards = allocations_engine.project_rewards(
+        epoch, allocations=allocations, projects=project_addresses(epoch=epoch), matched_rewards=matched)
+    by_user: dict[str, int] = {}
+    for allocation in allocations:
+        by_user[allocation["donor"]] = by_user.get(allocation["donor"], 0) + allocation["amount"]
+    claimed = epochs_engine.claimed_rewards(budgets, by_user)
+    total_withdrawals = epochs_engine.total_withdrawals(
+        claimed_rewards_sum=sum(c for _, c in claimed), project_rewards_sum=project_rewards.rewards_sum)
+    leftover = epochs_engine.leftover(
+        epoch, staking_proceeds=snapshot.eth_proceeds, operational_cost=snapshot.operational_cost,
+        community_fund=snapshot.community_fund, ppf=snapshot.ppf, total_withdrawals=total_withdrawals,
+        matched_rewards=matched, used_matched_rewards=project_rewards.used_matched_rewards)
+    result = Finalization(
+        epoch=epoch, staking_proceeds=snapshot.eth_proceeds, patrons=patrons, patrons_rewards=patrons_rewards,
+        matched_rewards=matched, staking_matched_reserved=rewards.staking_matched_reserved,
+        project_rewards=project_rewards, user_rewards=claimed, allocations_sum=sum(by_user.values()),
+        total_withdrawals=total_withdrawals, leftover=leftover, leaves=[],
+    )
+    leaves = sorted([*claimed, *((a, amount) for a, amount, _ in result.project_leaves)])
+    object.__setattr__(result, "leaves", leaves)
+    return result
+
+
+# --- /epochs/info --------------------------------------------------------------------------------------
+
+def _wei(value):
+    return None if value is None else str(value)
+
+
+def _info(epoch, rewards: epochs_engine.OctantRewards, **extra) -> dict:
+    body = {
+        "epoch": epoch,
+        "stakingProceeds": str(rewards.staking_proceeds),
+        "totalEffectiveDeposit": str(rewards.total_effective_deposit),
+        "totalRewards": str(rewards.total_rewards),
+        "vanillaIndividualRewards": str(rewards.vanilla_individual_rewards),
+        "operationalCost": str(rewards.operational_cost),
+        "totalWithdrawals": None, "patronsRewards": None, "matchedRewards": None, "leftover": None,
+        "ppf": _wei(rewards.ppf), "communityFund": _wei(rewards.community_fund),
+        "donatedToProjects": None, "stakingMatchedReservedForV2": "0",
+    }
+    body.update({key: _wei(value) for key, value in extra.items()})
+    return body
+
+
+def epoch_info(*, epoch: int) -> dict:
+    """`/epochs/info/{epoch}` (lifecycle.md §1.3): estimates for future and current epochs, real proceeds
+    and deposits while the window opens, snapshot figures (plus live finalization) afterwards."""
+    from allocations import selectors as allocation_selectors
+    from deposits import selectors as deposit_selectors
+
+    view = selectors.chain_view()
+    state = selectors.epoch_state(epoch=epoch, view=view)
+    if state in (EpochState.FUTURE, EpochState.CURRENT, EpochState.PRE_PENDING):
+        details = selectors.epoch_details(epoch=epoch, view=view)
+        if state is EpochState.FUTURE:
+            total = get_chain().total_locked()
+        else:
+            total = deposit_selectors.effective_deposits(epoch=epoch, start=details.start, end=details.end).total
+        if state is EpochState.PRE_PENDING:
+            proceeds = get_chain().staking_proceeds(epoch)
+        else:
+            proceeds = epochs_engine.estimated_staking_proceeds(details.duration)
+        rewards = epochs_engine.octant_rewards(epoch, staking_proceeds=proceeds, total_effective_deposit=total)
+        return _info(epoch, rewards)
+    snapshot = PendingEpochSnapshot.objects.get(epoch=epoch)
+    finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
+    if finalized is None:
+        live = finalization_compute(epoch=epoch, at=view.now if state is EpochState.PENDING else None)
+        return _info(epoch, octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
+                     totalWithdrawals=live.total_withdrawals, patronsRewards=live.patrons_rewards,
+                     matchedRewards=live.matched_rewards, leftover=live.leftover,
+                     donatedToProjects=live.project_rewards.rewards_sum,
+                     stakingMatchedReservedForV2=live.staking_matched_reserved)
+    unused = epochs_engine.unused_matched_rewards(
+        epoch, leftover=finalized.leftover, staking_proceeds=snapshot.eth_proceeds,
+        operational_cost=snapshot.operational_cost, community_fund=snapshot.community_fund, ppf=snapshot.ppf,
+        total_withdrawals=finalized.total_withdrawals or 0)
+    allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
+    donated = epochs_engine.donated_to_projects(
+        matched_rewards=finalized.matched_rewards, unused_matched_rewards=unused,
+        allocations_sum=sum(a["amount"] for a in allocations),
+        below_threshold_sum=allocations_engine.below_threshold_sum(epoch, allocations=allocations))
+    return _info(epoch, octant_rewards_of(snapshot, patrons_rewards=finalized.patrons_rewards),
+                 totalWithdrawals=finalized.total_withdrawals, patronsRewards=finalized.patrons_rewards,
+                 matchedRewards=finalized.matched_rewards, leftover=finalized.leftover, donatedToProjects=donated,
+                 stakingMatchedReservedForV2=finalized.staking_matched_reserved_for_v2)
