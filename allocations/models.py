@@ -49,3 +49,22 @@ class UniquenessQuotient(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "epoch"], name="uq_unique_per_user_epoch")]
+
+
+class ProjectFunding(models.Model):
+    """Running quadratic-funding aggregates of one project in one epoch, kept up to date in the same
+    transaction as every allocation, so a live estimate costs O(projects) (allocations.engine.ProjectAggregate).
+
+    `sqrt_sum` accumulates in allocation order, as the full computation does; when a user's earlier
+    allocations are withdrawn it is corrected by subtraction and marked inexact until a rebuild recomputes
+    it from the live allocations (allocations.tasks.project_funding_rebuild)."""
+
+    epoch = models.PositiveIntegerField()
+    project_address = models.CharField(max_length=42)
+    allocated = WeiField(default=0)
+    sqrt_sum = models.CharField(max_length=80, default="0")
+    first_allocation_id = models.BigIntegerField(null=True, help_text="orders projects by first appearance")
+    exact = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["epoch", "project_address"], name="funding_unique_per_project")]

@@ -1,11 +1,14 @@
 """Reads about allocations."""
 from decimal import Decimal
 
-from epochs.models import FinalizedEpochSnapshot
+from allocations import engine
+from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
+from epochs.variants import ProjectRewards as ProjectRewardsStrategy
+from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 
-from .models import Allocation, UniquenessQuotient
+from .models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
 
 
 def live_allocations(*, epoch: int):
@@ -25,12 +28,189 @@ def finalized_epoch_leverage(*, epoch: int) -> float:
     return snapshot.matched_rewards / total if total else 0.0
 
 
-def allocations_with_uq(*, epoch: int) -> list[dict]:
+def allocations_with_uq(*, epoch: int, project: str | None = None) -> list[dict]:
     """The epoch's live allocations in the order they were made, each with its donor's UQ score (None when
     the donor has none: it counts as 0), as the project-rewards engine takes them."""
     scores = {user_id: Decimal(score) for user_id, score in
               UniquenessQuotient.objects.filter(epoch=epoch).values_list("user_id", "score")}
-    rows = live_allocations(epoch=epoch).order_by("id").values_list(
-        "user_id", "user__address", "project_address", "amount")
-    return [{"donor": address, "project": project, "amount": amount, "uq": scores.get(user_id)}
-            for user_id, address, project, amount in rows.iterator(chunk_size=20_000)]
+    rows = live_allocations(epoch=epoch)
+    if project:
+        rows = rows.filter(project_address=project)
+    rows = rows.order_by("id").values_list("id", "user_id", "user__address", "project_address", "amount")
+    return [{"id": row_id, "donor": address, "project": project, "amount": amount, "uq": scores.get(user_id)}
+            for row_id, user_id, address, project, amount in rows.iterator(chunk_size=20_000)]
+
+
+# --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
+
+
+def estimated_matched_rewards(*, epoch: int) -> int:
+    """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
+    of the users in patron mode now (math.md §3.7)."""
+    from epochs import engine as epochs_engine
+    from epochs.rewards import octant_rewards_of, patrons_at
+    from deposits.models import Budget
+    from epochs.selectors import chain_view, epoch_details
+
+    snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
+    if snapshot is None:
+        raise MissingSnapshot()
+    at = min(chain_view().now, epoch_details(epoch=epoch).finalized_at)
+    patrons = patrons_at(epoch=epoch, timestamp=at)
+    patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
+    try:
+        return octant_rewards_of(snapshot, patrons_rewards=patrons_rewards).matched_rewards
+    except epochs_engine.InvalidMatchedRewardsStrategy:
+        return patrons_rewards
+
+
+def funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:
+    """Per-project aggregates in order of each project's first live allocation."""
+    rows = ProjectFunding.objects.filter(epoch=epoch, first_allocation_id__isnull=False).order_by(
+        "first_allocation_id").values_list("project_address", "allocated", "sqrt_sum")
+    return [engine.ProjectAggregate(address, allocated, Decimal(sqrt_sum)) for address, allocated, sqrt_sum in rows]
+
+
+def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
+    """Project rewards of the pending epoch as they stand. Capped QF comes from the aggregates in
+    O(projects); the preliminary variants of epochs 1-3 (linear in the per-project sums) from the sums."""
+    from projects.selectors import project_addresses
+
+    matched = estimated_matched_rewards(epoch=epoch)
+    aggregates = funding_aggregates(epoch=epoch)
+    projects = project_addresses(epoch=epoch)
+    if variant(epoch).project_rewards is ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
+        return engine.project_rewards_from_aggregates(
+            aggregates=aggregates, projects=projects, matched_rewards=matched,
+            funding_cap_percent=variant(epoch).funding_cap_percent)
+    sums = [{"donor": "", "project": a.address, "amount": a.allocated, "uq": None} for a in aggregates]
+    return engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched)
+
+
+def project_donors(*, epoch: int, project: str) -> list[tuple[str, int]]:
+    """(donor, amount) of the project's live allocations, zero amounts included, in allocation order."""
+    return list(live_allocations(epoch=epoch).filter(project_address=project).order_by("id").values_list(
+        "user__address", "amount"))
+
+
+def donors(*, epoch: int) -> list[str]:
+    return list(live_allocations(epoch=epoch).order_by("user__address").values_list(
+        "user__address", flat=True).distinct())
+
+
+def epoch_allocations(*, epoch: int, include_zero: bool) -> list[tuple[str, int, str]]:
+    rows = live_allocations(epoch=epoch).order_by("id")
+    if not include_zero:
+        rows = rows.exclude(amount=0)
+    return list(rows.values_list("user__address", "amount", "project_address"))
+
+
+def user_allocations(*, epoch: int, address: str) -> tuple[list[tuple[str, int]], bool | None]:
+    rows = list(live_allocations(epoch=epoch).filter(user__address=address).order_by("id").values_list(
+        "project_address", "amount"))
+    request = AllocationRequest.objects.filter(user__address=address, epoch=epoch).order_by("-nonce").first()
+    return rows, (request.is_manually_edited if request else None)
+
+
+def next_nonce(*, address: str) -> int:
+    last = AllocationRequest.objects.filter(user__address=address).order_by("-nonce").values_list(
+        "nonce", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def epoch_threshold(*, epoch: int) -> int | None:
+    """The allocation threshold of epochs 1-3 (math.md §5.2); None from epoch 4."""
+    from projects.selectors import project_addresses
+
+    if variant(epoch).threshold_multiplier is None:
+        return None
+    return engine.epoch_threshold(epoch, total_allocated=allocations_sum(epoch=epoch),
+                                  projects_count=len(project_addresses(epoch=epoch)))
+
+
+def socket_state(*, projects: list[str] | None = None) -> dict | None:
+    """What websocket clients are sent (api.md §3.3); None outside an allocation window with a snapshot."""
+    from epochs.selectors import chain_view
+
+    epoch = chain_view().pending
+    if epoch is None or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
+        return None
+    rewards = estimated_project_rewards(epoch=epoch)
+    if projects is None:
+        from projects.selectors import project_addresses
+
+        projects = project_addresses(epoch=epoch)
+    return {
+        "epoch": epoch,
+        "threshold": str(epoch_threshold(epoch=epoch)),  # the reference sends the string "None" from epoch 4
+        "project_rewards": [{"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)}
+                            for r in rewards.rewards],
+        "project_donors": [{"project": p, "donors": [{"address": d, "amount": str(a)}
+                                                    for d, a in project_donors(epoch=epoch, project=p)]}
+                           for p in projects],
+    }
+
+
+def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
+    """The user's frozen UQ for the epoch, or the one their passport score would give now."""
+    from django.conf import settings
+
+    from octant.chain.backends import get_chain
+
+    stored = UniquenessQuotient.objects.filter(epoch=epoch, user__address=address).values_list(
+        "score", flat=True).first()
+    if stored is not None:
+        return Decimal(stored)
+    score = get_chain().passport_score(address)
+    return engine.uq_score(float(score or 0), threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+
+
+def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],
+                        uq: Decimal) -> engine.AllocationSimulation:
+    """What replacing a user's `previous` allocations with `new` would do (math.md §5.6), from the
+    aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards."""
+    from octant.core.numeric import reference_context
+    from projects.selectors import project_addresses
+
+    matched = estimated_matched_rewards(epoch=epoch)
+    projects = project_addresses(epoch=epoch)
+    before = {a.address: a for a in funding_aggregates(epoch=epoch)}
+    with reference_context():
+        for project, amount in previous:
+            a = before.get(project) or engine.ProjectAggregate(project)
+            before[project] = engine.ProjectAggregate(project, a.allocated - amount,
+                                                      a.sqrt_sum - engine.qf_contribution(amount, uq))
+        after = dict(before)
+        for project, amount in new:
+            a = after.get(project) or engine.ProjectAggregate(project)
+            after[project] = engine.ProjectAggregate(project, a.allocated + amount,
+                                                     a.sqrt_sum + engine.qf_contribution(amount, uq))
+    chosen = variant(epoch)
+    if chosen.project_rewards is not ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
+        sums = [{"donor": "", "project": a.address, "amount": a.allocated, "uq": None} for a in after.values()]
+        result = engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched)
+        return engine.AllocationSimulation(result.leverage, result.threshold,
+                                           sorted(result.rewards, key=lambda r: r.address))
+    rewards_before = engine.project_rewards_from_aggregates(
+        aggregates=list(before.values()), projects=projects, matched_rewards=matched,
+        funding_cap_percent=chosen.funding_cap_percent)
+    rewards_after = engine.project_rewards_from_aggregates(
+        aggregates=list(after.values()), projects=projects, matched_rewards=matched,
+        funding_cap_percent=chosen.funding_cap_percent)
+    leverage = engine.individual_leverage(
+        before={r.address: r.matched for r in rewards_before.rewards},
+        after={r.address: r.matched for r in rewards_after.rewards},
+        new_projects=[p for p, _ in new], new_amount=sum(a for _, a in new))
+    return engine.AllocationSimulation(leverage, None, sorted(rewards_after.rewards, key=lambda r: r.address))
+
+
+def user_live_allocations(*, epoch: int, address: str) -> list[tuple[str, int]]:
+    return list(live_allocations(epoch=epoch).filter(user__address=address).order_by("id").values_list(
+        "project_address", "amount"))
+
+
+def epoch_leverage(*, epoch: int) -> float:
+    """fl(MR / Σ allocations): the finalized snapshot's MR once finalized, else the live estimate."""
+    snapshot = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
+    matched = snapshot.matched_rewards if snapshot else estimated_matched_rewards(epoch=epoch)
+    return engine.epoch_leverage(matched, allocations_sum(epoch=epoch))

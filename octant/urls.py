@@ -14,4 +14,6 @@ urlpatterns = [
     path("info/sync-status", info_apis.SyncStatusApi.as_view()),
     path("", include("epochs.urls")),
     path("", include("deposits.urls")),
+    path("", include("projects.urls")),
+    path("", include("allocations.urls")),
 ]

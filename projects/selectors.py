@@ -5,3 +5,26 @@ from .models import Project
 def project_addresses(*, epoch: int) -> list[str]:
     """The projects open for allocations in `epoch`, in the order they were added."""
     return list(Project.objects.filter(epoch=epoch).order_by("id").values_list("address", flat=True))
+
+
+def projects_cid(*, epoch: int) -> str:
+    """The metadata CID of an epoch's projects: the most common CID among them ('' if none is set)."""
+    cids = [c for c in Project.objects.filter(epoch=epoch).values_list("metadata_cid", flat=True) if c]
+    return max(set(cids), key=cids.count) if cids else ""
+
+
+def project_details(*, epochs: list[int], phrases: list[str]) -> list[dict]:
+    """Projects of `epochs` whose name or address contains any of `phrases` (case-insensitive; an empty
+    phrase matches everything), de-duplicated, by epoch order then phrase order."""
+    results, seen = [], set()
+    for epoch in epochs:
+        projects = list(Project.objects.filter(epoch=epoch).order_by("id").values_list("name", "address"))
+        for phrase in phrases or [""]:
+            needle = phrase.strip().lower()
+            for name, address in projects:
+                if needle in name.lower() or needle in address.lower():
+                    key = (epoch, address)
+                    if key not in seen:
+                        seen.add(key)
+                        results.append({"name": name, "address": address, "epoch": str(epoch)})
+    return results

@@ -1,0 +1,224 @@
+"""Writes about allocations: the signed allocation of a budget to projects (api.md §1.1, lifecycle.md §9.3)."""
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import serializers
+
+from allocations import engine
+from deposits.models import Budget
+from epochs import selectors as epoch_selectors
+from octant.chain.backends import get_chain
+from octant.core import exceptions, signatures
+from octant.core.api import AddressField, WeiField
+from projects.selectors import project_addresses
+from users.models import PatronEvent, User
+
+from . import selectors
+from .models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
+
+logger = logging.getLogger(__name__)
+
+
+class AllocationItemInput(serializers.Serializer):
+    proposalAddress = AddressField()
+    amount = WeiField()
+
+
+class AllocationPayloadInput(serializers.Serializer):
+    allocations = AllocationItemInput(many=True, allow_empty=True)
+    nonce = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+
+
+class AllocateInput(serializers.Serializer):
+    userAddress = AddressField()
+    payload = AllocationPayloadInput()
+    signature = serializers.CharField(max_length=10_000)
+    isManuallyEdited = serializers.BooleanField()
+
+
+@dataclass(frozen=True)
+class Allocated:
+    epoch: int
+    projects: list[str]  # every project whose donors changed
+
+
+def allocate_from_request(data) -> int:
+    """Validate a `POST /allocations/allocate` body (or the websocket `allocate` payload) and allocate.
+    Returns the epoch."""
+    view = epoch_selectors.chain_view()
+    if view.pending is None:  # the reference checks the window before the body
+        raise exceptions.AllocationWindowClosed()
+    body = AllocateInput(data=data)
+    body.is_valid(raise_exception=True)
+    values = body.validated_data
+    result = allocate(
+        user_address=values["userAddress"],
+        allocations=[(a["proposalAddress"], a["amount"]) for a in values["payload"]["allocations"]],
+        nonce=values["payload"]["nonce"], signature=values["signature"],
+        is_manually_edited=values["isManuallyEdited"], view=view,
+    )
+    return result.epoch
+
+
+def _uq_for(user: User, epoch: int) -> Decimal:
+    """The user's UQ for `epoch`, computed from the passport score at the first allocation and frozen."""
+    row = UniquenessQuotient.objects.filter(user=user, epoch=epoch).first()
+    if row:
+        return Decimal(row.score)
+    score = get_chain().passport_score(user.address)
+    uq = engine.uq_score(float(score or 0), threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+    UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
+    return uq
+
+
+def _is_patron(address: str, at: int) -> bool:
+    latest = PatronEvent.objects.filter(address=address, timestamp__lte=at).order_by("-timestamp", "-id").first()
+    return bool(latest and latest.enabled)
+
+
+def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: int, signature: str,
+             is_manually_edited: bool | None, view=None) -> Allocated:
+    """Replace the user's allocations of the open window's epoch with a signed new set.
+
+    Checks run in the reference's order (window, empty, nonce, patron, budget, self, validity, duplicates,
+    signature). The user's row is locked for the whole transaction, so two concurrent requests of one user
+    cannot both use a nonce or both spend one budget; project aggregates are locked in address order."""
+    view = view or epoch_selectors.chain_view()
+    epoch = view.pending
+    if epoch is None:
+        raise exceptions.AllocationWindowClosed()
+    if not allocations:
+        raise exceptions.EmptyAllocations()
+    try:
+        with transaction.atomic():
+            result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited)
+    except IntegrityError:
+        # only a concurrent request for a brand-new user can get here (both inserting the user row)
+        raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
+    transaction.on_commit(lambda: _after_commit(result))
+    return result
+
+
+def _expected_nonce(address: str) -> int:
+    user = User.objects.filter(address=address).first()
+    return 0 if user is None or user.allocation_nonce is None else user.allocation_nonce + 1
+
+
+def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited) -> Allocated:
+    user, _ = User.objects.get_or_create(address=user_address)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    expected = 0 if user.allocation_nonce is None else user.allocation_nonce + 1
+    if nonce != expected:
+        raise exceptions.WrongAllocationsNonce(nonce, expected)
+    details = epoch_selectors.epoch_details(epoch=epoch)
+    budget = Budget.objects.filter(epoch=epoch, address=user_address).values_list("amount", flat=True).first()
+    if budget is not None and _is_patron(user_address, details.finalized_at):
+        raise exceptions.NotAllowedInPatronMode(user_address)
+    if budget is None:
+        raise exceptions.BudgetNotFound(user_address, epoch)
+    if sum(amount for _, amount in allocations) > budget:
+        raise exceptions.RewardsBudgetExceeded()
+    valid = set(project_addresses(epoch=epoch))
+    if user_address in valid:
+        raise exceptions.ProjectAllocationToSelf()
+    projects = [project for project, _ in allocations]
+    invalid = sorted(set(projects) - valid)
+    if invalid:
+        raise exceptions.InvalidProjects("{" + ", ".join(f"'{p}'" for p in invalid) + "}")
+    duplicated = sorted({p for p in projects if projects.count(p) > 1})
+    if duplicated:
+        raise exceptions.DuplicatedProjects(duplicated)
+    payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
+    digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
+    chain = get_chain()
+    if not signatures.verify_signature(user_address, digest, signature, is_contract=chain.is_contract(user_address),
+                                       eip1271_call=_eip1271_call):
+        raise exceptions.InvalidSignature(signature, user_address)
+
+    uq = _uq_for(user, epoch)
+    previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
+        "id", "project_address", "amount"))
+    touched = sorted({p for _, p, _ in previous} | set(projects))
+    funding = {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
+        epoch=epoch, project_address__in=touched).order_by("project_address")}
+    leverage = _leverage(epoch, funding, previous, allocations, uq)
+
+    now = timezone.now()
+    Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=now)
+    user.allocation_nonce = nonce
+    user.save(update_fields=["allocation_nonce"])
+    AllocationRequest.objects.create(user=user, epoch=epoch, nonce=nonce, signature=signature,
+                                     is_manually_edited=is_manually_edited, leverage=leverage)
+    created = Allocation.objects.bulk_create(
+        Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
+    _update_funding(epoch, funding, previous, created, uq)
+    return Allocated(epoch=epoch, projects=touched)
+
+
+def _eip1271_call(address: str, digest: bytes, signature: bytes) -> bytes:
+    return signatures.EIP1271_MAGIC_VALUE if get_chain().is_valid_eip1271_signature(
+        address, digest, "0x" + signature.hex()) else b"\x00\x00\x00\x00"
+
+
+def _leverage(epoch, funding, previous, allocations, uq) -> float:
+    return selectors.simulate_allocation(
+        epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq).leverage
+
+
+def _update_funding(epoch, funding, previous, created, uq) -> None:
+    from octant.core.numeric import reference_context
+
+    with reference_context():
+        for _, project, amount in previous:
+            row = funding[project]
+            row.allocated -= amount
+            row.sqrt_sum = str(Decimal(row.sqrt_sum) - engine.qf_contribution(amount, uq))
+            row.exact = False
+        for allocation in created:
+            row = funding.get(allocation.project_address)
+            if row is None:
+                row = funding[allocation.project_address] = ProjectFunding(
+                    epoch=epoch, project_address=allocation.project_address)
+            row.allocated += allocation.amount
+            row.sqrt_sum = str(Decimal(row.sqrt_sum) + engine.qf_contribution(allocation.amount, uq))
+            if row.first_allocation_id is None:
+                row.first_allocation_id = allocation.id
+    for row in funding.values():
+        row.save()
+
+
+def _after_commit(result: Allocated) -> None:
+    from . import tasks
+
+    if ProjectFunding.objects.filter(epoch=result.epoch, exact=False).exists():
+        tasks.project_funding_rebuild.delay(result.epoch)
+    try:
+        from .realtime import broadcast_project_updates
+    except ImportError:  # the websocket layer is optional for the HTTP API
+        return
+    try:
+        broadcast_project_updates(epoch=result.epoch, projects=result.projects)
+    except Exception:  # a failed broadcast must not turn a committed allocation into an error
+        logger.exception("broadcast after allocation failed")
+
+
+def project_funding_rebuild(*, epoch: int) -> int:
+    """Recompute the inexact aggregates of `epoch` from the live allocations, in allocation order, exactly
+    as the full computation sums them. Returns how many projects were rebuilt."""
+    rebuilt = 0
+    for project in ProjectFunding.objects.filter(epoch=epoch, exact=False).values_list("project_address", flat=True):
+        with transaction.atomic():
+            row = ProjectFunding.objects.select_for_update().get(epoch=epoch, project_address=project)
+            rows = selectors.allocations_with_uq(epoch=epoch, project=project)
+            aggregate = engine.aggregate_allocations(rows)
+            row.allocated = aggregate[0].allocated if aggregate else 0
+            row.sqrt_sum = str(aggregate[0].sqrt_sum) if aggregate else "0"
+            row.first_allocation_id = rows[0]["id"] if rows else None
+            row.exact = True
+            row.save()
+            rebuilt += 1
+    return rebuilt

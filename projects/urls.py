@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("projects/details", apis.ProjectDetailsApi.as_view()),
+    path("projects/epoch/<str:epoch_number>", apis.EpochProjectsApi.as_view()),
+]
