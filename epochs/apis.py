@@ -4,7 +4,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from octant.core.api import DecimalStringField, WeiField, parse_epoch
-from octant.core.exceptions import EpochNotStartedYet, EpochsNotFound, InvalidEpoch
+from octant.core.exceptions import (
+    EpochNotStartedYet,
+    EpochsNotFound,
+    InvalidEpoch,
+    NotInAllocationWindow,
+    PendingSnapshotMissing,
+)
 
 from . import selectors, services
 from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
@@ -107,3 +113,42 @@ class EpochInfoApi(APIView):
         from .rewards import epoch_info
 
         return Response(epoch_info(epoch=parse_epoch(epoch_number)))
+
+
+class FinalizedSnapshotApi(APIView):
+    @extend_schema(request=None, responses={201: inline_serializer("FinalizedSnapshotTaken", {
+        "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
+    def post(self, request):
+        epoch = services.finalized_snapshot_take()
+        if epoch is None:
+            return Response(None, status=200)
+        return Response({"epoch": epoch}, status=201)
+
+
+class FinalizedSnapshotSimulateApi(APIView):
+    @extend_schema(responses=inline_serializer("FinalizedSnapshotSimulation", {
+        "patronsRewards": WeiField(), "matchedRewards": WeiField(),
+        "projectsRewards": inline_serializer("SimulatedProjectReward", {
+            "address": serializers.CharField(), "amount": WeiField(), "matched": WeiField()}, many=True),
+        "userRewards": inline_serializer("SimulatedUserReward", {
+            "address": serializers.CharField(), "amount": WeiField()}, many=True),
+        "totalWithdrawals": WeiField(), "leftover": WeiField(signed=True),
+        "merkleRoot": serializers.CharField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
+    def get(self, request):
+        from .rewards import finalization_compute
+
+        view = selectors.chain_view()
+        if view.pending is None:
+            raise NotInAllocationWindow()
+        if not PendingEpochSnapshot.objects.filter(epoch=view.pending).exists():
+            raise PendingSnapshotMissing()
+        result = finalization_compute(epoch=view.pending, at=view.now)
+        return Response({
+            "patronsRewards": str(result.patrons_rewards), "matchedRewards": str(result.matched_rewards),
+            "projectsRewards": [{"address": a, "amount": str(amount), "matched": str(m)}
+                                for a, amount, m in result.project_leaves],
+            "userRewards": [{"address": a, "amount": str(amount)} for a, amount in result.user_rewards],
+            "totalWithdrawals": str(result.total_withdrawals), "leftover": str(result.leftover),
+            "merkleRoot": result.merkle_root,
+            "stakingMatchedReservedForV2": str(result.staking_matched_reserved),
+        })

@@ -57,6 +57,7 @@ class FinalizedEpochSnapshot(models.Model):
     withdrawals_merkle_root = models.CharField(max_length=66, null=True, blank=True)
     total_withdrawals = WeiField(null=True, blank=True)
     staking_matched_reserved_for_v2 = WeiField(default=0)
+    vault_confirmed_at = models.DateTimeField(null=True, blank=True, help_text="when the root was set on the Vault")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

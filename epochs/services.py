@@ -75,3 +75,39 @@ def pending_snapshot_take() -> int | None:
             return None  # a concurrent run took it
         raise
     return epoch
+
+
+def finalized_snapshot_take() -> int | None:
+    """Take the finalized snapshot of the chain's finalized epoch (lifecycle.md §1.6): matched rewards,
+    project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
+
+    Returns the epoch when taken, None when there is nothing to do (no finalized epoch, its pending
+    snapshot missing, or already finalized). One transaction; a concurrent run loses on the unique epoch."""
+    from withdrawals.models import Reward
+
+    from . import rewards, selectors
+    from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
+
+    epoch = selectors.chain_view().finalized
+    if (not epoch or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
+            or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()):
+        return None
+    result = rewards.finalization_compute(epoch=epoch)
+    project_leaves = result.project_leaves
+    try:
+        with transaction.atomic():
+            FinalizedEpochSnapshot.objects.create(
+                epoch=epoch, matched_rewards=result.matched_rewards, patrons_rewards=result.patrons_rewards,
+                leftover=result.leftover, withdrawals_merkle_root=result.merkle_root,
+                total_withdrawals=result.total_withdrawals,
+                staking_matched_reserved_for_v2=result.staking_matched_reserved,
+            )
+            Reward.objects.bulk_create(
+                [Reward(epoch=epoch, address=a, amount=amount, matched=matched) for a, amount, matched in project_leaves]
+                + [Reward(epoch=epoch, address=a, amount=amount) for a, amount in result.user_rewards],
+                batch_size=5000)
+    except IntegrityError:
+        if FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
+            return None
+        raise
+    return epoch

@@ -10,4 +10,6 @@ urlpatterns = [
     path("snapshots/status/<str:epoch>", apis.SnapshotStatusApi.as_view()),
     path("snapshots/pending/simulate", apis.PendingSnapshotSimulateApi.as_view()),
     path("snapshots/pending", apis.PendingSnapshotApi.as_view()),
+    path("snapshots/finalized/simulate", apis.FinalizedSnapshotSimulateApi.as_view()),
+    path("snapshots/finalized", apis.FinalizedSnapshotApi.as_view()),
 ]

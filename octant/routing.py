@@ -1,2 +1,8 @@
-"""Websocket routes (the Socket.IO endpoint arrives with the allocations app's consumer)."""
-websocket_urlpatterns = []
+"""Websocket routes."""
+from django.urls import re_path
+
+from allocations.consumers import SocketIOConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^socket\.io/$", SocketIOConsumer.as_asgi()),
+]

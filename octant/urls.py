@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("deposits.urls")),
     path("", include("projects.urls")),
     path("", include("allocations.urls")),
+    path("", include("withdrawals.urls")),
 ]

@@ -116,3 +116,11 @@ class ChainError(OctantError):
 class ChainUnavailable(OctantError):
     status_code = 503
     message = "The chain backend is unavailable: {}"
+
+
+class NotInAllocationWindow(OctantError):
+    message = "Possible only in open allocation window"
+
+
+class PendingSnapshotMissing(OctantError):
+    message = "Pending snapshot is missing! We need it here"

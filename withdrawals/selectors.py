@@ -1,0 +1,76 @@
+"""Reads about withdrawals: merkle trees of finalized epochs, what an address can withdraw."""
+from functools import lru_cache
+
+from deposits.models import Budget
+from epochs import selectors as epoch_selectors
+from epochs.models import FinalizedEpochSnapshot
+from octant.chain.backends import get_chain
+from octant.core.exceptions import InvalidEpoch, MissingAddress
+from octant.core.fields import sum_wei
+
+from . import engine
+from .models import Reward
+
+
+def leaves(*, epoch: int) -> list[tuple[str, int]]:
+    return list(Reward.objects.filter(epoch=epoch).order_by("address").values_list("address", "amount"))
+
+
+@lru_cache(maxsize=4)
+def _tree(epoch: int, root: str | None) -> engine.MerkleTree:
+    return engine.merkle_tree(leaves(epoch=epoch))
+
+
+def merkle_tree(*, epoch: int) -> tuple[engine.MerkleTree, list[tuple[str, int]]]:
+    """The epoch's tree, built once per process per (epoch, root); InvalidEpoch before finalization."""
+    snapshot = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
+    if snapshot is None:
+        raise InvalidEpoch()
+    return _tree(epoch, snapshot.withdrawals_merkle_root), leaves(epoch=epoch)
+
+
+def withdrawals(*, address: str) -> list[dict]:
+    """Everything `address` can still withdraw (math.md §7): the open window's pending claim first, then
+    one entry per reward row above the Vault's last claimed epoch, with its proof."""
+    from allocations.selectors import live_allocations
+
+    chain = get_chain()
+    entries = []
+    pending = epoch_selectors.chain_view().pending
+    if pending is not None:
+        allocations = live_allocations(epoch=pending).filter(user__address=address)
+        budget = Budget.objects.filter(epoch=pending, address=address).values_list("amount", flat=True).first()
+        if budget is not None and allocations.exists():
+            claimed = budget - sum_wei(allocations, "amount")
+            if claimed > 0:
+                entries.append({"epoch": pending, "amount": str(claimed), "proof": [], "status": "pending"})
+    last_claimed = chain.last_claimed_epoch(address)
+    for epoch, amount in Reward.objects.filter(address=address, epoch__gt=last_claimed).order_by(
+            "epoch").values_list("epoch", "amount"):
+        tree, _ = merkle_tree(epoch=epoch)
+        try:
+            proof = tree.proof(address)
+        except (KeyError, ValueError):
+            raise MissingAddress(address)
+        status = "available" if chain.vault_merkle_root(epoch) else "pending"
+        entries.append({"epoch": epoch, "amount": str(amount), "proof": proof, "status": status})
+    return entries
+
+
+def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
+    """Budgets that were neither allocated nor given as a patron (math.md §4.7)."""
+    from allocations.selectors import live_allocations
+    from epochs import engine as epochs_engine
+    from epochs.rewards import patrons_at
+
+    details = epoch_selectors.epoch_details(epoch=epoch)
+    budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
+    donors = set(live_allocations(epoch=epoch).values_list("user__address", flat=True).distinct())
+    patrons = patrons_at(epoch=epoch, timestamp=details.finalized_at)
+    return epochs_engine.unused_rewards(budgets, donors=donors, patron_addresses=patrons)
+
+
+def project_rewards(*, epoch: int) -> list[dict]:
+    """Final project rewards of an epoch from its reward rows (empty before finalization)."""
+    rows = Reward.objects.filter(epoch=epoch, matched__isnull=False).order_by("-amount", "address")
+    return [{"address": r.address, "allocated": str(r.amount - r.matched), "matched": str(r.matched)} for r in rows]
