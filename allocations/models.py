@@ -12,6 +12,7 @@ class AllocationRequest(models.Model):
     signature = models.TextField()
     is_manually_edited = models.BooleanField(null=True)
     leverage = models.FloatField(null=True)
+    timestamp = models.BigIntegerField(null=True, help_text="chain time of the request, Unix seconds")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

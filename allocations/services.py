@@ -95,7 +95,8 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
         raise exceptions.EmptyAllocations()
     try:
         with transaction.atomic():
-            result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited)
+            result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited,
+                                      view.now)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -108,7 +109,7 @@ def _expected_nonce(address: str) -> int:
     return 0 if user is None or user.allocation_nonce is None else user.allocation_nonce + 1
 
 
-def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited) -> Allocated:
+def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now) -> Allocated:
     user, _ = User.objects.get_or_create(address=user_address)
     user = User.objects.select_for_update().get(pk=user.pk)
     expected = 0 if user.allocation_nonce is None else user.allocation_nonce + 1
@@ -147,12 +148,11 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
         epoch=epoch, project_address__in=touched).order_by("project_address")}
     leverage = _leverage(epoch, funding, previous, allocations, uq)
 
-    now = timezone.now()
-    Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=now)
+    Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
     user.allocation_nonce = nonce
     user.save(update_fields=["allocation_nonce"])
     AllocationRequest.objects.create(user=user, epoch=epoch, nonce=nonce, signature=signature,
-                                     is_manually_edited=is_manually_edited, leverage=leverage)
+                                     is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
     created = Allocation.objects.bulk_create(
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
     _update_funding(epoch, funding, previous, created, uq)

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("allocations.urls")),
     path("", include("withdrawals.urls")),
+    path("", include("users.urls")),
 ]

@@ -59,6 +59,10 @@ class ChainBackend(ABC):
     @abstractmethod
     def last_claimed_epoch(self, address: str) -> int: ...
 
+    @abstractmethod
+    def withdrawal_events(self, address: str) -> list[dict]:
+        """Vault withdrawals of `address`: dicts with `amount`, `timestamp`, `transactionHash`, `epoch`."""
+
     # --- accounts and signatures
     @abstractmethod
     def is_contract(self, address: str) -> bool: ...

@@ -127,6 +127,9 @@ class LocalChain(ChainBackend):
     def last_claimed_epoch(self, address: str) -> int:
         return 0  # nobody withdraws from the simulated vault
 
+    def withdrawal_events(self, address: str) -> list[dict]:
+        return []
+
     # --- accounts
     def is_contract(self, address: str) -> bool:
         return False  # the local chain has externally owned accounts only
