@@ -1,0 +1,16 @@
+"""The reward engine must import without Django (spec README, "The reward engine")."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK = (
+    "import deposits.engine, epochs.engine, allocations.engine, withdrawals.engine, epochs.variants, "
+    "octant.core.signatures, sys; "
+    "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
+)
+
+
+def test_engine_modules_do_not_import_django():
+    result = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
