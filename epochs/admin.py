@@ -1,5 +1,7 @@
+from datetime import UTC, datetime
+
 from django.contrib import admin
-from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from octant.core.exceptions import OctantError
 
@@ -8,7 +10,7 @@ from .models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 
 
 def _ts(value: int) -> str:
-    return timezone.datetime.fromtimestamp(value, tz=timezone.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @admin.register(Epoch)
@@ -68,4 +70,32 @@ class PendingEpochSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(FinalizedEpochSnapshot)
 class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
-                    "withdrawals_merkle_root", "created_at"]
+                    "withdrawals_merkle_root", "vault_confirmed_at", "created_at"]
+    readonly_fields = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
+                       "staking_matched_reserved_for_v2", "withdrawals_merkle_root", "vault_confirmed_at",
+                       "created_at", "project_rewards", "chart"]
+
+    def _rows(self, obj):
+        from withdrawals.models import Reward
+
+        return [(r.address, r.amount - r.matched, r.matched) for r in
+                Reward.objects.filter(epoch=obj.epoch, matched__isnull=False).order_by("-amount")]
+
+    @admin.display(description="project rewards")
+    def project_rewards(self, obj):
+        rows = self._rows(obj)
+        return format_html(
+            "<table><tr><th>project</th><th>allocated (wei)</th><th>matched (wei)</th><th>total (wei)</th></tr>{}"
+            "</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                             ((a, al, m, al + m) for a, al, m in rows)))
+
+    @admin.display(description="matched vs allocated")
+    def chart(self, obj):
+        from .charts import as_data_uri, matched_vs_allocated_png
+
+        rows = self._rows(obj)
+        if not rows:
+            return "no project rewards"
+        return format_html('<img src="{}" alt="matched vs allocated per project">',
+                           as_data_uri(matched_vs_allocated_png(rows)))

@@ -1,0 +1,30 @@
+import pytest
+
+from epochs.charts import matched_vs_allocated_png
+from epochs.models import Epoch, FinalizedEpochSnapshot
+from withdrawals.models import Reward
+
+from ..conftest import DURATION, START
+
+
+def test_chart_is_a_png():
+    png = matched_vs_allocated_png([("0x" + "1" * 40, 10**18, 2 * 10**18), ("0x" + "2" * 40, 0, 10**17)])
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+@pytest.fixture
+def staff(client, django_user_model):
+    user = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+def test_admin_lists_epochs_with_state_and_shows_a_finalized_snapshot(staff, scheduled_chain):
+    scheduled_chain.set_time(timestamp=START + 2 * DURATION + 5)
+    page = staff.get("/admin/epochs/epoch/")
+    assert page.status_code == 200 and b"current" in page.content and Epoch.objects.count() == 3
+    snapshot = FinalizedEpochSnapshot.objects.create(epoch=1, matched_rewards=5, withdrawals_merkle_root="0xab")
+    Reward.objects.create(epoch=1, address="0x" + "1" * 40, amount=3 * 10**18, matched=10**18)
+    page = staff.get(f"/admin/epochs/finalizedepochsnapshot/{snapshot.pk}/change/")
+    assert page.status_code == 200
+    assert b"data:image/png;base64," in page.content and b"3000000000000000000" in page.content
