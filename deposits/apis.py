@@ -1,4 +1,6 @@
 """The deposits group and the budgets part of the rewards group."""
+from decimal import Decimal
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -6,7 +8,7 @@ from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
-from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
+from octant.core.api import DecimalStringField, WeiField, decimal_string, parse_address, parse_epoch
 from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
 
 from . import selectors
@@ -36,7 +38,7 @@ class TotalEffectiveEstimatedApi(APIView):
 class LockedRatioApi(APIView):
     @extend_schema(responses=inline_serializer("LockedRatio", {"lockedRatio": DecimalStringField()}))
     def get(self, request, epoch_number):
-        return Response({"lockedRatio": _pending_snapshot(epoch_number).locked_ratio})
+        return Response({"lockedRatio": decimal_string(Decimal(_pending_snapshot(epoch_number).locked_ratio))})
 
 
 EffectiveDepositOut = inline_serializer("EffectiveDeposit", {"effectiveDeposit": WeiField()})

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import DecimalStringField, WeiField, parse_epoch
+from octant.core.api import DecimalStringField, WeiField, decimal_string, parse_epoch
 from octant.core.exceptions import (
     EpochNotStartedYet,
     EpochsNotFound,
@@ -89,7 +89,7 @@ class PendingSnapshotSimulateApi(APIView):
         r = data.rewards
         return Response({
             "rewards": {
-                "stakingProceeds": str(r.staking_proceeds), "lockedRatio": str(r.locked_ratio),
+                "stakingProceeds": str(r.staking_proceeds), "lockedRatio": decimal_string(r.locked_ratio),
                 "totalEffectiveDeposit": str(r.total_effective_deposit), "totalRewards": str(r.total_rewards),
                 "vanillaIndividualRewards": str(r.vanilla_individual_rewards),
                 "operationalCost": str(r.operational_cost), "communityFund": str(r.community_fund or 0),

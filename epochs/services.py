@@ -2,6 +2,7 @@
 from django.db import IntegrityError, transaction
 
 from octant.chain.backends import get_chain
+from octant.core.api import decimal_string
 from octant.core.exceptions import SnapshotOutOfOrder
 
 from .models import Epoch
@@ -57,7 +58,8 @@ def pending_snapshot_take() -> int | None:
         with transaction.atomic():
             PendingEpochSnapshot.objects.create(
                 epoch=epoch, eth_proceeds=rewards.staking_proceeds,
-                total_effective_deposit=rewards.total_effective_deposit, locked_ratio=str(rewards.locked_ratio),
+                total_effective_deposit=rewards.total_effective_deposit,
+                locked_ratio=decimal_string(rewards.locked_ratio),
                 total_rewards=rewards.total_rewards, vanilla_individual_rewards=rewards.vanilla_individual_rewards,
                 operational_cost=rewards.operational_cost, ppf=rewards.ppf or None,
                 community_fund=rewards.community_fund or None,

@@ -114,4 +114,9 @@ class DecimalStringField(serializers.Field):
     """A Decimal rendered as a JSON string (as the reference renders ratios and scores)."""
 
     def to_representation(self, value):
-        return None if value is None else str(value)
+        return None if value is None else decimal_string(value)
+
+
+def decimal_string(value) -> str:
+    """str() of a Decimal, except that zero is "0" (not "0E-27"), as the reference shows it."""
+    return "0" if value == 0 else str(value)

@@ -102,3 +102,8 @@ def test_simulated_pending_snapshot(api, two_epochs):  # noqa: F811
         to_checksum_address(x) for x in (A, "0x00000000000000000000000000000000000000bB",
                                          "0x00000000000000000000000000000000000000cc")}
     assert len(body["userBudgets"]) == 2
+
+
+def test_zero_locked_ratio_reads_as_zero(api, scheduled_chain):
+    scheduled_chain.set_time(timestamp=START + 10)
+    assert api.get("/snapshots/pending/simulate").json()["rewards"]["lockedRatio"] == "0"

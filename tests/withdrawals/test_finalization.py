@@ -2,6 +2,11 @@
 snapshot, withdrawal proofs, the vault job."""
 from decimal import Decimal
 
+import pytest
+from django.db import connection
+from django.test import override_settings
+from rest_framework.test import APIClient
+
 from allocations import engine as allocations_engine
 from epochs import engine as epochs_engine
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
@@ -84,8 +89,6 @@ def test_an_epoch_from_allocations_to_withdrawals(api, window, django_capture_on
 
 
 def test_vault_root_is_pending_until_set(api, window):  # noqa: F811
-    from django.test import override_settings
-
     api.post("/allocations/allocate", sign(ALICE, [(P1, 10**18)], 0), format="json")
     window.set_time(timestamp=CLOSE)
     with override_settings(VAULT_CONFIRM_WITHDRAWALS_ENABLED=False):
@@ -105,3 +108,34 @@ def test_simulation_needs_an_open_window(api, window):  # noqa: F811
     window.set_time(timestamp=CLOSE)
     response = api.get("/snapshots/finalized/simulate")
     assert response.status_code == 400 and response.json() == {"message": "Possible only in open allocation window"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_workers_set_the_vault_root_exactly_once(window):  # noqa: F811
+    import threading
+
+    from octant.chain.models import LocalVaultRoot
+    from withdrawals.services import vault_confirm
+
+    api = APIClient()
+    assert api.post("/allocations/allocate", sign(ALICE, [(P1, 10**18)], 0), format="json").status_code == 201
+    window.set_time(timestamp=CLOSE)
+    with override_settings(VAULT_CONFIRM_WITHDRAWALS_ENABLED=False):
+        assert epochs_tick.delay().get()["finalizedSnapshot"] == EPOCH
+    results, barrier = [], threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(vault_confirm())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == [[], [EPOCH]]
+    assert LocalVaultRoot.objects.count() == 1
