@@ -6,11 +6,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Subquery
 from eth_utils import keccak, to_checksum_address
 
 from deposits.models import DepositEvent
 from octant.core.addresses import checksum
 from octant.core.exceptions import ChainError
+from octant.core.fields import sum_wei
 from projects.models import Project
 
 from . import epoch_math
@@ -100,14 +102,9 @@ class LocalChain(ChainBackend):
         return row.amount if row else 0
 
     def total_locked(self) -> int:
-        return sum(self._balances().values())
-
-    @staticmethod
-    def _balances() -> dict[str, int]:
-        latest = {}
-        for address, after in DepositEvent.objects.order_by("timestamp", "id").values_list("address", "after"):
-            latest[address] = after
-        return latest
+        # the local chain appends events in clock order, so each address's highest id is its latest event
+        latest = DepositEvent.objects.values("address").annotate(last=Max("id")).values("last")
+        return sum_wei(DepositEvent.objects.filter(id__in=Subquery(latest)), "after")
 
     def sync_deposit_events(self) -> int:
         return 0  # the local chain writes its events straight into the index
