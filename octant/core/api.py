@@ -49,6 +49,9 @@ def exception_handler(exc, context):
     return response
 
 
+MAX_EPOCH = 2**31 - 1
+
+
 def parse_address(value: str, *, field: str = "address") -> str:
     try:
         return checksum(value)
@@ -61,8 +64,8 @@ def parse_epoch(value, *, field: str = "epochNumber") -> int:
         epoch = int(str(value))
     except ValueError:
         raise RequestValidationError({field: [f"Must be an integer, got {value!r}"]})
-    if epoch < 0:
-        raise RequestValidationError({field: ["Must be zero or positive"]})
+    if not 0 <= epoch <= MAX_EPOCH:
+        raise RequestValidationError({field: [f"Must be between 0 and {MAX_EPOCH}"]})
     return epoch
 
 
