@@ -1,1 +1,26 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from octant.core.admin import ReadOnlyAdmin
+
+from .models import Budget, Deposit, DepositEvent
+
+
+@admin.register(DepositEvent)
+class DepositEventAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "address", "type", "amount", "before", "after", "source"]
+    list_filter = ["type", "source"]
+    search_fields = ["address", "transaction_hash"]
+
+
+@admin.register(Deposit)
+class DepositAdmin(ReadOnlyAdmin):
+    list_display = ["epoch", "address", "effective_deposit", "epoch_end_deposit"]
+    list_filter = ["epoch"]
+    search_fields = ["address"]
+
+
+@admin.register(Budget)
+class BudgetAdmin(ReadOnlyAdmin):
+    list_display = ["epoch", "address", "amount"]
+    list_filter = ["epoch"]
+    search_fields = ["address"]

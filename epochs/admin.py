@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from octant.core.admin import ReadOnlyAdmin
 from octant.core.exceptions import OctantError
 
 from . import selectors
@@ -47,17 +48,6 @@ class EpochAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -28,3 +28,24 @@ def test_admin_lists_epochs_with_state_and_shows_a_finalized_snapshot(staff, sch
     page = staff.get(f"/admin/epochs/finalizedepochsnapshot/{snapshot.pk}/change/")
     assert page.status_code == 200
     assert b"data:image/png;base64," in page.content and b"3000000000000000000" in page.content
+
+
+@pytest.mark.parametrize("path", ["users/user", "users/patronevent", "deposits/depositevent", "deposits/deposit",
+                                  "deposits/budget", "allocations/allocation", "allocations/allocationrequest",
+                                  "allocations/uniquenessquotient", "allocations/projectfunding",
+                                  "withdrawals/reward", "projects/project", "epochs/pendingepochsnapshot",
+                                  "chain/localepochprops"])
+def test_admin_changelists_render(staff, scheduled_chain, path):
+    assert staff.get(f"/admin/{path}/").status_code == 200
+
+
+def test_copy_projects_to_the_next_epoch(staff, scheduled_chain):
+    from projects.models import Project
+
+    scheduled_chain.add_project(1, "0x" + "1" * 40, name="One")
+    scheduled_chain.add_project(2, "0x" + "1" * 40, name="One")
+    scheduled_chain.add_project(1, "0x" + "2" * 40, name="Two")
+    ids = list(Project.objects.filter(epoch=1).values_list("id", flat=True))
+    response = staff.post("/admin/projects/project/", {"action": "copy_to_next_epoch", "_selected_action": ids})
+    assert response.status_code == 302
+    assert sorted(Project.objects.filter(epoch=2).values_list("name", flat=True)) == ["One", "Two"]
