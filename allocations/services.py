@@ -15,7 +15,8 @@ from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
 from octant.core.api import AddressField, WeiField
 from projects.selectors import project_addresses
-from users.models import PatronEvent, User
+from users.models import User
+from users.selectors import is_patron
 
 from . import selectors
 from .models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
@@ -75,11 +76,6 @@ def _uq_for(user: User, epoch: int) -> Decimal:
     return uq
 
 
-def _is_patron(address: str, at: int) -> bool:
-    latest = PatronEvent.objects.filter(address=address, timestamp__lte=at).order_by("-timestamp", "-id").first()
-    return bool(latest and latest.enabled)
-
-
 def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: int, signature: str,
              is_manually_edited: bool | None, view=None) -> Allocated:
     """Replace the user's allocations of the open window's epoch with a signed new set.
@@ -117,7 +113,7 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
         raise exceptions.WrongAllocationsNonce(nonce, expected)
     details = epoch_selectors.epoch_details(epoch=epoch)
     budget = Budget.objects.filter(epoch=epoch, address=user_address).values_list("amount", flat=True).first()
-    if budget is not None and _is_patron(user_address, details.finalized_at):
+    if budget is not None and is_patron(address=user_address, at=details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
     if budget is None:
         raise exceptions.BudgetNotFound(user_address, epoch)
@@ -157,6 +153,25 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
     _update_funding(epoch, funding, previous, created, uq)
     return Allocated(epoch=epoch, projects=touched)
+
+
+def allocations_revoke(*, address: str, epoch: int) -> int:
+    """Withdraw the user's live allocations of `epoch` (patron mode switched on during the window); the
+    aggregates follow in the same transaction. Returns how many rows were withdrawn."""
+    with transaction.atomic():
+        previous = list(selectors.live_allocations(epoch=epoch).filter(user__address=address).values_list(
+            "id", "project_address", "amount"))
+        if not previous:
+            return 0
+        uq = Decimal(UniquenessQuotient.objects.get(user__address=address, epoch=epoch).score)
+        touched = sorted({p for _, p, _ in previous})
+        funding = {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
+            epoch=epoch, project_address__in=touched).order_by("project_address")}
+        Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
+        _update_funding(epoch, funding, previous, [], uq)
+        result = Allocated(epoch=epoch, projects=touched)
+    transaction.on_commit(lambda: _after_commit(result))
+    return len(previous)
 
 
 def _eip1271_call(address: str, digest: bytes, signature: bytes) -> bytes:

@@ -1,11 +1,13 @@
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import WeiField, parse_address
+from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
+from octant.core.exceptions import EpochNotIndexed, XRealIpHeaderMissing
 
-from . import selectors
+from . import selectors, services
 
 
 class HistoryQuery(serializers.Serializer):
@@ -35,3 +37,80 @@ class HistoryApi(APIView):
         page, next_cursor = selectors.history(address=address, cursor=query.validated_data.get("cursor") or None,
                                               limit=query.validated_data["limit"])
         return Response({"history": page, "nextCursor": next_cursor})
+
+
+class SignatureInput(serializers.Serializer):
+    signature = serializers.CharField(max_length=10_000)
+
+
+def _client_ip(request) -> str:
+    ip = request.headers.get("X-Real-IP")
+    if ip:
+        return ip
+    if settings.X_REAL_IP_REQUIRED:
+        raise XRealIpHeaderMissing()
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+class TosApi(APIView):
+    @extend_schema(responses=inline_serializer("TosStatus", {"accepted": serializers.BooleanField()}))
+    def get(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        return Response({"accepted": selectors.has_accepted_tos(address=address)})
+
+    @extend_schema(request=SignatureInput, responses={201: inline_serializer("TosAccepted", {
+        "accepted": serializers.BooleanField()})})
+    def post(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        body = SignatureInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.tos_accept(address=address, signature=body.validated_data["signature"], ip=_client_ip(request))
+        return Response({"accepted": True}, status=201)
+
+
+class PatronModeApi(APIView):
+    @extend_schema(responses=inline_serializer("PatronMode", {"status": serializers.BooleanField()}))
+    def get(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        return Response({"status": selectors.is_patron(address=address)})
+
+    @extend_schema(request=SignatureInput, responses=inline_serializer("PatronModeToggled", {
+        "status": serializers.BooleanField()}))
+    def patch(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        body = SignatureInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response({"status": services.patron_mode_toggle(address=address,
+                                                               signature=body.validated_data["signature"])})
+
+
+def _indexed_epoch(value) -> int:
+    from epochs.selectors import chain_view
+
+    epoch = parse_epoch(value)
+    if epoch > chain_view().current:
+        raise EpochNotIndexed(epoch)
+    return epoch
+
+
+class EpochPatronsApi(APIView):
+    @extend_schema(responses=inline_serializer("EpochPatrons", {"patrons": serializers.ListField(
+        child=serializers.CharField())}))
+    def get(self, request, epoch_number):
+        return Response({"patrons": selectors.epoch_patrons(epoch=_indexed_epoch(epoch_number))})
+
+
+class UniquenessQuotientApi(APIView):
+    @extend_schema(responses=inline_serializer("UniquenessQuotient", {"uniquenessQuotient": DecimalStringField()}))
+    def get(self, request, user_address, epoch_number):
+        uq = selectors.uniqueness_quotient(epoch=parse_epoch(epoch_number),
+                                           address=parse_address(user_address, field="userAddress"))
+        return Response({"uniquenessQuotient": str(uq)})
+
+
+class AllUniquenessQuotientsApi(APIView):
+    @extend_schema(responses=inline_serializer("UniquenessQuotients", {"uqsInfo": inline_serializer("UqInfo", {
+        "userAddress": serializers.CharField(), "uniquenessQuotient": DecimalStringField()}, many=True)}))
+    def get(self, request, epoch_number):
+        rows = selectors.uniqueness_quotients(epoch=parse_epoch(epoch_number))
+        return Response({"uqsInfo": [{"userAddress": a, "uniquenessQuotient": s} for a, s in rows]})

@@ -28,3 +28,11 @@ class PatronEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["address", "timestamp"])]
+
+
+class UserConsent(models.Model):
+    """Acceptance of the Terms of Service (its existence means "accepted")."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="consents")
+    ip = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -73,3 +73,45 @@ def history(*, address: str, cursor: str | None, limit: int) -> tuple[list[dict]
     timestamp = items[end]["timestamp"]
     offset = sum(1 for item in items[:end] if item["timestamp"] == timestamp)
     return page, _encode(int(timestamp), offset)
+
+
+def is_patron(*, address: str, at: int | None = None) -> bool:
+    """Whether the user's latest patron-mode toggle (up to chain time `at`) enabled it."""
+    from .models import PatronEvent
+
+    events = PatronEvent.objects.filter(address=address)
+    if at is not None:
+        events = events.filter(timestamp__lte=at)
+    latest = events.order_by("-timestamp", "-id").first()
+    return bool(latest and latest.enabled)
+
+
+def has_accepted_tos(*, address: str) -> bool:
+    from .models import UserConsent
+
+    return UserConsent.objects.filter(user__address=address).exists()
+
+
+def epoch_patrons(*, epoch: int) -> list[str]:
+    """Users in patron mode when the epoch's allocation window closed, with a budget in it."""
+    from deposits.models import Budget
+    from epochs.rewards import patrons_at
+    from epochs.selectors import epoch_details
+
+    patrons = patrons_at(epoch=epoch, timestamp=epoch_details(epoch=epoch).finalized_at)
+    with_budget = set(Budget.objects.filter(epoch=epoch, address__in=patrons, amount__gt=0).values_list(
+        "address", flat=True))
+    return [p for p in patrons if p in with_budget]
+
+
+def uniqueness_quotient(*, epoch: int, address: str):
+    from allocations.selectors import uq_for_simulation
+
+    return uq_for_simulation(epoch=epoch, address=address)
+
+
+def uniqueness_quotients(*, epoch: int) -> list[tuple[str, str]]:
+    from allocations.models import UniquenessQuotient
+
+    return list(UniquenessQuotient.objects.filter(epoch=epoch).order_by("user__address").values_list(
+        "user__address", "score"))

@@ -124,3 +124,11 @@ class NotInAllocationWindow(OctantError):
 
 class PendingSnapshotMissing(OctantError):
     message = "Pending snapshot is missing! We need it here"
+
+
+class DuplicateConsent(OctantError):
+    message = "Given user {} has already accepted the Terms of Service"
+
+
+class XRealIpHeaderMissing(OctantError):
+    message = "X-Real-IP header is missing"

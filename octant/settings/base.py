@@ -151,6 +151,7 @@ CHAIN_NAME = env.str("CHAIN_NAME", default="localchain")
 # local: the simulated chain clock follows wall time (plus every `chain time` move) unless frozen.
 LOCAL_CHAIN_CLOCK_RUNNING = env.bool("LOCAL_CHAIN_CLOCK_RUNNING", default=True)
 # Set finalized merkle roots on the Vault by itself (always on the local chain; opt-in on ethereum).
+X_REAL_IP_REQUIRED = env.bool("X_REAL_IP_REQUIRED", default=False)  # behind a proxy: set it
 VAULT_CONFIRM_WITHDRAWALS_ENABLED = env.bool("VAULT_CONFIRM_WITHDRAWALS_ENABLED", default=CHAIN_BACKEND == "local")
 ETH_RPC_PROVIDER_URL = env.str("ETH_RPC_PROVIDER_URL", default="")
 SUBGRAPH_ENDPOINT = env.str("SUBGRAPH_ENDPOINT", default="")
