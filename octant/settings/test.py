@@ -6,3 +6,12 @@ LOCAL_CHAIN_CLOCK_RUNNING = False  # the chain clock moves only when a test move
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
+
+
+def _random_wei():
+    import random
+
+    return random.randint(0, 10**24)
+
+
+BAKER_CUSTOM_FIELDS_GEN = {"octant.core.fields.WeiField": _random_wei}

@@ -1,4 +1,5 @@
 import pytest
+from model_bakery import baker
 
 from epochs.charts import matched_vs_allocated_png
 from epochs.models import Epoch, FinalizedEpochSnapshot
@@ -23,8 +24,8 @@ def test_admin_lists_epochs_with_state_and_shows_a_finalized_snapshot(staff, sch
     scheduled_chain.set_time(timestamp=START + 2 * DURATION + 5)
     page = staff.get("/admin/epochs/epoch/")
     assert page.status_code == 200 and b"current" in page.content and Epoch.objects.count() == 3
-    snapshot = FinalizedEpochSnapshot.objects.create(epoch=1, matched_rewards=5, withdrawals_merkle_root="0xab")
-    Reward.objects.create(epoch=1, address="0x" + "1" * 40, amount=3 * 10**18, matched=10**18)
+    snapshot = baker.make(FinalizedEpochSnapshot, epoch=1, withdrawals_merkle_root="0xab", leftover=-5)
+    baker.make(Reward, epoch=1, address="0x" + "1" * 40, amount=3 * 10**18, matched=10**18)
     page = staff.get(f"/admin/epochs/finalizedepochsnapshot/{snapshot.pk}/change/")
     assert page.status_code == 200
     assert b"data:image/png;base64," in page.content and b"3000000000000000000" in page.content

@@ -1,4 +1,5 @@
 import pytest
+from model_bakery import baker
 
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.selectors import EpochState, epoch_state
@@ -32,9 +33,7 @@ def test_rewards_rate(api, scheduled_chain):
 
 
 def _snapshot(epoch):
-    PendingEpochSnapshot.objects.create(
-        epoch=epoch, eth_proceeds=1, total_effective_deposit=1, locked_ratio="0.1", total_rewards=1,
-        vanilla_individual_rewards=1, operational_cost=1)
+    baker.make(PendingEpochSnapshot, epoch=epoch, locked_ratio="0.1")
 
 
 def test_epoch_states_follow_chain_and_snapshots(scheduled_chain):
@@ -46,7 +45,7 @@ def test_epoch_states_follow_chain_and_snapshots(scheduled_chain):
     assert epoch_state(epoch=1) == EpochState.PENDING
     scheduled_chain.set_time(timestamp=START + DURATION + WINDOW + 1)  # window closed
     assert epoch_state(epoch=1) == EpochState.FINALIZING
-    FinalizedEpochSnapshot.objects.create(epoch=1, matched_rewards=5)
+    baker.make(FinalizedEpochSnapshot, epoch=1)
     assert epoch_state(epoch=1) == EpochState.FINALIZED
     scheduled_chain.set_time(timestamp=START + 3 * DURATION)
     with pytest.raises(InvalidEpoch):

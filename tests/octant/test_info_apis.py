@@ -1,5 +1,6 @@
 import pytest
 from django.test import override_settings
+from model_bakery import baker
 
 from epochs.models import PendingEpochSnapshot
 
@@ -55,9 +56,7 @@ def test_healthcheck_reports_a_failing_chain_backend_with_500(api, db, monkeypat
 def test_sync_status(api, scheduled_chain, now_offset, snapshots, expected):
     scheduled_chain.set_time(timestamp=START + now_offset)
     for epoch in snapshots:
-        PendingEpochSnapshot.objects.create(
-            epoch=epoch, eth_proceeds=1, total_effective_deposit=1, locked_ratio="0", total_rewards=1,
-            vanilla_individual_rewards=1, operational_cost=1)
+        baker.make(PendingEpochSnapshot, epoch=epoch)
     body = api.get("/info/sync-status").json()
     assert (body["pendingSnapshot"], body["finalizedSnapshot"]) == expected
     assert body["blockchainEpoch"] == body["indexedEpoch"] == scheduled_chain.current_epoch()
