@@ -19,7 +19,7 @@ from django.conf import settings
 from django.urls import re_path
 from eth_account import Account
 
-from allocations import realtime, services
+from allocations import realtime, selectors, services
 from allocations.consumers import SocketIOConsumer
 from allocations.selectors import socket_state
 from epochs.services import pending_snapshot_take
@@ -57,7 +57,8 @@ def seed_open_window() -> None:
 
 def allocation_body(allocations, *, nonce=0, account=DONOR) -> dict:
     payload = {"allocations": [{"proposalAddress": p, "amount": str(a)} for p, a in allocations], "nonce": nonce}
-    signed = Account.sign_typed_data(account.key, full_message=allocation_typed_data(payload, chain_id=settings.CHAIN_ID))
+    typed_data = allocation_typed_data(payload, chain_id=settings.CHAIN_ID)
+    signed = Account.sign_typed_data(account.key, full_message=typed_data)
     return {"userAddress": DONOR.address, "payload": payload, "signature": "0x" + bytes(signed.signature).hex(),
             "isManuallyEdited": False}
 
@@ -124,9 +125,10 @@ async def test_other_engine_io_versions_are_refused_with_a_reason():
     assert connected
     closed = await client.receive_output()
     assert closed["type"] == "websocket.close" and closed["code"] == 1008 and "EIO=4" in closed["reason"]
+    await client.disconnect()
 
 
-async def test_server_pings_and_drops_a_silent_client(db):
+async def test_server_pings_and_drops_a_silent_client():
     app = URLRouter([re_path(r"^socket\.io/$", SocketIOConsumer.as_asgi(ping_interval=0.05, ping_timeout=0.2))])
     client = await engine_open(app)
     for _ in range(2):
@@ -135,6 +137,7 @@ async def test_server_pings_and_drops_a_silent_client(db):
     assert await client.receive_from() == "2"  # left unanswered
     closed = await client.receive_output(timeout=1)
     assert closed["type"] == "websocket.close"
+    await client.disconnect()
 
 
 async def test_connect_time_events_when_the_window_is_open(open_window):
@@ -238,9 +241,36 @@ async def test_broadcast_from_plain_sync_code_through_redis(open_window):
     await client.disconnect()
 
 
+async def test_simultaneous_connects_share_a_state_read(open_window, monkeypatch):
+    calls = []
+
+    def counting_socket_state(**kwargs):
+        calls.append(kwargs)
+        return socket_state(**kwargs)
+
+    monkeypatch.setattr(selectors, "socket_state", counting_socket_state)
+    clients = [await engine_open() for _ in range(6)]
+    for client in clients:
+        await client.send_to(text_data="40")
+    for client in clients:
+        frames = await receive_frames(client, 1 + 2 + len(PROJECTS))
+        assert frames[0].startswith("40") and [event(f)[0] for f in frames[1:3]] == ["threshold", "project_rewards"]
+        await client.disconnect()
+    assert 1 <= len(calls) < len(clients)
+
+
 def test_frames_are_batched_in_order():
     frames = ["a" * 5, "b" * 5, "c" * 12, "d"]
     assert realtime.batches(frames, limit=10) == [["aaaaa", "bbbbb"], ["c" * 12], ["d"]]
+
+
+def test_a_none_threshold_is_left_out_of_broadcasts_only():
+    state = {"threshold": "None", "project_rewards": [], "project_donors": [{"project": PROJECTS[0], "donors": []}]}
+    assert [event(f)[0] for f in realtime.state_frames(state)] == ["threshold", "project_rewards", "project_donors"]
+    assert [event(f)[0] for f in realtime.state_frames(state, skip_none_threshold=True)] == [
+        "project_rewards", "project_donors"]
+    state["threshold"] = "5"
+    assert event(realtime.state_frames(state, skip_none_threshold=True)[0]) == ["threshold", {"threshold": "5"}]
 
 
 # --- a stock client against daphne -----------------------------------------------------------------------

@@ -1,0 +1,214 @@
+"""The Socket.IO endpoint `/socket.io/` (api.md §3): Socket.IO v5 over Engine.IO v4, websocket transport
+only, default namespace only. Enough of the protocol for socket.io clients that connect with
+`transports: ['websocket']`.
+
+Wire format. Each websocket text frame is one Engine.IO packet: a type digit and its data.
+  0 open (server -> client, JSON handshake)   1 close   2 ping   3 pong   4 message   6 noop
+An Engine.IO message (4) carries one Socket.IO packet: `<type>[/<namespace>,][<ack id>][<JSON>]` with types
+  0 connect   1 disconnect   2 event `["name", ...args]`   3 ack `[...args]`   4 connect error
+so `40` connects to "/", `42["allocate","{...}"]` is an event, `4212["allocate",...]` one that wants the
+ack `4312[]`. The server pings (`2`) every pingInterval; a client that does not answer `3` within
+pingTimeout is disconnected.
+"""
+import asyncio
+import json
+import logging
+import re
+import secrets
+import weakref
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from rest_framework.exceptions import ParseError, ValidationError
+
+from octant.core.api import exception_handler
+from octant.core.exceptions import OctantError
+
+from . import realtime, selectors, services
+
+logger = logging.getLogger(__name__)
+
+SOCKET_IO_PACKET = re.compile(r"(?P<type>\d)(?:(?P<namespace>/[^,]*),)?(?P<ack>\d+)?(?P<data>.*)", re.DOTALL)
+UNEXPECTED_ERROR = "An unexpected error has occurred"
+
+
+def _decode_allocation(payload):
+    """The reference's client sends the body as a JSON string; an object is accepted too."""
+    if not isinstance(payload, str):
+        return payload
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise ParseError(f"JSON parse error - {exc}")
+
+
+class ConnectFrames:
+    """The connect-time frames (nothing outside an open allocation window with its pending snapshot).
+
+    One read serves every client waiting when it starts, so a reconnect storm costs a few reads instead of
+    one per client on the single ORM thread. Clients join the broadcast group before they wait, and a read
+    serves only clients already waiting when it began: none can miss an allocation committed meanwhile."""
+
+    _per_loop = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of_this_loop(cls) -> "ConnectFrames":
+        loop = asyncio.get_running_loop()
+        if loop not in cls._per_loop:
+            cls._per_loop[loop] = cls()
+        return cls._per_loop[loop]
+
+    def __init__(self):
+        self.waiting: list[asyncio.Future] = []
+        self.reader: asyncio.Task | None = None
+
+    async def get(self) -> list[str]:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        if self.reader is None:
+            self.reader = asyncio.create_task(self.read())
+        return await future
+
+    async def read(self):
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, []
+                try:
+                    state = await database_sync_to_async(selectors.socket_state)()
+                    frames = realtime.state_frames(state) if state else []
+                except Exception:
+                    logger.exception("socket.io: reading the state on connect failed")
+                    frames = []
+                for future in batch:
+                    if not future.done():  # done: its client went away
+                        future.set_result(frames)
+        finally:
+            self.reader = None
+
+
+class SocketIOConsumer(AsyncWebsocketConsumer):
+    max_payload = 1_000_000
+    connected = False  # to the default namespace
+    heartbeat = None
+
+    def __init__(self, *args, ping_interval: float = 25.0, ping_timeout: float = 20.0, **kwargs):
+        """as_asgi(ping_interval=..., ping_timeout=...), in seconds, changes the heartbeat."""
+        super().__init__(*args, **kwargs)
+        self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
+
+    async def connect(self):
+        self.pong = asyncio.Event()
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if query.get("EIO") != ["4"] or query.get("transport", ["websocket"]) != ["websocket"]:
+            await self.close(code=1008, reason="Only Engine.IO protocol 4 (EIO=4) over websocket is supported")
+            return
+        await self.send(text_data="0" + json.dumps({
+            "sid": secrets.token_urlsafe(15), "upgrades": [], "pingInterval": int(self.ping_interval * 1000),
+            "pingTimeout": int(self.ping_timeout * 1000), "maxPayload": self.max_payload,
+        }))
+        self.heartbeat = asyncio.create_task(self.ping_loop())
+
+    async def dispatch(self, message):
+        # Channels runs close_old_connections() on the one sync thread before every handler. Our ORM calls
+        # go through database_sync_to_async, which does it itself; skipping the hop keeps a broadcast to
+        # thousands of clients from queueing on that thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def disconnect(self, code):
+        if self.heartbeat:
+            self.heartbeat.cancel()
+        await self.leave()
+
+    async def ping_loop(self):
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            self.pong.clear()
+            await self.send(text_data="2")
+            try:
+                await asyncio.wait_for(self.pong.wait(), self.ping_timeout)
+            except asyncio.TimeoutError:
+                await self.close()
+                return
+            if self.connected:  # renew the group membership before the layer's group_expiry drops it
+                await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+
+    # --- Engine.IO
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return  # binary packets (Socket.IO attachments) are not used by this API
+        if len(text_data) > self.max_payload:
+            await self.close(code=1009)
+            return
+        kind, data = text_data[:1], text_data[1:]
+        if kind == "3":
+            self.pong.set()
+        elif kind == "2":
+            await self.send(text_data="3" + data)
+        elif kind == "1":
+            await self.close()
+        elif kind == "4":
+            await self.on_packet(data)
+
+    # --- Socket.IO
+    async def on_packet(self, text: str):
+        match = SOCKET_IO_PACKET.fullmatch(text)
+        if match is None:
+            return
+        kind, namespace = match["type"], (match["namespace"] or "/").split("?")[0]
+        if namespace != "/":
+            if kind == "0":
+                await self.send(text_data=f"44{namespace}," + json.dumps({"message": "Invalid namespace"}))
+            return
+        if kind == "0":
+            await self.join()
+        elif kind == "1":
+            await self.leave()
+        elif kind == "2" and self.connected:
+            try:
+                event, *args = json.loads(match["data"])
+            except (ValueError, TypeError):
+                return
+            if event == "allocate":
+                await self.on_allocate(args[0] if args else None)
+            if match["ack"] is not None:
+                await self.send(text_data=f"43{match['ack']}[]")
+
+    async def join(self):
+        if self.connected:
+            return
+        self.connected = True
+        await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+        await self.send(text_data="40" + json.dumps({"sid": secrets.token_urlsafe(15)}))
+        for frame in await ConnectFrames.of_this_loop().get():
+            await self.send(text_data=frame)
+
+    async def leave(self):
+        if self.connected:
+            self.connected = False
+            await self.channel_layer.group_discard(realtime.GROUP, self.channel_name)
+
+    async def emit(self, event: str, data):
+        await self.send(text_data=realtime.event_frame(event, data))
+
+    async def on_allocate(self, payload):
+        """Allocate; errors go back to the sender as an `exception` event. The broadcast to every client
+        follows from the service, after its transaction commits."""
+        try:
+            await database_sync_to_async(services.allocate_from_request)(_decode_allocation(payload))
+        except (OctantError, ValidationError, ParseError) as exc:
+            await self.emit("exception", {"message": exception_handler(exc, {}).data["message"]})
+        except Exception:
+            logger.exception("socket.io: allocate failed")
+            await self.emit("exception", {"message": UNEXPECTED_ERROR})
+
+    # --- channel layer
+    async def socketio_frames(self, message):
+        if self.connected:
+            for frame in message["frames"]:
+                await self.send(text_data=frame)
