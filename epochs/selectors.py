@@ -33,11 +33,8 @@ class ChainView:
 
 
 def chain_view() -> ChainView:
-    chain = get_chain()
-    return ChainView(
-        now=chain.now(), current=chain.current_epoch(), pending=chain.pending_epoch(),
-        finalized=chain.finalized_epoch(), window_open=chain.is_decision_window_open(),
-    )
+    now, current, pending, finalized, window_open = get_chain().epoch_view()
+    return ChainView(now=now, current=current, pending=pending, finalized=finalized, window_open=window_open)
 
 
 def epoch_state(*, epoch: int, view: ChainView | None = None) -> EpochState:

@@ -26,7 +26,8 @@ def merkle_tree(*, epoch: int) -> tuple[engine.MerkleTree, list[tuple[str, int]]
     snapshot = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
         raise InvalidEpoch()
-    return _tree(epoch, snapshot.withdrawals_merkle_root), leaves(epoch=epoch)
+    tree = _tree(epoch, snapshot.withdrawals_merkle_root)
+    return tree, tree.leaves  # the rows it was built from: a warm call reads no reward row
 
 
 def withdrawals(*, address: str) -> list[dict]:

@@ -31,6 +31,12 @@ class ChainBackend(ABC):
     @abstractmethod
     def is_decision_window_open(self) -> bool: ...
 
+    def epoch_view(self) -> tuple[int, int, int | None, int, bool]:
+        """(now, current epoch, pending epoch, finalized epoch, decision window open), read together.
+        This default asks one at a time; a backend that can answers from one read, so the five agree."""
+        return (self.now(), self.current_epoch(), self.pending_epoch(), self.finalized_epoch(),
+                self.is_decision_window_open())
+
     @abstractmethod
     def epoch_timing(self, epoch: int) -> EpochTiming | None:
         """Start, duration and decision window of a started epoch or the next one; None if unknown."""

@@ -7,6 +7,7 @@ and ORDER BY on non-negative amounts stay numeric. Sums over such a column must 
 """
 from django.core import checks, exceptions
 from django.db import connections, models
+from django.db.backends.signals import connection_created
 from django.db.models import Sum
 
 WEI_DIGITS = 78
@@ -75,6 +76,18 @@ class WeiField(models.Field):
         from django import forms
 
         return super().formfield(**{"form_class": forms.IntegerField, **kwargs})
+
+
+def _postgresql_bulk_insert_through_unnest(sender, connection, **kwargs):
+    """Django's PostgreSQL bulk_create sends each column as one array through UNNEST, but only for fields
+    whose internal type the backend knows; otherwise it falls back to one placeholder per value, about
+    2.5x slower for 100,000 rows (query building and parsing, then planning a huge VALUES list). Naming
+    WeiField's type lets its columns go as numeric[] (db_type minus the precision, as for DecimalField)."""
+    if connection.vendor == "postgresql":
+        connection.data_types.setdefault("WeiField", f"numeric({WEI_DIGITS}, 0)")
+
+
+connection_created.connect(_postgresql_bulk_insert_through_unnest)
 
 
 def sum_wei(queryset, field: str) -> int:

@@ -1,0 +1,137 @@
+"""Plumbing shared by the database benchmarks: which backends to run, a fresh database per run, and the
+worker subprocesses that do the work (DATABASE_URL must be set before django.setup(), and a process of
+its own per phase makes its peak RSS that phase's own).
+
+A benchmark module calls `run_phases(module, phases)` from its `main()`; its `__main__` block calls
+`worker(sys.argv[1:], handlers)`, which sets Django up and prints the handler's result as one JSON line.
+PostgreSQL runs when reachable at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432, trust
+auth); BENCH_BACKENDS=sqlite (or postgresql) restricts the run to one backend.
+"""
+import contextlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+RESULT = "BENCH-RESULT "
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def backends() -> list[str]:
+    wanted = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+    found = [b for b in ("sqlite", "postgresql") if b in wanted and (b == "sqlite" or postgres_reachable())]
+    if "postgresql" in wanted and "postgresql" not in found:
+        print(f"(PostgreSQL not reachable at {POSTGRES_SERVER}: SQLite only)")
+    return found
+
+
+def _postgres_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(sql)
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, name: str):
+    """A new empty database for one run, removed afterwards; yields its DATABASE_URL."""
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix=f"{name}-")
+        try:
+            yield f"sqlite:///{folder}/{name}.sqlite3"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_phase(module: str, phase: str, database_url: str) -> dict:
+    """Run `python -m module phase` against `database_url` and return the JSON result it printed."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", LOCAL_CHAIN_CLOCK_RUNNING="0",
+               DATABASE_URL=database_url, DEBUG="0", SECRET_KEY="bench-only", CELERY_TASK_ALWAYS_EAGER="0",
+               CHAIN_BACKEND="local", REDIS_URL="", LOG_LEVEL="WARNING")
+    process = subprocess.run([sys.executable, "-m", module, phase], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             text=True)
+    lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT)]
+    for line in process.stdout.splitlines():
+        if not line.startswith(RESULT):
+            print(line)
+    if process.returncode or not lines:
+        raise RuntimeError(f"{module} {phase} failed (exit {process.returncode})")
+    return json.loads(lines[-1][len(RESULT):])
+
+
+def run_backends(module: str, name: str, phases: list[str]) -> dict[str, dict]:
+    """For each backend: a fresh database, then each phase in its own process. {backend: merged results}."""
+    results = {}
+    for backend in backends():
+        merged = {}
+        with fresh_database(backend, name) as url:
+            for phase in phases:
+                started = time.perf_counter()
+                merged[phase] = run_phase(module, phase, url)
+                merged[phase]["wall"] = time.perf_counter() - started
+        results[backend] = merged
+    return results
+
+
+def worker(argv: list[str], handlers: dict) -> int:
+    """The body of a phase process: set Django up, run the handler, print its result dict."""
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/snapshot.prof: cProfile the phase
+        import cProfile
+
+        profile = cProfile.Profile()
+        result = profile.runcall(handlers[argv[0]])
+        profile.dump_stats(f"{os.environ['BENCH_PROFILE']}.{argv[0]}")
+    else:
+        result = handlers[argv[0]]()
+    result.setdefault("peak_mib", peak_mib())
+    print(RESULT + json.dumps(result), flush=True)
+    return 0
+
+
+def migrate() -> float:
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(-(-fraction * len(ordered) // 1)) - 1))]
+
+
+def verdict(value: float, target: float) -> str:
+    return f"{'ok' if value < target else 'MISSED'} (<{target:g})"

@@ -1,0 +1,92 @@
+"""Finalized snapshot of an epoch with 100,000 users and 1,000,000 allocations, its merkle tree and
+GET /withdrawals/{address}, on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench finalize
+
+`load` (one process) bulk-loads the same capped-QF epoch as the allocation benchmark
+(bench._data.load_allocation_epoch). `finalize` (a process of its own, so the peak RSS is the
+finalization's) moves the local chain clock past the epoch's allocation window and times
+`epochs.services.finalized_snapshot_take()`, then `withdrawals.selectors.merkle_tree()` from a cleared
+cache (reads the reward rows and builds the tree), then GET /withdrawals/{address} through Django's test
+Client with a cold and a warm tree cache. Targets: finalization under 60 s, merkle tree under 5 s.
+"""
+import sys
+import time
+
+from bench import _backends, _data
+
+USERS, ALLOCATIONS = int(100_000 * _data.SCALE), int(1_000_000 * _data.SCALE)
+TARGET_FINALIZE, TARGET_MERKLE = 60.0, 5.0
+
+
+def load() -> dict:
+    migrated = _backends.migrate()
+    started = time.perf_counter()
+    loaded = _data.load_allocation_epoch(users=USERS, allocations=ALLOCATIONS)
+    return {"migrate": migrated, "load": time.perf_counter() - started, **loaded}
+
+
+def finalize() -> dict:
+    from django.test import Client
+
+    from epochs.models import FinalizedEpochSnapshot
+    from epochs.services import finalized_snapshot_take
+    from octant.chain.backends import get_chain
+    from withdrawals import selectors
+    from withdrawals.models import Reward
+
+    get_chain().set_time(timestamp=_data.epoch_start(_data.EPOCH + 1) + _data.WINDOW + 60)
+    baseline = _backends.peak_mib()
+    started = time.perf_counter()
+    taken = finalized_snapshot_take()
+    seconds = time.perf_counter() - started
+    peak = _backends.peak_mib()
+    assert taken == _data.EPOCH, taken
+
+    selectors._tree.cache_clear()
+    started = time.perf_counter()
+    tree, leaves = selectors.merkle_tree(epoch=_data.EPOCH)
+    merkle = time.perf_counter() - started
+    assert tree.root == FinalizedEpochSnapshot.objects.get(epoch=_data.EPOCH).withdrawals_merkle_root
+
+    address = _data.keyed_accounts(1, start=_data.KEYED_FRESH)[0].address  # allocated part of their budget
+    client = Client()
+    client.get("/info/version")  # the first request through Django imports and resolves its modules
+    selectors._tree.cache_clear()
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        response = client.get(f"/withdrawals/{address}")
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200 and response.json()[0]["proof"], response.content[:300]
+    return {"seconds": seconds, "baseline_mib": baseline, "peak_mib": peak, "merkle": merkle,
+            "leaves": len(leaves), "rewards": Reward.objects.filter(epoch=_data.EPOCH).count(),
+            "withdrawals_cold": timings[0] * 1000, "withdrawals_warm": timings[1] * 1000,
+            "proof_length": len(response.json()[0]["proof"])}
+
+
+def main() -> int:
+    results = _backends.run_backends("bench.bench_finalize", "octant_bench_finalize", ["load", "finalize"])
+    print(f"finalization, {USERS:,} users / {ALLOCATIONS:,} allocations / 100 projects, epoch {_data.EPOCH}")
+    header = (f"{'backend':<11} {'load s':>7} {'finalize s':>11} {'peak RSS MiB':>13} {'merkle s':>9} "
+              f"{'leaves':>8} {'GET /withdrawals cold/warm ms':>30}  targets <{TARGET_FINALIZE:g} s, "
+              f"merkle <{TARGET_MERKLE:g} s")
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for backend, result in results.items():
+        loaded, m = result["load"], result["finalize"]
+        within = m["seconds"] < TARGET_FINALIZE and m["merkle"] < TARGET_MERKLE
+        ok &= within
+        print(f"{backend:<11} {loaded['load']:>7.1f} {m['seconds']:>11.2f} {m['peak_mib']:>13.0f} {m['merkle']:>9.2f} "
+              f"{m['leaves']:>8,} {m['withdrawals_cold']:>18.1f} / {m['withdrawals_warm']:<9.1f}  "
+              f"{'ok' if within else 'MISSED'}")
+    for backend, result in results.items():
+        m = result["finalize"]
+        print(f"{backend}: peak RSS before finalizing {m['baseline_mib']:.0f} MiB; {m['rewards']:,} reward rows; "
+              f"proof of {m['proof_length']} hashes")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_backends.worker(sys.argv[1:], {"load": load, "finalize": finalize}) if sys.argv[1:] else main())
