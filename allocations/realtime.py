@@ -52,6 +52,11 @@ async def group_send_frames(layer, frames: list[str], *, close: bool = False) ->
             await layer.close_pools()
 
 
+def layer_is_shared() -> bool:
+    """True when the channel layer reaches other processes (Redis), so any process may broadcast."""
+    return hasattr(get_channel_layer(), "close_pools")
+
+
 def emit_frames(frames: list[str]) -> None:
     """Send ready frames to every connected client, from sync code (a view, a service, a Celery task)."""
     layer = get_channel_layer()

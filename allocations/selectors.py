@@ -49,9 +49,10 @@ def allocations_with_uq(*, epoch: int, project: str | None = None) -> list[dict]
 # --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
 
 
-def estimated_matched_rewards(*, epoch: int) -> int:
+def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_at: int | None = None) -> int:
     """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
-    of the users in patron mode now (math.md §3.7)."""
+    of the users in patron mode now (math.md §3.7). `now` and the epoch's `finalized_at`, when the caller
+    has them, spare reading them again."""
     from epochs import engine as epochs_engine
     from epochs.rewards import octant_rewards_of, patrons_at
     from deposits.models import Budget
@@ -60,7 +61,8 @@ def estimated_matched_rewards(*, epoch: int) -> int:
     snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
         raise MissingSnapshot()
-    at = min(chain_view().now, epoch_details(epoch=epoch).finalized_at)
+    now = chain_view().now if now is None else now
+    at = min(now, epoch_details(epoch=epoch).finalized_at if finalized_at is None else finalized_at)
     patrons = patrons_at(epoch=epoch, timestamp=at)
     patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
     try:
@@ -96,6 +98,16 @@ def project_donors(*, epoch: int, project: str) -> list[tuple[str, int]]:
     """(donor, amount) of the project's live allocations, zero amounts included, in allocation order."""
     return list(live_allocations(epoch=epoch).filter(project_address=project).order_by("id").values_list(
         "user__address", "amount"))
+
+
+def projects_donors(*, epoch: int, projects: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """project_donors of several projects in one query: {project: [(donor, amount), ...]} for each."""
+    result = {project: [] for project in projects}
+    rows = live_allocations(epoch=epoch).filter(project_address__in=projects).order_by("id").values_list(
+        "project_address", "user__address", "amount")
+    for project, donor, amount in rows:
+        result[project].append((donor, amount))
+    return result
 
 
 def donors(*, epoch: int) -> list[str]:
@@ -145,13 +157,13 @@ def socket_state(*, projects: list[str] | None = None) -> dict | None:
         from projects.selectors import project_addresses
 
         projects = project_addresses(epoch=epoch)
+    donors = projects_donors(epoch=epoch, projects=projects)
     return {
         "epoch": epoch,
         "threshold": str(epoch_threshold(epoch=epoch)),  # the reference sends the string "None" from epoch 4
         "project_rewards": [{"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)}
                             for r in rewards.rewards],
-        "project_donors": [{"project": p, "donors": [{"address": d, "amount": str(a)}
-                                                    for d, a in project_donors(epoch=epoch, project=p)]}
+        "project_donors": [{"project": p, "donors": [{"address": d, "amount": str(a)} for d, a in donors[p]]}
                            for p in projects],
     }
 
@@ -171,14 +183,16 @@ def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
 
 
 def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],
-                        uq: Decimal) -> engine.AllocationSimulation:
+                        uq: Decimal, projects: list[str] | None = None,
+                        matched: int | None = None) -> engine.AllocationSimulation:
     """What replacing a user's `previous` allocations with `new` would do (math.md §5.6), from the
-    aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards."""
+    aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
+    The epoch's `projects` and `matched` rewards are read unless given."""
     from octant.core.numeric import reference_context
     from projects.selectors import project_addresses
 
-    matched = estimated_matched_rewards(epoch=epoch)
-    projects = project_addresses(epoch=epoch)
+    matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
+    projects = project_addresses(epoch=epoch) if projects is None else projects
     before = {a.address: a for a in funding_aggregates(epoch=epoch)}
     with reference_context():
         for project, amount in previous:

@@ -106,8 +106,9 @@ def _expected_nonce(address: str) -> int:
 
 
 def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now) -> Allocated:
-    user, _ = User.objects.get_or_create(address=user_address)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update().filter(address=user_address).first()
+    if user is None:
+        user = User.objects.create(address=user_address)  # a concurrent twin's insert fails: IntegrityError
     expected = 0 if user.allocation_nonce is None else user.allocation_nonce + 1
     if nonce != expected:
         raise exceptions.WrongAllocationsNonce(nonce, expected)
@@ -119,7 +120,8 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
         raise exceptions.BudgetNotFound(user_address, epoch)
     if sum(amount for _, amount in allocations) > budget:
         raise exceptions.RewardsBudgetExceeded()
-    valid = set(project_addresses(epoch=epoch))
+    epoch_projects = project_addresses(epoch=epoch)
+    valid = set(epoch_projects)
     if user_address in valid:
         raise exceptions.ProjectAllocationToSelf()
     projects = [project for project, _ in allocations]
@@ -142,7 +144,10 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
     touched = sorted({p for _, p, _ in previous} | set(projects))
     funding = {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
         epoch=epoch, project_address__in=touched).order_by("project_address")}
-    leverage = _leverage(epoch, funding, previous, allocations, uq)
+    matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=details.finalized_at)
+    leverage = selectors.simulate_allocation(
+        epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=epoch_projects,
+        matched=matched).leverage
 
     Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
     user.allocation_nonce = nonce
@@ -179,11 +184,6 @@ def _eip1271_call(address: str, digest: bytes, signature: bytes) -> bytes:
         address, digest, "0x" + signature.hex()) else b"\x00\x00\x00\x00"
 
 
-def _leverage(epoch, funding, previous, allocations, uq) -> float:
-    return selectors.simulate_allocation(
-        epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq).leverage
-
-
 def _update_funding(epoch, funding, previous, created, uq) -> None:
     from octant.core.numeric import reference_context
 
@@ -207,16 +207,19 @@ def _update_funding(epoch, funding, previous, created, uq) -> None:
 
 
 def _after_commit(result: Allocated) -> None:
-    from . import tasks
+    """Side effects of a committed allocation change, kept out of the request's latency where possible:
+    the aggregates' exact rebuild always goes to Celery; the websocket broadcast too when the channel layer
+    is shared between processes (Redis), since building it reads every donor of the touched projects.
+    The in-memory layer only reaches this process's sockets, so there it is sent right here."""
+    from . import realtime, tasks
 
     if ProjectFunding.objects.filter(epoch=result.epoch, exact=False).exists():
         tasks.project_funding_rebuild.delay(result.epoch)
     try:
-        from .realtime import broadcast_project_updates
-    except ImportError:  # the websocket layer is optional for the HTTP API
-        return
-    try:
-        broadcast_project_updates(epoch=result.epoch, projects=result.projects)
+        if realtime.layer_is_shared():
+            tasks.broadcast_project_updates.delay(result.epoch, result.projects)
+        else:
+            realtime.broadcast_project_updates(epoch=result.epoch, projects=result.projects)
     except Exception:  # a failed broadcast must not turn a committed allocation into an error
         logger.exception("broadcast after allocation failed")
 

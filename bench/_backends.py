@@ -70,11 +70,25 @@ def fresh_database(backend: str, name: str):
         _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_phase(module: str, phase: str, database_url: str) -> dict:
-    """Run `python -m module phase` against `database_url` and return the JSON result it printed."""
+def redis_url() -> str:
+    """BENCH_REDIS_URL (default redis://127.0.0.1:6379/15) if a Redis answers there, else ""."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        return url
+    except Exception:
+        return ""
+
+
+def run_phase(module: str, phase: str, database_url: str, **env_vars: str) -> dict:
+    """Run `python -m module phase` against `database_url` and return the JSON result it printed.
+    Without Redis (REDIS_URL empty) unless env_vars say otherwise."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", LOCAL_CHAIN_CLOCK_RUNNING="0",
                DATABASE_URL=database_url, DEBUG="0", SECRET_KEY="bench-only", CELERY_TASK_ALWAYS_EAGER="0",
                CHAIN_BACKEND="local", REDIS_URL="", LOG_LEVEL="WARNING")
+    env.update(env_vars)
     process = subprocess.run([sys.executable, "-m", module, phase], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              text=True)
     lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT)]
@@ -86,15 +100,16 @@ def run_phase(module: str, phase: str, database_url: str) -> dict:
     return json.loads(lines[-1][len(RESULT):])
 
 
-def run_backends(module: str, name: str, phases: list[str]) -> dict[str, dict]:
-    """For each backend: a fresh database, then each phase in its own process. {backend: merged results}."""
+def run_backends(module: str, name: str, phases: list[str], env: dict[str, dict] | None = None) -> dict[str, dict]:
+    """For each backend: a fresh database, then each phase in its own process ({phase: extra environment}
+    in `env`). {backend: merged results}."""
     results = {}
     for backend in backends():
         merged = {}
         with fresh_database(backend, name) as url:
             for phase in phases:
                 started = time.perf_counter()
-                merged[phase] = run_phase(module, phase, url)
+                merged[phase] = run_phase(module, phase, url, **(env or {}).get(phase, {}))
                 merged[phase]["wall"] = time.perf_counter() - started
         results[backend] = merged
     return results

@@ -7,14 +7,14 @@
 in its allocation window. `measure` (another) sends the requests in-process through Django's test Client
 (the whole Django/DRF stack and the database, no network or ASGI server): 300 signed allocations, each by
 a different user (about a third first allocations, the rest replacing 10-11 earlier ones), 5 projects
-each, then 1,000 estimates. Celery does not run tasks inline: the rebuild that a replacement schedules is
-only enqueued (memory:// broker) and one `project_funding_rebuild` is timed on its own afterwards. The
-on-commit websocket broadcast (allocations.realtime) runs as in production for the first 50 requests, its
-share shown; it costs up to seconds each at this size, so the other 250 skip it and measure the
-allocation itself.
+each, then 1,000 estimates. It runs as production does, with the Redis channel layer when a Redis answers
+(BENCH_REDIS_URL, default database 15 on 127.0.0.1:6379): the on-commit side effects, the aggregates'
+rebuild and the websocket broadcast, go to Celery, here only enqueued (memory:// broker). Each is then
+timed on its own as a worker runs it: 20 broadcasts of 5 projects' donors, one `project_funding_rebuild`.
+Without Redis the in-memory layer only reaches this process's sockets, so the broadcast runs inside each
+request (as in the single-process development setup) and the request figures include it.
 Targets: allocate p99 < 50 ms, estimate p99 < 20 ms.
 """
-import contextlib
 import json
 import statistics
 import sys
@@ -23,7 +23,7 @@ import time
 from bench import _backends, _data
 
 ESTIMATE_REQUESTS, PROJECTS_PER_REQUEST = 1_000, 5
-REAL_PATH_REQUESTS = 50  # of the 300, with the on-commit websocket broadcast
+BROADCASTS = 20  # broadcast tasks timed as the worker runs them
 TARGET_ALLOCATE_P99, TARGET_ESTIMATE_P99 = 50.0, 20.0
 USERS, ALLOCATIONS = int(100_000 * _data.SCALE), int(1_000_000 * _data.SCALE)
 
@@ -92,22 +92,6 @@ def _bodies(rng) -> list[dict]:
     return bodies
 
 
-@contextlib.contextmanager
-def _no_broadcast():
-    """Skip the on-commit websocket broadcast (allocations.realtime) while inside."""
-    try:
-        from allocations import realtime
-    except ImportError:
-        yield
-        return
-    original = realtime.broadcast_project_updates
-    realtime.broadcast_project_updates = lambda **kwargs: None
-    try:
-        yield
-    finally:
-        realtime.broadcast_project_updates = original
-
-
 def measure() -> dict:
     import random
 
@@ -115,18 +99,14 @@ def measure() -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from allocations import services, tasks
+    from allocations import realtime, services, tasks
     from allocations.models import ProjectFunding
+    from projects.selectors import project_addresses
 
     _celery_enqueue_only()
-    broadcasts, enqueues = [], []
-    try:
-        from allocations import realtime
-
-        _timed(realtime, "broadcast_project_updates", broadcasts)
-    except ImportError:
-        realtime = None
+    enqueues, broadcast_enqueues = [], []
     _timed(tasks.project_funding_rebuild, "delay", enqueues)
+    _timed(tasks.broadcast_project_updates, "delay", broadcast_enqueues)
     bodies = _bodies(random.Random(_data.SEED + 1))
     client = Client()
 
@@ -147,7 +127,7 @@ def measure() -> dict:
 
     warmup, bodies = bodies[:_data.WARMUP_REQUESTS], bodies[_data.WARMUP_REQUESTS:]
     replacing = next(b for b in warmup if not b["_first"])
-    with _no_broadcast(), CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured:
         post(replacing)
     allocate_queries = len(captured.captured_queries)  # read now: the next request clears the log
     for body in warmup:
@@ -158,19 +138,21 @@ def measure() -> dict:
     estimate_queries = len(captured.captured_queries)
     for _ in range(9):
         estimate()
-    broadcasts.clear()
     enqueues.clear()
+    broadcast_enqueues.clear()
 
-    # The broadcast costs up to seconds per request: only the first REAL_PATH_REQUESTS run it, so the
-    # benchmark stays short; the rest measure the allocation itself.
-    split = REAL_PATH_REQUESTS if realtime else len(bodies)
-    real = [post(body) for body in bodies[:split]]
-    broadcast_times = list(broadcasts)
     first, replace = [], []
-    with _no_broadcast():
-        for body in bodies[split:]:
-            (first if body["_first"] else replace).append(post(body))
+    for body in bodies:
+        (first if body["_first"] else replace).append(post(body))
     estimates = [estimate() for _ in range(ESTIMATE_REQUESTS)]
+    enqueued_broadcasts = len(broadcast_enqueues)
+
+    projects, rng, broadcasts = project_addresses(epoch=_data.EPOCH), random.Random(_data.SEED + 2), []
+    for _ in range(BROADCASTS):
+        touched = sorted(rng.sample(projects, PROJECTS_PER_REQUEST))
+        started = time.perf_counter()
+        tasks.broadcast_project_updates.run(_data.EPOCH, touched)  # the task's body, as the worker runs it
+        broadcasts.append(time.perf_counter() - started)
 
     inexact = ProjectFunding.objects.filter(epoch=_data.EPOCH, exact=False).count()
     started = time.perf_counter()
@@ -182,18 +164,22 @@ def measure() -> dict:
         return [label, len(values), statistics.median(values), _backends.percentile(values, 0.99), max(values),
                 target] if values else None
 
-    rows = [row("POST allocate, real path" if realtime else "POST allocate", real, TARGET_ALLOCATE_P99),
-            row("  of which ws broadcast", broadcast_times),
-            row("POST allocate, no broadcast", first + replace, TARGET_ALLOCATE_P99 if realtime else None),
+    shared = realtime.layer_is_shared()
+    rows = [row("POST allocate" + ("" if shared else " (inline bcast)"), first + replace, TARGET_ALLOCATE_P99),
             row("  first allocation", first), row("  replacing 10-11", replace),
-            row("GET /rewards/projects/est.", estimates, TARGET_ESTIMATE_P99)]
-    return {"rows": [r for r in rows if r and (r[1] if r[0].startswith("  ") else True)],
+            row("GET /rewards/projects/est.", estimates, TARGET_ESTIMATE_P99),
+            row("broadcast task, 5 projects", broadcasts)]
+    return {"rows": [r for r in rows if r], "layer": "redis" if shared else "in-memory",
             "allocate_queries": allocate_queries, "estimate_queries": estimate_queries, "enqueued": len(enqueues),
-            "inexact": inexact, "rebuilt": rebuilt, "rebuild": rebuild}
+            "broadcasts_enqueued": enqueued_broadcasts, "inexact": inexact, "rebuilt": rebuilt, "rebuild": rebuild}
 
 
 def main() -> int:
-    results = _backends.run_backends("bench.bench_allocations", "octant_bench_allocations", ["load", "measure"])
+    redis = _backends.redis_url()
+    if not redis:
+        print("(no Redis at BENCH_REDIS_URL: in-memory channel layer, broadcasts inline in each request)")
+    results = _backends.run_backends("bench.bench_allocations", "octant_bench_allocations", ["load", "measure"],
+                                     env={"measure": {"REDIS_URL": redis}})
     print(f"allocations, {USERS:,} users / {ALLOCATIONS:,} allocations / 100 projects, epoch {_data.EPOCH} "
           f"(capped QF); in-process Django test Client; milliseconds")
     header = f"{'backend':<11} {'request':<30} {'n':>5} {'median':>8} {'p99':>8} {'max':>8}  target"
@@ -209,9 +195,10 @@ def main() -> int:
     for backend, result in results.items():
         m, loaded = result["measure"], result["load"]
         print(f"{backend}: load {loaded['load']:.1f} s ({loaded['users']:,} users, {loaded['allocations']:,} "
-              f"allocations, {loaded['requests']:,} requests, {loaded['budgets']:,} budgets); queries per allocate "
-              f"{m['allocate_queries']} (without broadcast), per estimate {m['estimate_queries']}; rebuild tasks "
-              f"enqueued {m['enqueued']}; project_funding_rebuild of {m['rebuilt']} inexact projects "
+              f"allocations, {loaded['requests']:,} requests, {loaded['budgets']:,} budgets); {m['layer']} channel "
+              f"layer; queries per allocate {m['allocate_queries']}, per estimate {m['estimate_queries']}; "
+              f"enqueued: {m['enqueued']} rebuild, {m['broadcasts_enqueued']} broadcast tasks; "
+              f"project_funding_rebuild of {m['rebuilt']} inexact projects "
               f"{m['rebuild']:.2f} s")
     return 0 if ok else 1
 

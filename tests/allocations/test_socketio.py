@@ -342,3 +342,42 @@ def test_stock_socketio_client_over_websocket(daphne_server):
                                                    "donors": [{"address": DONOR.address, "amount": str(10**15)}]})
     finally:
         client.disconnect()
+
+
+def test_with_a_shared_layer_the_broadcast_goes_to_celery_after_commit(open_window, monkeypatch):
+    """With Redis, the request only enqueues the broadcast (building it reads every donor of the touched
+    projects); the in-memory layer reaches only this process's sockets, so there it is sent inline."""
+    from rest_framework.test import APIClient
+
+    from allocations import tasks
+
+    enqueued, inline = [], []
+    monkeypatch.setattr(realtime, "layer_is_shared", lambda: True)
+    monkeypatch.setattr(tasks.broadcast_project_updates, "delay", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: inline.append(kwargs))
+    body = allocation_body([(PROJECTS[2], 10**15), (PROJECTS[0], 10**15)])
+    assert APIClient().post("/allocations/allocate", body, format="json").status_code == 201
+    assert enqueued == [(1, [PROJECTS[0], PROJECTS[2]])] and inline == []
+
+    monkeypatch.setattr(realtime, "layer_is_shared", lambda: False)
+    body = allocation_body([(PROJECTS[1], 10**15)], nonce=1)
+    assert APIClient().post("/allocations/allocate", body, format="json").status_code == 201
+    assert inline == [{"epoch": 1, "projects": [PROJECTS[0], PROJECTS[1], PROJECTS[2]]}] and len(enqueued) == 1
+
+
+def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
+    services.allocate(user_address=DONOR.address, allocations=[(PROJECTS[0], 2), (PROJECTS[2], 1)], nonce=0,
+                      signature=allocation_body([(PROJECTS[0], 2), (PROJECTS[2], 1)])["signature"],
+                      is_manually_edited=False)
+    assert selectors.projects_donors(epoch=1, projects=PROJECTS) == {
+        PROJECTS[0]: [(DONOR.address, 2)], PROJECTS[1]: [], PROJECTS[2]: [(DONOR.address, 1)]}
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for projects in ([PROJECTS[0]], None):
+        with CaptureQueriesContext(connection) as queries:
+            state = socket_state(projects=projects)
+        counts.append(len(queries))
+    assert [d["project"] for d in state["project_donors"]] == PROJECTS
+    assert counts[1] == counts[0] + 1  # all three projects: only the project list is read besides
