@@ -58,7 +58,9 @@ class ProjectFunding(models.Model):
 
     `sqrt_sum` accumulates in allocation order, as the full computation does; when a user's earlier
     allocations are withdrawn it is corrected by subtraction and marked inexact until a rebuild recomputes
-    it from the live allocations (allocations.tasks.project_funding_rebuild)."""
+    it from the live allocations (allocations.tasks.project_funding_rebuild). The rebuild reads without
+    holding the row lock and writes only if `version` has not moved meanwhile, so it never makes an
+    allocation wait for its read."""
 
     epoch = models.PositiveIntegerField()
     project_address = models.CharField(max_length=42)
@@ -66,6 +68,7 @@ class ProjectFunding(models.Model):
     sqrt_sum = models.CharField(max_length=80, default="0")
     first_allocation_id = models.BigIntegerField(null=True, help_text="orders projects by first appearance")
     exact = models.BooleanField(default=True)
+    version = models.PositiveBigIntegerField(default=0, help_text="bumped by every change of the project's allocations")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["epoch", "project_address"], name="funding_unique_per_project")]

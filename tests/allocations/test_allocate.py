@@ -164,3 +164,30 @@ def test_concurrent_requests_cannot_share_a_nonce_or_overspend(window):
     assert sorted(statuses) == [201, 400]
     assert AllocationRequest.objects.count() == 1
     assert Allocation.objects.filter(deleted_at__isnull=True).count() == 1
+
+
+def test_rebuild_reads_unlocked_and_skips_a_project_changed_meanwhile(api, window, monkeypatch):
+    """The exact rebuild does not hold the aggregate's lock while it reads the allocations; when an
+    allocation lands between its read and its write, that project is left for the next rebuild."""
+    from allocations import selectors, services
+
+    assert post(api, sign(ALICE, [(P1, 10**18), (P2, 10**18)], 0)).status_code == 201
+    assert post(api, sign(ALICE, [(P1, 10**18), (P3, 10**18)], 1)).status_code == 201  # replaces (no on-commit here)
+    assert set(ProjectFunding.objects.filter(exact=False).values_list("project_address", flat=True)) == {P1, P2}
+
+    read = selectors.allocations_with_uq
+
+    def read_then_bob_allocates(*, epoch, project=None):
+        rows = read(epoch=epoch, project=project)
+        if project == P1:  # Bob's allocation commits after the rebuild read P1's allocations
+            assert post(api, sign(BOB, [(P1, 10**18)], 0)).status_code == 201
+        return rows
+
+    monkeypatch.setattr(selectors, "allocations_with_uq", read_then_bob_allocates)
+    assert services.project_funding_rebuild(epoch=EPOCH) == 1  # P2 only
+    assert list(ProjectFunding.objects.filter(exact=False).values_list("project_address", flat=True)) == [P1]
+    monkeypatch.setattr(selectors, "allocations_with_uq", read)
+    assert services.project_funding_rebuild(epoch=EPOCH) == 1
+    aggregates = {a.address: a for a in selectors.funding_aggregates(epoch=EPOCH)}
+    expected = {a.address: a for a in engine.aggregate_allocations(selectors.allocations_with_uq(epoch=EPOCH))}
+    assert aggregates == expected and aggregates[P1].allocated == 2 * 10**18
