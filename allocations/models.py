@@ -69,6 +69,7 @@ class ProjectFunding(models.Model):
     first_allocation_id = models.BigIntegerField(null=True, help_text="orders projects by first appearance")
     exact = models.BooleanField(default=True)
     version = models.PositiveBigIntegerField(default=0, help_text="bumped by every change of the project's allocations")
+    broadcast_version = models.PositiveBigIntegerField(default=0, help_text="the version websocket clients last got")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["epoch", "project_address"], name="funding_unique_per_project")]

@@ -75,6 +75,24 @@ def emit_frames(frames: list[str]) -> None:
         async_to_sync(group_send_frames)(layer, frames)
 
 
+def broadcast_changes(*, epoch: int) -> int:
+    """Broadcast the projects of `epoch` whose allocations changed since their last broadcast (their
+    aggregate's version moved), then record the versions sent. Returns how many projects went out."""
+    from django.db.models import F
+
+    from .models import ProjectFunding
+
+    seen = dict(ProjectFunding.objects.filter(epoch=epoch).exclude(version=F("broadcast_version")).values_list(
+        "project_address", "version"))
+    if not seen:
+        return 0
+    broadcast_project_updates(epoch=epoch, projects=sorted(seen))
+    for project, version in seen.items():  # a newer version stays unsent: its change queued another task
+        ProjectFunding.objects.filter(epoch=epoch, project_address=project, broadcast_version__lt=version).update(
+            broadcast_version=version)
+    return len(seen)
+
+
 def broadcast_project_updates(*, epoch: int, projects: list[str] | None = None) -> None:
     """Broadcast the state of `epoch` after a committed allocation; `projects` are those whose donors
     changed (None: all). Does nothing if that epoch's allocation window is no longer open."""

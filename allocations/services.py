@@ -14,6 +14,7 @@ from epochs import selectors as epoch_selectors
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
 from octant.core.api import AddressField, WeiField
+from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
 from users.models import User
 from users.selectors import is_patron
@@ -204,23 +205,26 @@ def _update_funding(epoch, funding, previous, created, uq) -> None:
                 row.first_allocation_id = allocation.id
     for row in funding.values():
         row.version += 1
-        row.save()
+        if row.pk is None:
+            row.save()
+        else:  # broadcast_version is the broadcaster's, written without this row's lock
+            row.save(update_fields=["allocated", "sqrt_sum", "first_allocation_id", "exact", "version"])
 
 
 def _after_commit(result: Allocated) -> None:
-    """Side effects of a committed allocation change, kept out of the request's latency where possible:
-    the aggregates' exact rebuild always goes to Celery; the websocket broadcast too when the channel layer
-    is shared between processes (Redis), since building it reads every donor of the touched projects.
-    The in-memory layer only reaches this process's sockets, so there it is sent right here."""
+    """Side effects of a committed allocation change, kept out of the request where possible and coalesced
+    (one queued run at a time, octant.core.queue): the aggregates' exact rebuild goes to Celery, and so
+    does the websocket broadcast when the channel layer is shared between processes (Redis). The in-memory
+    layer only reaches this process's sockets, so there the broadcast is sent right here."""
     from . import realtime, tasks
 
     if ProjectFunding.objects.filter(epoch=result.epoch, exact=False).exists():
-        tasks.project_funding_rebuild.delay(result.epoch)
+        enqueue_once(tasks.project_funding_rebuild, result.epoch)
     try:
         if realtime.layer_is_shared():
-            tasks.broadcast_project_updates.delay(result.epoch, result.projects)
+            enqueue_once(tasks.broadcast_changes, result.epoch)
         else:
-            realtime.broadcast_project_updates(epoch=result.epoch, projects=result.projects)
+            realtime.broadcast_changes(epoch=result.epoch)
     except Exception:  # a failed broadcast must not turn a committed allocation into an error
         logger.exception("broadcast after allocation failed")
 

@@ -1,15 +1,21 @@
 from celery import shared_task
 
+from octant.core.queue import started
+
 from . import realtime, services
 
 
 @shared_task(ignore_result=True)
 def project_funding_rebuild(epoch: int) -> int:
-    """Make the epoch's project aggregates exact again after allocations were replaced."""
+    """Make the epoch's project aggregates exact again after allocations were replaced (queued with
+    octant.core.queue.enqueue_once)."""
+    started(project_funding_rebuild, epoch)
     return services.project_funding_rebuild(epoch=epoch)
 
 
 @shared_task(ignore_result=True)
-def broadcast_project_updates(epoch: int, projects: list[str]) -> None:
-    """Send every websocket client the state after an allocation (through the shared channel layer)."""
-    realtime.broadcast_project_updates(epoch=epoch, projects=projects)
+def broadcast_changes(epoch: int) -> int:
+    """Send every websocket client the projects changed since the last broadcast (queued with
+    octant.core.queue.enqueue_once)."""
+    started(broadcast_changes, epoch)
+    return realtime.broadcast_changes(epoch=epoch)

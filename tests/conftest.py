@@ -8,6 +8,15 @@ DURATION = 1000
 WINDOW = 400
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """No cache entry outlives its test (with REDIS_URL the cache is the shared Redis)."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def api():
     return APIClient()

@@ -344,25 +344,56 @@ def test_stock_socketio_client_over_websocket(daphne_server):
         client.disconnect()
 
 
-def test_with_a_shared_layer_the_broadcast_goes_to_celery_after_commit(open_window, monkeypatch):
-    """With Redis, the request only enqueues the broadcast (building it reads every donor of the touched
-    projects); the in-memory layer reaches only this process's sockets, so there it is sent inline."""
+def test_with_a_shared_layer_broadcasts_go_to_celery_coalesced(open_window, monkeypatch):
+    """With Redis, a request only queues a broadcast task, and none while one is queued and not started;
+    the task sends every project changed since the last broadcast. The in-memory layer reaches only this
+    process's sockets, so there the request sends the broadcast itself."""
     from rest_framework.test import APIClient
 
     from allocations import tasks
 
-    enqueued, inline = [], []
+    enqueued, sent = [], []
     monkeypatch.setattr(realtime, "layer_is_shared", lambda: True)
-    monkeypatch.setattr(tasks.broadcast_project_updates, "delay", lambda *args: enqueued.append(args))
-    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: inline.append(kwargs))
-    body = allocation_body([(PROJECTS[2], 10**15), (PROJECTS[0], 10**15)])
-    assert APIClient().post("/allocations/allocate", body, format="json").status_code == 201
-    assert enqueued == [(1, [PROJECTS[0], PROJECTS[2]])] and inline == []
+    monkeypatch.setattr(tasks.broadcast_changes, "delay", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: sent.append(kwargs))
+
+    def allocate(allocations, nonce):
+        assert APIClient().post("/allocations/allocate", allocation_body(allocations, nonce=nonce),
+                                format="json").status_code == 201
+
+    allocate([(PROJECTS[2], 10**15)], 0)
+    allocate([(PROJECTS[0], 10**15)], 1)  # a task is queued already: no second one
+    assert enqueued == [(1,)] and sent == []
+    assert tasks.broadcast_changes.run(1) == 2  # as the worker runs it
+    assert sent == [{"epoch": 1, "projects": [PROJECTS[0], PROJECTS[2]]}]
+    assert tasks.broadcast_changes.run(1) == 0 and len(sent) == 1  # nothing changed since
+    allocate([(PROJECTS[1], 10**15)], 2)  # the task started: the next change queues another
+    assert enqueued == [(1,), (1,)]
 
     monkeypatch.setattr(realtime, "layer_is_shared", lambda: False)
-    body = allocation_body([(PROJECTS[1], 10**15)], nonce=1)
-    assert APIClient().post("/allocations/allocate", body, format="json").status_code == 201
-    assert inline == [{"epoch": 1, "projects": [PROJECTS[0], PROJECTS[1], PROJECTS[2]]}] and len(enqueued) == 1
+    allocate([(PROJECTS[1], 2 * 10**15)], 3)
+    assert sent[1:] == [{"epoch": 1, "projects": [PROJECTS[0], PROJECTS[1]]}] and len(enqueued) == 2
+
+
+def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, monkeypatch):
+    """A version that moves while a broadcast is being built is not marked as sent."""
+    from django.db.models import F
+
+    from allocations.models import ProjectFunding
+
+    services.allocate(user_address=DONOR.address, allocations=[(PROJECTS[0], 2)], nonce=0,
+                      signature=allocation_body([(PROJECTS[0], 2)])["signature"], is_manually_edited=False)
+    assert realtime.broadcast_changes(epoch=1) == 0  # sent after the commit already
+
+    def build_while_another_allocation_lands(**kwargs):
+        ProjectFunding.objects.filter(project_address=PROJECTS[0]).update(version=F("version") + 1)
+
+    build_while_another_allocation_lands()
+    monkeypatch.setattr(realtime, "broadcast_project_updates", build_while_another_allocation_lands)
+    assert realtime.broadcast_changes(epoch=1) == 1
+    assert realtime.broadcast_changes(epoch=1) == 1  # still pending, sent again
+    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: None)
+    assert realtime.broadcast_changes(epoch=1) == 1 and realtime.broadcast_changes(epoch=1) == 0
 
 
 def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
