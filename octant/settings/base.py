@@ -122,6 +122,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "octant.core.schema.describe_path_parameters"],
 }
 
 # --- Celery: Redis broker when REDIS_URL is set, else a file-system broker that needs no server.

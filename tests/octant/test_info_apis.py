@@ -66,6 +66,10 @@ def test_openapi_schema_is_valid_and_docs_are_served_offline(api, db):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
-    assert api.get("/api/schema/").status_code == 200
+    schema = api.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/rewards/budget/{user_address}/epoch/{epoch_number}"]["get"]
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["user_address"]["pattern"] == "^0x[0-9a-fA-F]{40}$"
+    assert parameters["epoch_number"]["type"] == "integer"
     docs = api.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"//cdn" not in docs.content
