@@ -62,7 +62,7 @@ def emit_frames(frames: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None or not frames:
         return
-    if hasattr(layer, "close_pools"):
+    if layer_is_shared():
         # channels_redis ties its connections to the event loop that opened them, and close_pools() closes
         # those of every loop. So send from a loop of our own with a layer instance of our own and close
         # its pools before the loop ends: no "Event loop is closed" later, and the connections this

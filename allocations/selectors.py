@@ -95,13 +95,12 @@ def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
 
 
 def project_donors(*, epoch: int, project: str) -> list[tuple[str, int]]:
-    """(donor, amount) of the project's live allocations, zero amounts included, in allocation order."""
-    return list(live_allocations(epoch=epoch).filter(project_address=project).order_by("id").values_list(
-        "user__address", "amount"))
+    return projects_donors(epoch=epoch, projects=[project])[project]
 
 
 def projects_donors(*, epoch: int, projects: list[str]) -> dict[str, list[tuple[str, int]]]:
-    """project_donors of several projects in one query: {project: [(donor, amount), ...]} for each."""
+    """{project: [(donor, amount), ...]} for each project: its live allocations, zero amounts included, in
+    allocation order. One query however many projects."""
     result = {project: [] for project in projects}
     rows = live_allocations(epoch=epoch).filter(project_address__in=projects).order_by("id").values_list(
         "project_address", "user__address", "amount")

@@ -397,14 +397,14 @@ def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, m
 
 
 def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     services.allocate(user_address=DONOR.address, allocations=[(PROJECTS[0], 2), (PROJECTS[2], 1)], nonce=0,
                       signature=allocation_body([(PROJECTS[0], 2), (PROJECTS[2], 1)])["signature"],
                       is_manually_edited=False)
     assert selectors.projects_donors(epoch=1, projects=PROJECTS) == {
         PROJECTS[0]: [(DONOR.address, 2)], PROJECTS[1]: [], PROJECTS[2]: [(DONOR.address, 1)]}
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for projects in ([PROJECTS[0]], None):
         with CaptureQueriesContext(connection) as queries:
