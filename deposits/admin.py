@@ -7,6 +7,7 @@ from .models import Budget, Deposit, DepositEvent
 
 @admin.register(DepositEvent)
 class DepositEventAdmin(ReadOnlyAdmin):
+    glm_fields = ("amount", "before", "after")
     list_display = ["timestamp", "address", "type", "amount", "before", "after", "source"]
     list_filter = ["type", "source"]
     search_fields = ["address", "transaction_hash"]
@@ -14,6 +15,7 @@ class DepositEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Deposit)
 class DepositAdmin(ReadOnlyAdmin):
+    glm_fields = ("effective_deposit", "epoch_end_deposit")
     list_display = ["epoch", "address", "effective_deposit", "epoch_end_deposit"]
     list_filter = ["epoch"]
     search_fields = ["address"]

@@ -123,3 +123,13 @@ def pending_snapshot_simulate() -> PendingSnapshotData:
     details = epoch_details(epoch=view.current, view=view)
     return pending_snapshot_compute(epoch=view.current, start=details.start, end=view.now,
                                     staking_proceeds=get_chain().staking_proceeds(view.current))
+
+
+def epoch_has_pending_snapshot(*, epoch: int) -> bool:
+    """Whether `epoch`'s pending snapshot exists: from then on its projects and inputs are the past, frozen."""
+    return PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
+
+
+def epochs_with_pending_snapshot(*, epochs) -> set[int]:
+    """Which of `epochs` have their pending snapshot (one query)."""
+    return set(PendingEpochSnapshot.objects.filter(epoch__in=set(epochs)).values_list("epoch", flat=True))

@@ -1,5 +1,10 @@
 """Writes about projects."""
-from django.db import transaction
+import csv
+import io
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from .models import Project
 
@@ -16,3 +21,60 @@ def projects_copy_to_next_epoch(*, epoch: int) -> int:
     ]
     Project.objects.bulk_create(copies)
     return len(copies)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    errors: list[tuple[int, str]]  # (CSV line number, message); nothing is created when there is any
+
+
+IMPORT_COLUMNS = ("name", "address", "website", "description")
+IMPORT_MAX_ROWS = 1000
+
+
+def projects_import_csv(*, epoch: int, text: str) -> ImportResult:
+    """Add the projects of a CSV (header `name,address,website,description`; address required, the rest
+    optional) to `epoch`, all or nothing: any bad row (invalid address or website, an address already in
+    the epoch or twice in the file) is reported with its line number and nothing is created."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    if "address" not in header or set(header) - set(IMPORT_COLUMNS):
+        return ImportResult(0, [(1, "The first line must name the columns: " + ",".join(IMPORT_COLUMNS)
+                                 + " (address required, the others optional).")])
+    reader.fieldnames = header
+    existing = set(Project.objects.filter(epoch=epoch).values_list("address", flat=True))
+    projects, errors, seen = [], [], {}
+    for row in reader:
+        line = reader.line_num
+        if len(projects) + len(errors) >= IMPORT_MAX_ROWS:
+            errors.append((line, f"Too many rows: at most {IMPORT_MAX_ROWS} per import."))
+            break
+        if None in row:
+            errors.append((line, "More values than columns."))
+            continue
+        values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+        if not any(values.values()):
+            continue
+        project = Project(epoch=epoch, **values)
+        try:
+            project.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors.append((line, "; ".join(f"{field}: {' '.join(messages)}"
+                                           for field, messages in error.message_dict.items())))
+            continue
+        if project.address in existing:
+            errors.append((line, f"{project.address} is already a project of epoch {epoch}."))
+        elif project.address in seen:
+            errors.append((line, f"{project.address} is also on line {seen[project.address]}."))
+        else:
+            seen[project.address] = line
+            projects.append(project)
+    if errors:
+        return ImportResult(0, errors)
+    try:
+        with transaction.atomic():
+            Project.objects.bulk_create(projects)
+    except IntegrityError:  # a project was added meanwhile
+        return ImportResult(0, [(0, "Another change added one of these addresses meanwhile: import again.")])
+    return ImportResult(len(projects), [])

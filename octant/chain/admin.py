@@ -1,20 +1,62 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from octant.core.admin import AmountsAdmin, ReadOnlyAdmin
 
 from . import models
 
 
 @admin.register(models.LocalEpochProps)
-class LocalEpochPropsAdmin(admin.ModelAdmin):
+class LocalEpochPropsAdmin(ReadOnlyAdmin):
+    """The schedule is the chain's: `manage.py chain configure` changes it, never from the past."""
+
     list_display = ["index", "from_epoch", "to_epoch", "from_ts", "duration", "decision_window"]
 
 
+class StakingProceedsForm(forms.ModelForm):
+    class Meta:
+        model = models.LocalStakingProceeds
+        fields = ["epoch", "amount"]
+
+    def clean_epoch(self):
+        from epochs.selectors import epoch_has_pending_snapshot
+
+        epoch = self.cleaned_data["epoch"]
+        if epoch is not None and epoch_has_pending_snapshot(epoch=epoch):
+            raise ValidationError(f"Epoch {epoch} is frozen: its pending snapshot exists, so its staking "
+                                  "proceeds can no longer change.")
+        return epoch
+
+
 @admin.register(models.LocalStakingProceeds)
-class LocalStakingProceedsAdmin(admin.ModelAdmin):
+class LocalStakingProceedsAdmin(AmountsAdmin):
+    """Editable until the epoch's pending snapshot reads them."""
+
+    form = StakingProceedsForm
     list_display = ["epoch", "amount"]
+
+    def _frozen(self, obj):
+        from epochs.selectors import epoch_has_pending_snapshot
+
+        return obj is not None and epoch_has_pending_snapshot(epoch=obj.epoch)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._frozen(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._frozen(obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(models.LocalVaultRoot)
-class LocalVaultRootAdmin(admin.ModelAdmin):
+class LocalVaultRootAdmin(ReadOnlyAdmin):
+    """Set once by the vault job."""
+
     list_display = ["epoch", "root", "set_at"]
 
 

@@ -3,6 +3,7 @@ passport scores. Deposit events live in the deposits app and projects in the pro
 backend runs."""
 from django.db import models
 
+from octant.core.address_field import AddressField
 from octant.core.fields import WeiField
 
 
@@ -51,6 +52,6 @@ class LocalVaultRoot(models.Model):
 
 
 class LocalPassportScore(models.Model):
-    address = models.CharField(max_length=42, unique=True)
+    address = AddressField(unique=True)
     score = models.CharField(max_length=40, help_text="decimal score")
     updated_at = models.DateTimeField(auto_now=True)
