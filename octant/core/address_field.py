@@ -7,6 +7,7 @@ matches nothing."""
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import signals
 
 from .addresses import checksum
 
@@ -20,16 +21,15 @@ def address_checksum(value) -> str:
         raise ValidationError(f"Enter an Ethereum address: 0x followed by 40 hex digits (got {value!r}).",
                               code="invalid_address")
     try:
-        return checksum(text)
-    except ValueError:
-        pass
-    try:
-        checksum(text.lower())
+        fixed = checksum(text)
     except ValueError:
         raise ValidationError(f"Enter an Ethereum address: 0x followed by 40 hex digits (got {value!r}).",
                               code="invalid_address")
-    raise ValidationError(f"The letter case of {text} is not its EIP-55 checksum: check the address, or type "
-                          "it in lowercase.", code="bad_checksum")
+    digits = text[2:]
+    if fixed != text and digits not in (digits.lower(), digits.upper()):  # mixed case is a checksum claim
+        raise ValidationError(f"The letter case of {text} is not its EIP-55 checksum: check the address for a "
+                              "typo, or type it in lowercase.", code="bad_checksum")
+    return fixed
 
 
 class AddressFormField(forms.CharField):
@@ -60,6 +60,15 @@ class AddressField(models.CharField):
         if isinstance(value, str) and (value or not self.blank):
             return address_checksum(value)
         return value
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        super().contribute_to_class(cls, name, **kwargs)
+        if not cls._meta.abstract:  # check before save() opens its transaction, so a refusal leaves it usable
+            signals.pre_save.connect(self._check_instance, sender=cls, weak=False)
+
+    def _check_instance(self, sender, instance, raw=False, **kwargs):
+        if not raw:
+            setattr(instance, self.attname, self._checked(getattr(instance, self.attname)))
 
     def pre_save(self, model_instance, add):
         value = self._checked(getattr(model_instance, self.attname))
