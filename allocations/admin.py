@@ -7,7 +7,13 @@ from projects.models import Project
 from .models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
 
 
-class ProjectNameAdmin(ReadOnlyAdmin):
+class UserAddressAdmin(ReadOnlyAdmin):
+    @admin.display(description="user", ordering="user__address")
+    def donor(self, obj):
+        return address_html(obj.user.address)
+
+
+class ProjectNameAdmin(UserAddressAdmin):
     """Shows `project_address` as the project's name of that epoch with the address shortened."""
 
     def get_queryset(self, request):
@@ -21,23 +27,23 @@ class ProjectNameAdmin(ReadOnlyAdmin):
 
 @admin.register(Allocation)
 class AllocationAdmin(ProjectNameAdmin):
-    list_display = ["epoch", "user", "project", "amount", "nonce", "deleted_at"]
+    list_display = ["epoch", "donor", "project", "amount", "nonce", "deleted_at"]
     list_filter = ["epoch"]
     search_fields = ["user__address", "project_address"]
     list_select_related = ["user"]
 
 
 @admin.register(AllocationRequest)
-class AllocationRequestAdmin(ReadOnlyAdmin):
-    list_display = ["epoch", "user", "nonce", "leverage", "is_manually_edited", "timestamp"]
+class AllocationRequestAdmin(UserAddressAdmin):
+    list_display = ["epoch", "donor", "nonce", "leverage", "is_manually_edited", "timestamp"]
     list_filter = ["epoch"]
     search_fields = ["user__address"]
     list_select_related = ["user"]
 
 
 @admin.register(UniquenessQuotient)
-class UniquenessQuotientAdmin(ReadOnlyAdmin):
-    list_display = ["epoch", "user", "score"]
+class UniquenessQuotientAdmin(UserAddressAdmin):
+    list_display = ["epoch", "donor", "score"]
     list_filter = ["epoch", "score"]
     search_fields = ["user__address"]
     list_select_related = ["user"]

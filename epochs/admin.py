@@ -58,14 +58,16 @@ class EpochAdmin(admin.ModelAdmin):
 @admin.register(PendingEpochSnapshot)
 class PendingEpochSnapshotAdmin(ReadOnlyAdmin):
     glm_fields = ("total_effective_deposit",)
-    list_display = ["epoch", "eth_proceeds", "total_effective_deposit", "locked_ratio", "total_rewards",
-                    "vanilla_individual_rewards", "operational_cost", "ppf", "community_fund", "created_at"]
+    labels = {"eth_proceeds": "proceeds", "total_effective_deposit": "effective deposits",
+              "vanilla_individual_rewards": "individual rewards", "operational_cost": "operational cost"}
+    list_display = ["epoch", "eth_proceeds", "total_effective_deposit", "total_rewards", "vanilla_individual_rewards",
+                    "operational_cost", "ppf", "community_fund"]  # the locked ratio and time: in the detail
 
 
 @admin.register(FinalizedEpochSnapshot)
 class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
-                    "short_root", "vault_confirmed_at", "created_at"]
+                    "short_root", "vault_confirmed_at"]
     fields = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
               "staking_matched_reserved_for_v2", "withdrawals_merkle_root", "vault_confirmed_at", "created_at",
               "project_rewards", "chart"]

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
+from octant.core.address_field import address_checksum
 from octant.core.admin import address_html
 
 from . import services
@@ -144,6 +145,11 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.display(description="address", ordering="address")
     def short_address(self, obj):
+        try:
+            address_checksum(obj.address)
+        except ValidationError:  # stored before addresses were checked: staff must correct it
+            return format_html('<span class="errornote" title="not a valid address">invalid: {}</span>',
+                               obj.address)
         return address_html(obj.address)
 
     @admin.display(description="website", ordering="website")

@@ -8,7 +8,7 @@ from .fields import WeiField
 
 def wei_html(wei: int | None, symbol: str = "ETH"):
     """The amount in tokens, the exact wei on hover."""
-    return format_html('<span class="wei" title="{}">{}</span>', wei_exact(wei), token_amount(wei, symbol))
+    return format_html('<span class="wei" style="white-space:nowrap" title="{}">{}</span>', wei_exact(wei), token_amount(wei, symbol))
 
 
 def address_html(address: str, name: str = ""):
@@ -26,6 +26,7 @@ class AmountsAdmin(admin.ModelAdmin):
     read-only details, with the exact wei on hover and in the detail page's help line."""
 
     glm_fields: tuple[str, ...] = ()
+    labels: dict[str, str] = {}  # shorter column titles
 
     def __init__(self, model, admin_site):
         self._wei_names = {f.name for f in model._meta.get_fields() if isinstance(f, WeiField)}
@@ -38,7 +39,7 @@ class AmountsAdmin(admin.ModelAdmin):
     def _display(self, field, *, detail):
         symbol = "GLM" if field.name in self.glm_fields else "ETH"
 
-        @admin.display(description=field.verbose_name, ordering=field.name)
+        @admin.display(description=self.labels.get(field.name, field.verbose_name), ordering=field.name)
         def show(obj):
             value = getattr(obj, field.name)
             if detail and value is not None:

@@ -69,7 +69,10 @@ def open_(browser, live_server, path):
 
 
 def fits(browser) -> bool:
-    return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    """Neither the page nor a list's table needs a horizontal scroll."""
+    return browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth && "
+        "[...document.querySelectorAll('.results')].every(e => e.scrollWidth <= e.clientWidth)")
 
 
 def test_dashboard_during_the_allocation_window(staff, live_server):
@@ -186,6 +189,14 @@ def test_dashboard_and_snapshot_of_a_finalized_epoch(staff, live_server, chain):
     assert "Clean Water" in table.text and "Seed Library" in table.text and " ETH" in table.text
     assert "wei" in staff.find_element(By.CSS_SELECTOR, "#project-rewards td span.wei").get_attribute("title")
     assert "Matched rewards" in text or "matched rewards" in text.lower()
+    for name, path in (("12-pending-snapshots", "/admin/epochs/pendingepochsnapshot/"),
+                       ("13-budgets", "/admin/deposits/budget/"), ("14-allocations", "/admin/allocations/allocation/")):
+        text = open_(staff, live_server, path)
+        screenshot(staff, name)
+        assert " ETH" in text and fits(staff), name
+    open_(staff, live_server, "/admin/epochs/finalizedepochsnapshot/")
+    staff.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a, #result_list tbody tr td a").click()
+    table = staff.find_element(By.ID, "project-rewards")
     last_column = table.find_elements(By.CSS_SELECTOR, "thead th")[-1]
     assert last_column.rect["x"] + last_column.rect["width"] <= staff.execute_script("return window.innerWidth")
     assert fits(staff)
