@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from octant.core.address_field import address_checksum
-from octant.core.admin import address_html
+from octant.core.admin import ADDRESS_OVERRIDES, address_html
 
 from . import services
 from .models import Project
@@ -130,6 +130,7 @@ class ImportForm(forms.Form):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectForm
+    formfield_overrides = ADDRESS_OVERRIDES
     list_display = ["name", "short_address", "epoch", "website_link", "editable"]
     list_display_links = ["name", "short_address"]
     list_filter = [EpochFilter, FrozenFilter, WebsiteFilter]

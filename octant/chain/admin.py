@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from octant.core.admin import AmountsAdmin, ReadOnlyAdmin
+from octant.core.admin import ADDRESS_OVERRIDES, AmountsAdmin, ReadOnlyAdmin
 
 from . import models
 
@@ -62,5 +62,6 @@ class LocalVaultRootAdmin(ReadOnlyAdmin):
 
 @admin.register(models.LocalPassportScore)
 class LocalPassportScoreAdmin(admin.ModelAdmin):
+    formfield_overrides = ADDRESS_OVERRIDES
     list_display = ["address", "score", "updated_at"]
     search_fields = ["address"]

@@ -32,12 +32,14 @@ def address_checksum(value) -> str:
     return fixed
 
 
+ADDRESS_INPUT_ATTRS = {"style": "width: 27em; font-family: monospace", "spellcheck": "false", "autocomplete": "off",
+                       "placeholder": "0x…"}
+
+
 class AddressFormField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 42)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 46, "spellcheck": "false",
-                                                           "autocomplete": "off",
-                                                           "placeholder": "0x…"}))
+        kwargs.setdefault("widget", forms.TextInput(attrs=ADDRESS_INPUT_ATTRS))
         super().__init__(**kwargs)
 
     def clean(self, value):

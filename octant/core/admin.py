@@ -1,7 +1,9 @@
 """Admin helpers shared by the apps: read-only admins, wei shown in ETH/GLM, addresses shortened."""
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTextInputWidget
 from django.utils.html import format_html
 
+from .address_field import ADDRESS_INPUT_ATTRS, AddressField
 from .display import short_address, token_amount, wei_exact
 from .fields import WeiField
 
@@ -19,6 +21,9 @@ def address_html(address: str, name: str = ""):
         return format_html('<span class="address" title="{}">{} <small>{}</small></span>', address, name,
                            short_address(address))
     return format_html('<span class="address" title="{}"><code>{}</code></span>', address, short_address(address))
+
+
+ADDRESS_OVERRIDES = {AddressField: {"widget": AdminTextInputWidget(attrs=ADDRESS_INPUT_ATTRS)}}
 
 
 class AmountsAdmin(admin.ModelAdmin):
