@@ -52,7 +52,7 @@ class LeverageSimulationApi(APIView):
         new = [(a["proposalAddress"], a["amount"]) for a in body.validated_data["allocations"]]
         result = selectors.simulate_allocation(
             epoch=epoch, previous=selectors.user_live_allocations(epoch=epoch, address=address), new=new,
-            uq=selectors.uq_for_simulation(epoch=epoch, address=address))
+            uq=selectors.uq_for_simulation(epoch=epoch, address=address), address=address)
         return Response({
             "leverage": str(result.leverage),
             "threshold": None if result.threshold is None else str(result.threshold),

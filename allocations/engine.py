@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from epochs.variants import MAINNET_HISTORY, RuleSet, variant
 from epochs.variants import ProjectRewards as Strategy
-from epochs.variants import variant
 from octant.core.numeric import ZERO, reference_context
 
 FUNDING_CAP_PERCENT = Decimal("0.2")  # MR_FUNDING_CAP_PERCENT
@@ -72,19 +72,23 @@ def allocation_threshold(total_allocated: int, projects_count: int, multiplier: 
     return int(total_allocated / (projects_count * multiplier))
 
 
-def epoch_threshold(epoch: int, *, total_allocated: int, projects_count: int) -> int | None:
+def epoch_threshold(
+    epoch: int, *, total_allocated: int, projects_count: int, rules: RuleSet = MAINNET_HISTORY
+) -> int | None:
     """The allocation threshold of `epoch` (epochs 1-3), None for epochs without one."""
-    multiplier = variant(epoch).threshold_multiplier
+    multiplier = variant(epoch, rules=rules).threshold_multiplier
     if multiplier is None:
         return None
     return allocation_threshold(total_allocated, projects_count, multiplier)
 
 
-def below_threshold_sum(epoch: int, *, allocations: Iterable[Mapping]) -> int:
+def below_threshold_sum(epoch: int, *, allocations: Iterable[Mapping], rules: RuleSet = MAINNET_HISTORY) -> int:
     """§3.11: Σ allocated of projects strictly below the threshold, the threshold being computed over the
     number of projects that received allocations. 0 for epochs without a threshold."""
     allocated = _allocated_by_project(allocations)
-    threshold = epoch_threshold(epoch, total_allocated=sum(allocated.values()), projects_count=len(allocated))
+    threshold = epoch_threshold(
+        epoch, total_allocated=sum(allocated.values()), projects_count=len(allocated), rules=rules
+    )
     if threshold is None:
         return 0
     return sum(amount for amount in allocated.values() if amount < threshold)
@@ -267,6 +271,76 @@ def capped_qf_project_rewards(
     )
 
 
+# --- exact capped quadratic funding (beyond the reference) -------------------------------------------
+
+EXACT_SQRT_DIGITS = 18  # each square root is floored at 10**-18: S_p is within n * 1e-18 of the real sum
+
+
+def exact_sqrt_sums(allocations: Iterable[Mapping]) -> list[tuple[str, int, int]]:
+    """(project, Σ allocated, Σ ⌊√(uq · amount) · 10¹⁸⌋) per project, in order of first appearance.
+
+    uq = n / 10^k is exact, so uq · amount · 10³⁶ is an integer whenever k <= 36 (always for 1.0, 0.01,
+    0.2, 0.0); otherwise it is floored first. Integer square roots, integer sums: no rounding anywhere else.
+    """
+    scale = 10 ** (2 * EXACT_SQRT_DIGITS)
+    factors: dict[Decimal, tuple[int, int]] = {}
+    sums: dict[str, list[int]] = {}
+    isqrt = math.isqrt
+    for allocation in allocations:
+        uq = allocation["uq"]
+        if uq is None:
+            uq = ZERO
+        factor = factors.get(uq)
+        if factor is None:
+            numerator, denominator = _as_fraction(uq)
+            if numerator < 0:
+                raise ValueError(f"uq must be a finite non-negative number, got {uq!r}")
+            factor = factors[uq] = (numerator * scale // denominator, 1) if scale % denominator == 0 else (
+                numerator * scale, denominator)
+        multiplier, divisor = factor
+        amount = allocation["amount"]
+        entry = sums.get(allocation["project"])
+        if entry is None:
+            entry = sums[allocation["project"]] = [0, 0]
+        entry[0] += amount
+        entry[1] += isqrt(amount * multiplier if divisor == 1 else amount * multiplier // divisor)
+    return [(project, allocated, root_sum) for project, (allocated, root_sum) in sums.items()]
+
+
+def exact_capped_qf_project_rewards(
+    *,
+    allocations: Iterable[Mapping],
+    projects: Sequence[str],
+    matched_rewards: int,
+    funding_cap_percent: Decimal = FUNDING_CAP_PERCENT,
+) -> ProjectRewardsResult:
+    """Capped QF (§5.4) without the reference's float square roots and 28-digit sums.
+
+    qf_p = S_p² with S_p from `exact_sqrt_sums`; matched_p = ⌊min(MR · qf_p / ΣQF, MR · cap%)⌋ in exact
+    integer arithmetic, so it is within 1 wei of the real capped-QF value. used_matched_rewards = Σ matched_p
+    and rewards_sum = Σ (allocated_p + matched_p): total withdrawals equal the sum of the merkle leaves.
+    """
+    sums = exact_sqrt_sums(allocations)
+    qf = [root_sum * root_sum for _, _, root_sum in sums]
+    total_qf = sum(qf)
+    cap_numerator, cap_denominator = _as_fraction(funding_cap_percent)
+    cap = matched_rewards * cap_numerator // cap_denominator
+    rewards = {}
+    for (project, allocated, _), value in zip(sums, qf):
+        matched = min(matched_rewards * value // total_qf, cap) if total_qf else 0
+        rewards[project] = ProjectReward(project, allocated, matched, Decimal(matched))  # exact: no fraction kept
+    total_allocated = sum(allocated for _, allocated, _ in sums)
+    used = sum(reward.matched for reward in rewards.values())
+    return ProjectRewardsResult(
+        rewards=_ordered(projects, rewards),
+        rewards_sum=total_allocated + used,
+        total_allocated=total_allocated,
+        threshold=None,
+        leverage=epoch_leverage(matched_rewards, total_allocated),
+        used_matched_rewards=used,
+    )
+
+
 def quadratic_funding_project_rewards(
     *, allocations: Iterable[Mapping], projects: Sequence[str], matched_rewards: int
 ) -> ProjectRewardsResult:
@@ -295,10 +369,23 @@ def quadratic_funding_project_rewards(
 
 
 def project_rewards(
-    epoch: int, *, allocations: Iterable[Mapping], projects: Sequence[str], matched_rewards: int
+    epoch: int,
+    *,
+    allocations: Iterable[Mapping],
+    projects: Sequence[str],
+    matched_rewards: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> ProjectRewardsResult:
-    """Project rewards of `epoch` with its variant (§5.2 for epochs 1-3, capped QF §5.4 from epoch 4)."""
-    settings = variant(epoch)
+    """Project rewards of `epoch` with its variant in `rules` (§5.2 for epochs 1-3, capped QF §5.4 from
+    epoch 4; exact capped QF where the rules say so)."""
+    settings = variant(epoch, rules=rules)
+    if settings.exact and settings.project_rewards is Strategy.CAPPED_QUADRATIC_FUNDING:
+        return exact_capped_qf_project_rewards(
+            allocations=allocations,
+            projects=projects,
+            matched_rewards=matched_rewards,
+            funding_cap_percent=settings.funding_cap_percent,
+        )
     if settings.project_rewards is Strategy.PRELIMINARY:
         return preliminary_project_rewards(
             allocations=allocations,
@@ -356,6 +443,7 @@ def simulate_allocation(
     new_allocations: Sequence[Mapping],
     projects: Sequence[str],
     matched_rewards: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> AllocationSimulation:
     """What the user's new allocations would do (§5.6): the user's current allocations are replaced.
 
@@ -367,11 +455,13 @@ def simulate_allocation(
         raise ValueError("new allocations must come from exactly one donor")
     others = [a for a in allocations if a["donor"] not in donors]
     combined = others + list(new_allocations)
-    after = project_rewards(epoch, allocations=combined, projects=projects, matched_rewards=matched_rewards)
+    after = project_rewards(
+        epoch, allocations=combined, projects=projects, matched_rewards=matched_rewards, rules=rules
+    )
     rewards = sorted(after.rewards, key=lambda r: r.address)
-    if variant(epoch).project_rewards is Strategy.PRELIMINARY:
+    if variant(epoch, rules=rules).project_rewards is Strategy.PRELIMINARY:
         return AllocationSimulation(after.leverage, after.threshold, rewards)
-    before = project_rewards(epoch, allocations=others, projects=projects, matched_rewards=matched_rewards)
+    before = project_rewards(epoch, allocations=others, projects=projects, matched_rewards=matched_rewards, rules=rules)
     leverage = individual_leverage(
         before={r.address: r.matched for r in before.rewards},
         after={r.address: r.matched for r in after.rewards},

@@ -4,6 +4,7 @@ from decimal import Decimal
 from allocations import engine
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.variants import ProjectRewards as ProjectRewardsStrategy
+from epochs.rules import epoch_rules
 from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
@@ -84,14 +85,19 @@ def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
     from projects.selectors import project_addresses
 
     matched = estimated_matched_rewards(epoch=epoch)
-    aggregates = funding_aggregates(epoch=epoch)
     projects = project_addresses(epoch=epoch)
-    if variant(epoch).project_rewards is ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
+    rules = epoch_rules()
+    chosen = variant(epoch, rules=rules)
+    if chosen.exact:  # exact sums are not kept in the aggregates: O(allocations)
+        return engine.project_rewards(epoch, allocations=allocations_with_uq(epoch=epoch), projects=projects,
+                                      matched_rewards=matched, rules=rules)
+    aggregates = funding_aggregates(epoch=epoch)
+    if chosen.project_rewards is ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
         return engine.project_rewards_from_aggregates(
             aggregates=aggregates, projects=projects, matched_rewards=matched,
-            funding_cap_percent=variant(epoch).funding_cap_percent)
+            funding_cap_percent=chosen.funding_cap_percent)
     sums = [{"donor": "", "project": a.address, "amount": a.allocated, "uq": None} for a in aggregates]
-    return engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched)
+    return engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched, rules=rules)
 
 
 def project_donors(*, epoch: int, project: str) -> list[tuple[str, int]]:
@@ -138,10 +144,11 @@ def epoch_threshold(*, epoch: int) -> int | None:
     """The allocation threshold of epochs 1-3 (math.md §5.2); None from epoch 4."""
     from projects.selectors import project_addresses
 
-    if variant(epoch).threshold_multiplier is None:
+    rules = epoch_rules()
+    if variant(epoch, rules=rules).threshold_multiplier is None:
         return None
     return engine.epoch_threshold(epoch, total_allocated=allocations_sum(epoch=epoch),
-                                  projects_count=len(project_addresses(epoch=epoch)))
+                                  projects_count=len(project_addresses(epoch=epoch)), rules=rules)
 
 
 def socket_state(*, projects: list[str] | None = None) -> dict | None:
@@ -183,15 +190,24 @@ def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
 
 def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],
                         uq: Decimal, projects: list[str] | None = None,
-                        matched: int | None = None) -> engine.AllocationSimulation:
+                        matched: int | None = None, address: str | None = None) -> engine.AllocationSimulation:
     """What replacing a user's `previous` allocations with `new` would do (math.md §5.6), from the
     aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
-    The epoch's `projects` and `matched` rewards are read unless given."""
+    The epoch's `projects` and `matched` rewards are read unless given. In exact mode (no exact aggregates)
+    it recomputes from every live allocation, the user's (`address`) replaced."""
     from octant.core.numeric import reference_context
     from projects.selectors import project_addresses
 
     matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
     projects = project_addresses(epoch=epoch) if projects is None else projects
+    rules = epoch_rules()
+    chosen = variant(epoch, rules=rules)
+    if chosen.exact:
+        donor = address or ""
+        return engine.simulate_allocation(
+            epoch, allocations=allocations_with_uq(epoch=epoch),
+            new_allocations=[{"donor": donor, "project": p, "amount": a, "uq": uq} for p, a in new],
+            projects=projects, matched_rewards=matched, rules=rules)
     before = {a.address: a for a in funding_aggregates(epoch=epoch)}
     with reference_context():
         for project, amount in previous:
@@ -203,10 +219,10 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
             a = after.get(project) or engine.ProjectAggregate(project)
             after[project] = engine.ProjectAggregate(project, a.allocated + amount,
                                                      a.sqrt_sum + engine.qf_contribution(amount, uq))
-    chosen = variant(epoch)
     if chosen.project_rewards is not ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
         sums = [{"donor": "", "project": a.address, "amount": a.allocated, "uq": None} for a in after.values()]
-        result = engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched)
+        result = engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched,
+                                        rules=rules)
         return engine.AllocationSimulation(result.leverage, result.threshold,
                                            sorted(result.rewards, key=lambda r: r.address))
     rewards_before = engine.project_rewards_from_aggregates(

@@ -148,7 +148,7 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
     matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=details.finalized_at)
     leverage = selectors.simulate_allocation(
         epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=epoch_projects,
-        matched=matched).leverage
+        matched=matched, address=user_address).leverage
 
     Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
     user.allocation_nonce = nonce

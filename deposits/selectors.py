@@ -3,6 +3,7 @@ from django.conf import settings
 
 from deposits import engine
 from epochs.models import PendingEpochSnapshot
+from epochs.rules import epoch_rules
 from epochs.variants import CutOff, TimeWeights, variant
 
 from .models import Budget, Deposit, DepositEvent
@@ -42,7 +43,7 @@ def opening_balances(*, epoch: int, start: int, address: str | None = None) -> d
 
 
 def _rules(epoch: int):
-    chosen = variant(epoch)
+    chosen = variant(epoch, rules=epoch_rules())
     cut_off = engine.cut_off_100_glm if chosen.cut_off is CutOff.HUNDRED_GLM else engine.cut_off
     return chosen.time_weights is TimeWeights.WITH_UNLOCKS, cut_off
 
@@ -114,7 +115,7 @@ def upcoming_budget(*, address: str) -> int:
     view, details = _current_epoch()
     by_user = epoch_events_by_user(epoch=view.current, start=details.start, end=view.now)
     return epochs_engine.upcoming_budget(view.current, user=address, events_by_user=by_user, start=details.start,
-                                         now=view.now)
+                                         now=view.now, rules=epoch_rules())
 
 
 def _future_budget_epoch(view):
@@ -125,7 +126,7 @@ def _future_budget_epoch(view):
     future = epoch_selectors.epoch_details(epoch=view.current + 1, view=view)
     return epochs_engine.estimated_budget_epoch(
         future.number, start=future.start, duration=future.duration, remaining=future.duration,
-        total_effective_deposit=get_chain().total_locked())
+        total_effective_deposit=get_chain().total_locked(), rules=epoch_rules())
 
 
 def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
@@ -135,7 +136,8 @@ def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
     view, details = _current_epoch()
     current = epochs_engine.estimated_budget_epoch(
         view.current, start=details.start, duration=details.duration, remaining=max(0, details.end - view.now),
-        total_effective_deposit=effective_deposits(epoch=view.current, start=details.start, end=details.end).total)
+        total_effective_deposit=effective_deposits(epoch=view.current, start=details.start, end=details.end).total,
+        rules=epoch_rules())
     return epochs_engine.estimate_budget_by_days(current=current, future=_future_budget_epoch(view), days=days,
                                                 glm_amount=glm_amount)
 

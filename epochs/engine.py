@@ -5,17 +5,18 @@ context (math.md §0); the few float steps of the reference are kept and marked 
 `octant_rewards`, `leftover` and `user_budget` pick the epoch's formulas from `epochs.variants`.
 """
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from deposits import engine as deposits_engine
 from epochs.variants import (
-    FIRST_EPOCH_RESERVING_STAKING,
+    MAINNET_HISTORY,
     Budget,
     CutOff,
     Leftover,
     MatchedRewards,
     Rewards,
+    RuleSet,
     variant,
 )
 from octant.core.numeric import reference_context
@@ -205,9 +206,10 @@ def matched_rewards(
     total_rewards: int,
     vanilla_individual_rewards: int,
     patrons_rewards: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> int:
-    """The matching pool MR of `epoch` (§3.7), with the epoch's variant."""
-    strategy = variant(epoch).matched_rewards
+    """The matching pool MR of `epoch` (§3.7), with the epoch's variant in `rules`."""
+    strategy = variant(epoch, rules=rules).matched_rewards
     if strategy is MatchedRewards.PRELIMINARY:
         return matched_rewards_preliminary(total_rewards, vanilla_individual_rewards, patrons_rewards)
     if strategy is MatchedRewards.PERCENTAGE:
@@ -230,6 +232,7 @@ class OctantRewards:
     ppf: int | None  # None before epoch 3
     community_fund: int | None  # None before epoch 3
     patrons_rewards: int = 0
+    rules: RuleSet = field(default_factory=lambda: MAINNET_HISTORY, repr=False, compare=False)
 
     @property
     def matched_rewards(self) -> int:
@@ -242,21 +245,28 @@ class OctantRewards:
             total_rewards=self.total_rewards,
             vanilla_individual_rewards=self.vanilla_individual_rewards,
             patrons_rewards=self.patrons_rewards,
+            rules=self.rules,
         )
 
     @property
     def staking_matched_reserved(self) -> int:
-        """`staking_matched_reserved_for_v2` (§3.7.3): 0 before epoch 11."""
-        if self.epoch < FIRST_EPOCH_RESERVING_STAKING:
+        """`staking_matched_reserved_for_v2` (§3.7.3): 0 unless the epoch's MR is patrons only (from 11)."""
+        if variant(self.epoch, rules=self.rules).matched_rewards is not MatchedRewards.PATRONS_ONLY:
             return 0
         return staking_matched_reserved(self.staking_proceeds, self.locked_ratio)
 
 
 def octant_rewards(
-    epoch: int, *, staking_proceeds: int, total_effective_deposit: int, patrons_rewards: int = 0
+    epoch: int,
+    *,
+    staking_proceeds: int,
+    total_effective_deposit: int,
+    patrons_rewards: int = 0,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> OctantRewards:
-    """The epoch's locked ratio, operational cost, TR, VIR, PPF, community fund and MR (§3.2-3.7)."""
-    settings = variant(epoch)
+    """The epoch's locked ratio, operational cost, TR, VIR, PPF, community fund and MR (§3.2-3.7), with the
+    epoch's variant in `rules` (default: the mainnet history)."""
+    settings = variant(epoch, rules=rules)
     ratio = locked_ratio(total_effective_deposit)
     opcost = operational_cost(staking_proceeds, percent=settings.operational_cost_percent)
     if settings.rewards is Rewards.ALL_PROCEEDS_WITH_OP_COST:
@@ -284,6 +294,7 @@ def octant_rewards(
             else None
         ),
         patrons_rewards=patrons_rewards,
+        rules=rules,
     )
 
 
@@ -350,13 +361,14 @@ def leftover(
     total_withdrawals: int,
     matched_rewards: int,
     used_matched_rewards: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> int:
     """§3.10 for the epoch's variant. Missing community fund / PPF count as 0.
 
     Epochs 1-2: P - opcost - TW. Epoch 3: also - CF - h. Epochs >= 4: also + (MR - MR_used), as the
     reference writes it (see math.md §10.1 on the apparent double count).
     """
-    strategy = variant(epoch).leftover
+    strategy = variant(epoch, rules=rules).leftover
     value = staking_proceeds - operational_cost - total_withdrawals
     if strategy is Leftover.PRELIMINARY:
         return value
@@ -375,9 +387,10 @@ def unused_matched_rewards(
     community_fund: int | None,
     ppf: int | None,
     total_withdrawals: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> int:
     """§3.11: leftover - P + opcost + CF + h + TW for epochs >= 4 (the MR - MR_used term); else 0."""
-    if variant(epoch).leftover is not Leftover.WITH_PPF_AND_UNUSED_MR:
+    if variant(epoch, rules=rules).leftover is not Leftover.WITH_PPF_AND_UNUSED_MR:
         return 0
     return (
         leftover
@@ -427,9 +440,10 @@ def user_budget(
     total_effective_deposit: int | None,
     vanilla_individual_rewards: int,
     ppf: int | None,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> int:
     """The user's budget (§4.1/§4.2) with the epoch's variant. TED is the snapshot's, not a local sum."""
-    if variant(epoch).budget is Budget.PRELIMINARY:
+    if variant(epoch, rules=rules).budget is Budget.PRELIMINARY:
         return budget_preliminary(effective_deposit, total_effective_deposit, vanilla_individual_rewards)
     return budget_with_ppf(effective_deposit, total_effective_deposit, vanilla_individual_rewards, ppf)
 
@@ -441,6 +455,7 @@ def user_budgets(
     total_effective_deposit: int | None,
     vanilla_individual_rewards: int,
     ppf: int | None,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> list[tuple[str, int]]:
     """§3.12: (address, budget) for every (address, ED) pair, dropping zero budgets, in input order."""
     budgets = (
@@ -452,6 +467,7 @@ def user_budgets(
                 total_effective_deposit=total_effective_deposit,
                 vanilla_individual_rewards=vanilla_individual_rewards,
                 ppf=ppf,
+                rules=rules,
             ),
         )
         for address, effective_deposit in deposits
@@ -459,29 +475,38 @@ def user_budgets(
     return [(address, budget) for address, budget in budgets if budget != 0]
 
 
-def _cut_off_rule(epoch: int):
-    if variant(epoch).cut_off is CutOff.HUNDRED_GLM:
+def _cut_off_rule(epoch: int, rules: RuleSet = MAINNET_HISTORY):
+    if variant(epoch, rules=rules).cut_off is CutOff.HUNDRED_GLM:
         return deposits_engine.cut_off_100_glm
     return deposits_engine.cut_off
 
 
 def upcoming_budget(
-    epoch: int, *, user: str, events_by_user: Mapping[str, Sequence[Mapping]], start: int, now: int
+    epoch: int,
+    *,
+    user: str,
+    events_by_user: Mapping[str, Sequence[Mapping]],
+    start: int,
+    now: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> int:
     """§4.3: the user's budget as if the current epoch ended `now`, with estimated proceeds P_est(now - start).
 
     `events_by_user` are the epoch's events up to now (carry-in included, see `deposits.engine`); TED is
     their total after the cut-off. 0 if the user is absent.
     """
-    settings = variant(epoch)
+    settings = variant(epoch, rules=rules)
     deposits = deposits_engine.effective_deposits(
-        events_by_user, start, now, with_unlocks=settings.with_unlocks, cut_off=_cut_off_rule(epoch)
+        events_by_user, start, now, with_unlocks=settings.with_unlocks, cut_off=_cut_off_rule(epoch, rules)
     )
     own = next((d for d in deposits.deposits if d.address == user), None)
     if own is None:
         return 0
     rewards = octant_rewards(
-        epoch, staking_proceeds=estimated_staking_proceeds(now - start), total_effective_deposit=deposits.total
+        epoch,
+        staking_proceeds=estimated_staking_proceeds(now - start),
+        total_effective_deposit=deposits.total,
+        rules=rules,
     )
     return user_budget(
         epoch,
@@ -489,6 +514,7 @@ def upcoming_budget(
         total_effective_deposit=deposits.total,
         vanilla_individual_rewards=rewards.vanilla_individual_rewards,
         ppf=rewards.ppf,
+        rules=rules,
     )
 
 
@@ -504,6 +530,7 @@ class BudgetEpoch:
     total_effective_deposit: int
     vanilla_individual_rewards: int
     ppf: int | None
+    rules: RuleSet = field(default_factory=lambda: MAINNET_HISTORY, repr=False, compare=False)
 
     @property
     def duration(self) -> int:
@@ -511,7 +538,13 @@ class BudgetEpoch:
 
 
 def estimated_budget_epoch(
-    epoch: int, *, start: int, duration: int, remaining: int, total_effective_deposit: int
+    epoch: int,
+    *,
+    start: int,
+    duration: int,
+    remaining: int,
+    total_effective_deposit: int,
+    rules: RuleSet = MAINNET_HISTORY,
 ) -> BudgetEpoch:
     """A `BudgetEpoch` whose rewards come from the estimated proceeds of the full duration (§4.4 R_cur/R_fut).
 
@@ -519,7 +552,10 @@ def estimated_budget_epoch(
     GLM balance.
     """
     rewards = octant_rewards(
-        epoch, staking_proceeds=estimated_staking_proceeds(duration), total_effective_deposit=total_effective_deposit
+        epoch,
+        staking_proceeds=estimated_staking_proceeds(duration),
+        total_effective_deposit=total_effective_deposit,
+        rules=rules,
     )
     return BudgetEpoch(
         epoch=epoch,
@@ -529,6 +565,7 @@ def estimated_budget_epoch(
         total_effective_deposit=total_effective_deposit,
         vanilla_individual_rewards=rewards.vanilla_individual_rewards,
         ppf=rewards.ppf,
+        rules=rules,
     )
 
 
@@ -548,15 +585,16 @@ def simulated_budget(context: BudgetEpoch, *, lock_duration: int, glm_amount: in
             }
         )
     raw = deposits_engine.effective_deposit(
-        events, context.start, context.end, with_unlocks=variant(context.epoch).with_unlocks
+        events, context.start, context.end, with_unlocks=variant(context.epoch, rules=context.rules).with_unlocks
     )
-    effective = _cut_off_rule(context.epoch)(deposits_engine.locked_at_end(events), raw)
+    effective = _cut_off_rule(context.epoch, context.rules)(deposits_engine.locked_at_end(events), raw)
     return user_budget(
         context.epoch,
         effective_deposit=effective,
         total_effective_deposit=context.total_effective_deposit,
         vanilla_individual_rewards=context.vanilla_individual_rewards,
         ppf=context.ppf,
+        rules=context.rules,
     )
 
 

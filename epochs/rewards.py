@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from allocations import engine as allocations_engine
 from deposits.models import Budget
 from epochs import engine as epochs_engine
+from epochs.rules import epoch_rules
 from octant.chain.backends import get_chain
 from octant.core.exceptions import MissingSnapshot
 from withdrawals import engine as withdrawals_engine
@@ -45,7 +46,7 @@ class Finalization:
 def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 0) -> epochs_engine.OctantRewards:
     return epochs_engine.octant_rewards(snapshot.epoch, staking_proceeds=snapshot.eth_proceeds,
                                         total_effective_deposit=snapshot.total_effective_deposit,
-                                        patrons_rewards=patrons_rewards)
+                                        patrons_rewards=patrons_rewards, rules=epoch_rules())
 
 
 def patrons_at(*, epoch: int, timestamp: int) -> list[str]:
@@ -79,7 +80,8 @@ def finalization_compute(*, epoch: int, at: int | None = None) -> Finalization:
         matched = patrons_rewards
     allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
     project_rewards = allocations_engine.project_rewards(
-        epoch, allocations=allocations, projects=project_addresses(epoch=epoch), matched_rewards=matched)
+        epoch, allocations=allocations, projects=project_addresses(epoch=epoch), matched_rewards=matched,
+        rules=epoch_rules())
     by_user: dict[str, int] = {}
     for allocation in allocations:
         by_user[allocation["donor"]] = by_user.get(allocation["donor"], 0) + allocation["amount"]
@@ -89,7 +91,7 @@ def finalization_compute(*, epoch: int, at: int | None = None) -> Finalization:
     leftover = epochs_engine.leftover(
         epoch, staking_proceeds=snapshot.eth_proceeds, operational_cost=snapshot.operational_cost,
         community_fund=snapshot.community_fund, ppf=snapshot.ppf, total_withdrawals=total_withdrawals,
-        matched_rewards=matched, used_matched_rewards=project_rewards.used_matched_rewards)
+        matched_rewards=matched, used_matched_rewards=project_rewards.used_matched_rewards, rules=epoch_rules())
     result = Finalization(
         epoch=epoch, staking_proceeds=snapshot.eth_proceeds, patrons=patrons, patrons_rewards=patrons_rewards,
         matched_rewards=matched, staking_matched_reserved=rewards.staking_matched_reserved,
@@ -141,7 +143,8 @@ def epoch_info(*, epoch: int) -> dict:
             proceeds = get_chain().staking_proceeds(epoch)
         else:
             proceeds = epochs_engine.estimated_staking_proceeds(details.duration)
-        rewards = epochs_engine.octant_rewards(epoch, staking_proceeds=proceeds, total_effective_deposit=total)
+        rewards = epochs_engine.octant_rewards(epoch, staking_proceeds=proceeds, total_effective_deposit=total,
+                                               rules=epoch_rules())
         return _info(epoch, rewards)
     snapshot = PendingEpochSnapshot.objects.get(epoch=epoch)
     finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
@@ -155,12 +158,13 @@ def epoch_info(*, epoch: int) -> dict:
     unused = epochs_engine.unused_matched_rewards(
         epoch, leftover=finalized.leftover, staking_proceeds=snapshot.eth_proceeds,
         operational_cost=snapshot.operational_cost, community_fund=snapshot.community_fund, ppf=snapshot.ppf,
-        total_withdrawals=finalized.total_withdrawals or 0)
+        total_withdrawals=finalized.total_withdrawals or 0, rules=epoch_rules())
     allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
     donated = epochs_engine.donated_to_projects(
         matched_rewards=finalized.matched_rewards, unused_matched_rewards=unused,
         allocations_sum=sum(a["amount"] for a in allocations),
-        below_threshold_sum=allocations_engine.below_threshold_sum(epoch, allocations=allocations))
+        below_threshold_sum=allocations_engine.below_threshold_sum(epoch, allocations=allocations,
+                                                                   rules=epoch_rules()))
     return _info(epoch, octant_rewards_of(snapshot, patrons_rewards=finalized.patrons_rewards),
                  totalWithdrawals=finalized.total_withdrawals, patronsRewards=finalized.patrons_rewards,
                  matchedRewards=finalized.matched_rewards, leftover=finalized.leftover, donatedToProjects=donated,

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from epochs import engine as epochs_engine
 from octant.chain.backends import get_chain
+from epochs.rules import epoch_rules
 from octant.core.exceptions import EpochNotIndexed, InvalidEpoch
 
 from .models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
@@ -108,12 +109,13 @@ def pending_snapshot_compute(*, epoch: int, start: int, end: int, staking_procee
     from deposits import selectors as deposit_selectors
 
     effective = deposit_selectors.effective_deposits(epoch=epoch, start=start, end=end)
+    rules = epoch_rules()
     rewards = epochs_engine.octant_rewards(
-        epoch, staking_proceeds=staking_proceeds, total_effective_deposit=effective.total)
+        epoch, staking_proceeds=staking_proceeds, total_effective_deposit=effective.total, rules=rules)
     budgets = epochs_engine.user_budgets(
         epoch, deposits=((d.address, d.effective_deposit) for d in effective.deposits),
         total_effective_deposit=effective.total, vanilla_individual_rewards=rewards.vanilla_individual_rewards,
-        ppf=rewards.ppf)
+        ppf=rewards.ppf, rules=rules)
     return PendingSnapshotData(epoch=epoch, rewards=rewards, deposits=effective.deposits, budgets=budgets)
 
 

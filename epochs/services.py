@@ -61,8 +61,8 @@ def pending_snapshot_take() -> int | None:
                 total_effective_deposit=rewards.total_effective_deposit,
                 locked_ratio=decimal_string(rewards.locked_ratio),
                 total_rewards=rewards.total_rewards, vanilla_individual_rewards=rewards.vanilla_individual_rewards,
-                operational_cost=rewards.operational_cost, ppf=rewards.ppf or None,
-                community_fund=rewards.community_fund or None,
+                operational_cost=rewards.operational_cost, ppf=rewards.ppf,
+                community_fund=rewards.community_fund,
             )
             User.objects.bulk_create((User(address=d.address) for d in data.deposits), batch_size=5000,
                                      ignore_conflicts=True)

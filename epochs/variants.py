@@ -77,6 +77,7 @@ class EpochVariant:
     project_rewards: ProjectRewards
     threshold_multiplier: int | None  # preliminary project rewards only
     funding_cap_percent: Decimal | None  # capped quadratic funding only
+    exact: bool = False  # capped QF with integer square roots and exact sums (beyond the reference)
 
     @property
     def with_unlocks(self) -> bool:
@@ -138,8 +139,27 @@ EPOCH_VARIANTS: dict[int, EpochVariant] = {
 
 FIRST_EPOCH_RESERVING_STAKING = 11
 
+# The rule sets a deployment can follow. MAINNET_HISTORY (the default of every engine call) reproduces
+# Octant mainnet's past epochs; CURRENT_RULES apply today's rules to every epoch, as the reference's v2 app
+# does (on testnets and fresh chains).
+RuleSet = dict[int, EpochVariant]
+MAINNET_HISTORY: RuleSet = EPOCH_VARIANTS
+CURRENT_RULES: RuleSet = {1: DEFAULT, FIRST_EPOCH_RESERVING_STAKING: EPOCH_VARIANTS[FIRST_EPOCH_RESERVING_STAKING]}
 
-def variant(epoch: int) -> EpochVariant:
-    """The variant of `epoch`: the entry with the greatest first epoch <= `epoch`, else the defaults."""
-    firsts = [first for first in EPOCH_VARIANTS if first <= epoch]
-    return EPOCH_VARIANTS[max(firsts)] if firsts else DEFAULT
+
+def rule_set(*, history: bool = True, exact_from: int | None = None) -> RuleSet:
+    """A variant table: the mainnet history (or today's rules for every epoch), with exact capped QF from
+    epoch `exact_from` on (None: never, the reference's float square roots everywhere)."""
+    table = dict(MAINNET_HISTORY if history else CURRENT_RULES)
+    if exact_from is not None:
+        table[exact_from] = variant(exact_from, rules=table)
+        table = {first: replace(entry, exact=True) if first >= exact_from else entry
+                 for first, entry in sorted(table.items())}
+    return table
+
+
+def variant(epoch: int, *, rules: RuleSet = EPOCH_VARIANTS) -> EpochVariant:
+    """The variant of `epoch` in `rules`: the entry with the greatest first epoch <= `epoch`, else the
+    defaults."""
+    firsts = [first for first in rules if first <= epoch]
+    return rules[max(firsts)] if firsts else DEFAULT

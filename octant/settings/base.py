@@ -154,6 +154,9 @@ CELERY_BEAT_SCHEDULE = {
 CHAIN_BACKEND = env.str("CHAIN_BACKEND", default="local")
 CHAIN_ID = env.int("CHAIN_ID", default=1337)
 CHAIN_NAME = env.str("CHAIN_NAME", default="localchain")
+# Reward rules (epochs/rules.py): "mainnet" history, "current" rules for every epoch, or "" = mainnet iff CHAIN_ID 1
+EPOCH_RULES = env.str("EPOCH_RULES", default="")
+EXACT_REWARDS_FROM_EPOCH = env.int("EXACT_REWARDS_FROM_EPOCH", default=None)  # exact capped QF from this epoch
 # local: the simulated chain clock follows wall time (plus every `chain time` move) unless frozen.
 LOCAL_CHAIN_CLOCK_RUNNING = env.bool("LOCAL_CHAIN_CLOCK_RUNNING", default=True)
 # Set finalized merkle roots on the Vault by itself (always on the local chain; opt-in on ethereum).
