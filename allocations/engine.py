@@ -273,37 +273,48 @@ def capped_qf_project_rewards(
 
 # --- exact capped quadratic funding (beyond the reference) -------------------------------------------
 
-EXACT_SQRT_DIGITS = 18  # each square root is floored at 10**-18: S_p is within n * 1e-18 of the real sum
+def exact_sqrt_digits(allocations: Sequence[Mapping], matched_rewards: int) -> int:
+    """Decimal digits kept of each square root so that the matched values are off by far less than 1 wei.
 
-
-def exact_sqrt_sums(allocations: Iterable[Mapping]) -> list[tuple[str, int, int]]:
-    """(project, Σ allocated, Σ ⌊√(uq · amount) · 10¹⁸⌋) per project, in order of first appearance.
-
-    uq = n / 10^k is exact, so uq · amount · 10³⁶ is an integer whenever k <= 36 (always for 1.0, 0.01,
-    0.2, 0.0); otherwise it is floored first. Integer square roots, integer sums: no rounding anywhere else.
+    A root floored at 10^-s moves a project's S by < n · 10^-s, and a matched value by at most
+    4 · MR · n · 10^-s / S_min, where S_min >= 10^(-k/2) for uq = m / 10^k and amounts >= 1 wei. With
+    s = k/2 + digits(MR) + digits(n) + 18 that is below 10^-17 wei.
     """
-    scale = 10 ** (2 * EXACT_SQRT_DIGITS)
+    uqs = {a["uq"] for a in allocations} - {None}
+    fraction_digits = max((-uq.as_tuple().exponent for uq in uqs if uq.is_finite()), default=0)
+    return (max(fraction_digits, 0) + 1) // 2 + len(str(matched_rewards)) + len(str(len(allocations))) + 18
+
+
+def exact_sqrt_sums(allocations: Iterable[Mapping], *, digits: int = 18) -> list[tuple[str, int, int]]:
+    """(project, Σ allocated, Σ ⌊√(uq · amount) · 10^digits⌋) per project, in order of first appearance.
+
+    uq = m / 10^k is exact, so uq · amount · 10^(2·digits) is an integer when k <= 2 · digits; otherwise it
+    is floored first. Integer square roots and integer sums: no other rounding.
+    """
+    scale = 10 ** (2 * digits)
     factors: dict[Decimal, tuple[int, int]] = {}
     sums: dict[str, list[int]] = {}
     isqrt = math.isqrt
     for allocation in allocations:
         uq = allocation["uq"]
-        if uq is None:
-            uq = ZERO
         factor = factors.get(uq)
         if factor is None:
-            numerator, denominator = _as_fraction(uq)
+            numerator, denominator = _as_fraction(ZERO if uq is None else uq)
             if numerator < 0:
                 raise ValueError(f"uq must be a finite non-negative number, got {uq!r}")
-            factor = factors[uq] = (numerator * scale // denominator, 1) if scale % denominator == 0 else (
-                numerator * scale, denominator)
+            exact = scale % denominator == 0
+            factor = factors[uq] = (numerator * scale // denominator, 1) if exact else (numerator * scale, denominator)
         multiplier, divisor = factor
         amount = allocation["amount"]
-        entry = sums.get(allocation["project"])
+        project = allocation["project"]
+        entry = sums.get(project)
         if entry is None:
-            entry = sums[allocation["project"]] = [0, 0]
+            entry = sums[project] = [0, 0]
         entry[0] += amount
-        entry[1] += isqrt(amount * multiplier if divisor == 1 else amount * multiplier // divisor)
+        if divisor == 1:
+            entry[1] += isqrt(amount * multiplier)
+        else:
+            entry[1] += isqrt(amount * multiplier // divisor)
     return [(project, allocated, root_sum) for project, (allocated, root_sum) in sums.items()]
 
 
@@ -316,11 +327,12 @@ def exact_capped_qf_project_rewards(
 ) -> ProjectRewardsResult:
     """Capped QF (§5.4) without the reference's float square roots and 28-digit sums.
 
-    qf_p = S_p² with S_p from `exact_sqrt_sums`; matched_p = ⌊min(MR · qf_p / ΣQF, MR · cap%)⌋ in exact
+    qf_p = S_p² with S_p from `exact_sqrt_sums` (enough digits: `exact_sqrt_digits`); matched_p = ⌊min(MR · qf_p / ΣQF, MR · cap%)⌋ in exact
     integer arithmetic, so it is within 1 wei of the real capped-QF value. used_matched_rewards = Σ matched_p
     and rewards_sum = Σ (allocated_p + matched_p): total withdrawals equal the sum of the merkle leaves.
     """
-    sums = exact_sqrt_sums(allocations)
+    allocations = allocations if isinstance(allocations, Sequence) else list(allocations)
+    sums = exact_sqrt_sums(allocations, digits=exact_sqrt_digits(allocations, matched_rewards))
     qf = [root_sum * root_sum for _, _, root_sum in sums]
     total_qf = sum(qf)
     cap_numerator, cap_denominator = _as_fraction(funding_cap_percent)

@@ -209,6 +209,35 @@ def test_leftover_variants(epoch, expected):
     assert value == expected
 
 
+def test_leftover_when_the_matched_sum_is_fractional():
+    """M = Σ capped matched = ...939.9996423 (28 digits): the reference's MR_used is int(M) = ...939, while its
+    total withdrawals take int(A ⊕ M), where the 28-digit sum rounds M up to ...940. Both kept: leftover is
+    1 wei below what a single rounding of M would give, as in the reference."""
+    p2, p3, p4 = (f"0x{n:040x}" for n in (2, 3, 4))
+    low = Decimal("0.01")
+    allocations = [
+        {"donor": "0xd0", "project": p3, "amount": 391316116114702823708849, "uq": low},
+        {"donor": "0xd1", "project": p4, "amount": 119009463291596088066265, "uq": low},
+        {"donor": "0xd2", "project": p2, "amount": 499895695804032398356860, "uq": low},
+    ]
+    matched_rewards = 293108969487101432779
+    result = allocations_engine.project_rewards(4, allocations=allocations, projects=[p2, p3, p4],
+                                                matched_rewards=matched_rewards)
+    allocated = 391316116114702823708849 + 119009463291596088066265 + 499895695804032398356860
+    assert sum(r.matched_exact for r in result.rewards) == Decimal("151773390324835851939.9996423")
+    assert result.used_matched_rewards == 151773390324835851939
+    assert result.rewards_sum == allocated + 151773390324835851940
+    assert sum(r.allocated + r.matched for r in result.rewards) == result.rewards_sum - 2  # the leaves truncate per project
+    claimed = 5 * 10**18
+    total_withdrawals = engine.total_withdrawals(claimed_rewards_sum=claimed, project_rewards_sum=result.rewards_sum)
+    leftover = engine.leftover(
+        4, staking_proceeds=10**24, operational_cost=25 * 10**22, community_fund=5 * 10**22, ppf=3 * 10**20 + 1,
+        total_withdrawals=total_withdrawals, matched_rewards=matched_rewards,
+        used_matched_rewards=result.used_matched_rewards)
+    assert leftover == (10**24 - 25 * 10**22 - 5 * 10**22 - 150000000000000000000 - claimed - allocated
+                        - 151773390324835851940 + matched_rewards - 151773390324835851939)
+
+
 def test_half_ppf_is_a_float_division():
     assert engine.half_ppf(PPF) == HALF_PPF
     assert HALF_PPF - PPF // 2 == 741
