@@ -1,4 +1,5 @@
 """Reads about allocations."""
+import dataclasses
 from decimal import Decimal
 
 from allocations import engine
@@ -80,12 +81,21 @@ def funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:
 
 
 def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
-    """Project rewards of the pending epoch as they stand. Capped QF comes from the aggregates in
-    O(projects); the preliminary variants of epochs 1-3 (linear in the per-project sums) from the sums."""
+    """Project rewards of the pending epoch as they stand, in the epoch's project-list order (as the
+    reference lists them; projects outside the list after it)."""
     from projects.selectors import project_addresses
 
-    matched = estimated_matched_rewards(epoch=epoch)
     projects = project_addresses(epoch=epoch)
+    result = _estimated_project_rewards(epoch=epoch, projects=projects)
+    position = {project: index for index, project in enumerate(projects)}
+    return dataclasses.replace(result, rewards=sorted(result.rewards, key=lambda r: position.get(r.address,
+                                                                                                 len(position))))
+
+
+def _estimated_project_rewards(*, epoch: int, projects: list[str]) -> engine.ProjectRewardsResult:
+    """Capped QF comes from the aggregates in O(projects); the preliminary variants of epochs 1-3 (linear in
+    the per-project sums) from the sums; exact capped QF from the allocations."""
+    matched = estimated_matched_rewards(epoch=epoch)
     rules = epoch_rules()
     chosen = variant(epoch, rules=rules)
     if chosen.exact:  # exact sums are not kept in the aggregates: O(allocations)

@@ -13,7 +13,7 @@ from deposits.models import Budget
 from epochs import selectors as epoch_selectors
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
-from octant.core.api import AddressField, WeiField
+from octant.core.api import AddressField, WeiField, camelize_keys
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
 from users.models import User
@@ -54,7 +54,7 @@ def allocate_from_request(data) -> int:
     view = epoch_selectors.chain_view()
     if view.pending is None:  # the reference checks the window before the body
         raise exceptions.AllocationWindowClosed()
-    body = AllocateInput(data=data)
+    body = AllocateInput(data=camelize_keys(data) if isinstance(data, dict) else data)
     body.is_valid(raise_exception=True)
     values = body.validated_data
     result = allocate(

@@ -135,6 +135,8 @@ class FinalizedSnapshotSimulateApi(APIView):
         "totalWithdrawals": WeiField(), "leftover": WeiField(signed=True),
         "merkleRoot": serializers.CharField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
     def get(self, request):
+        from projects.selectors import project_addresses
+
         from .rewards import finalization_compute
 
         view = selectors.chain_view()
@@ -143,10 +145,12 @@ class FinalizedSnapshotSimulateApi(APIView):
         if not PendingEpochSnapshot.objects.filter(epoch=view.pending).exists():
             raise PendingSnapshotMissing()
         result = finalization_compute(epoch=view.pending, at=view.now)
+        position = {project: index for index, project in enumerate(project_addresses(epoch=view.pending))}
+        leaves = sorted(result.project_leaves, key=lambda leaf: position.get(leaf[0], len(position)))
         return Response({
             "patronsRewards": str(result.patrons_rewards), "matchedRewards": str(result.matched_rewards),
             "projectsRewards": [{"address": a, "amount": str(amount), "matched": str(m)}
-                                for a, amount, m in result.project_leaves],
+                                for a, amount, m in leaves],  # in the epoch's project-list order
             "userRewards": [{"address": a, "amount": str(amount)} for a, amount in result.user_rewards],
             "totalWithdrawals": str(result.total_withdrawals), "leftover": str(result.leftover),
             "merkleRoot": result.merkle_root,

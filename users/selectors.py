@@ -113,5 +113,6 @@ def uniqueness_quotient(*, epoch: int, address: str):
 def uniqueness_quotients(*, epoch: int) -> list[tuple[str, str]]:
     from allocations.models import UniquenessQuotient
 
-    return list(UniquenessQuotient.objects.filter(epoch=epoch).order_by("user__address").values_list(
+    # the reference's query has no ORDER BY: rows come in insertion order
+    return list(UniquenessQuotient.objects.filter(epoch=epoch).order_by("id").values_list(
         "user__address", "score"))

@@ -72,6 +72,7 @@ def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
 
 
 def project_rewards(*, epoch: int) -> list[dict]:
-    """Final project rewards of an epoch from its reward rows (empty before finalization)."""
-    rows = Reward.objects.filter(epoch=epoch, matched__isnull=False).order_by("-amount", "address")
+    """Final project rewards of an epoch from its reward rows (empty before finalization), by address
+    ascending as the reference lists them."""
+    rows = Reward.objects.filter(epoch=epoch, matched__isnull=False).order_by("address")
     return [{"address": r.address, "allocated": str(r.amount - r.matched), "matched": str(r.matched)} for r in rows]

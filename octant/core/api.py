@@ -9,6 +9,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import exceptions
 from .addresses import checksum
+from .http import camelize_keys  # noqa: F401 - re-exported for the services
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ def _messages(detail) -> list:
 def exception_handler(exc, context):
     """Domain errors -> `{"message"}` with the reference's status; validation -> 400 with `errors`."""
     if isinstance(exc, exceptions.OctantError):
-        return Response({"message": exc.text}, status=exc.status_code)
+        body = {"message": exc.text}
+        if exc.with_detail:  # the reference's HTTPException body, kept beside our message
+            body["detail"] = exc.text
+        return Response(body, status=exc.status_code)
     if isinstance(exc, drf_exceptions.ValidationError):
         errors = _flatten(exc.detail)
         summary = "; ".join(f"{field}: {problems[0]}" for field, problems in errors.items())

@@ -5,6 +5,7 @@
 class OctantError(Exception):
     status_code = 400
     message = "Bad request"
+    with_detail = False  # also send the text as `detail`, where the reference raises a FastAPI HTTPException
 
     def __init__(self, *args, **fields):
         self.fields = fields
@@ -120,10 +121,12 @@ class ChainUnavailable(OctantError):
 
 class NotInAllocationWindow(OctantError):
     message = "Possible only in open allocation window"
+    with_detail = True
 
 
 class PendingSnapshotMissing(OctantError):
     message = "Pending snapshot is missing! We need it here"
+    with_detail = True
 
 
 class DuplicateConsent(OctantError):

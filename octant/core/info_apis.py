@@ -1,5 +1,8 @@
 """The `/info` group: version, chain info, health and sync status."""
+import functools
 import logging
+import os
+import subprocess
 
 from django.conf import settings
 from django.db import connection
@@ -8,10 +11,33 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import octant
 from epochs import selectors
 from octant.chain.backends import get_chain
 
 logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The checkout's commit (short hash), from GIT_COMMIT or git itself; None when neither is there."""
+    commit = os.environ.get("GIT_COMMIT", "").strip()
+    if commit:
+        return commit[:12]
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=settings.BASE_DIR,
+                                capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def version_id() -> str:
+    """DEPLOYMENT_ID when set, else the package version plus the git commit when known ("0.1.0+1bfd2f5...")."""
+    if settings.DEPLOYMENT_ID:
+        return settings.DEPLOYMENT_ID
+    commit = git_commit()
+    return f"{octant.__version__}+{commit}" if commit else octant.__version__
 
 
 class VersionApi(APIView):
@@ -19,7 +45,7 @@ class VersionApi(APIView):
         "id": serializers.CharField(), "env": serializers.CharField(), "chain": serializers.CharField()}))
     def get(self, request):
         env = "prod" if settings.OCTANT_ENV == "production" else "dev"
-        return Response({"id": settings.DEPLOYMENT_ID, "env": env, "chain": settings.CHAIN_NAME})
+        return Response({"id": version_id(), "env": env, "chain": settings.CHAIN_NAME})
 
 
 class ChainInfoApi(APIView):

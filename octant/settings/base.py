@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "octant.core.http.JSONErrorPagesMiddleware",  # unknown routes and wrong methods answer JSON
 ]
 
 ROOT_URLCONF = "octant.urls"
@@ -105,8 +106,8 @@ CORS_ALLOW_ALL_ORIGINS = env.bool("CORS_ALLOW_ALL_ORIGINS", default=not CORS_ALL
 
 # --- REST framework and the OpenAPI schema
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["octant.core.http.JSONRenderer"],  # a None body is `null`
+    "DEFAULT_PARSER_CLASSES": ["octant.core.http.JSONParser"],  # snake_case keys too
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
@@ -116,7 +117,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Octant backend API",
     "DESCRIPTION": "Octant-compatible public-goods funding backend (Django).",
-    "VERSION": env.str("DEPLOYMENT_ID", default="unknown"),
+    "VERSION": __import__("octant").__version__,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -176,7 +177,7 @@ CONTRACTS = {
 
 # --- Deployment info
 OCTANT_ENV = env.str("OCTANT_ENV", default="development")
-DEPLOYMENT_ID = env.str("DEPLOYMENT_ID", default="unknown")
+DEPLOYMENT_ID = env.str("DEPLOYMENT_ID", default="")  # /info/version id; unset: package version + git commit
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,15 @@ from ..conftest import DURATION, START
 
 
 def test_version(api, db):
-    assert api.get("/info/version").json() == {"id": "unknown", "env": "dev", "chain": "localchain"}
+    import subprocess
+
+    import octant
+
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert commit and octant.__version__ == "0.1.0"
+    assert api.get("/info/version").json() == {"id": f"0.1.0+{commit}", "env": "dev", "chain": "localchain"}
+    with override_settings(DEPLOYMENT_ID="deploy-7", OCTANT_ENV="production"):
+        assert api.get("/info/version").json() == {"id": "deploy-7", "env": "prod", "chain": "localchain"}
 
 
 def test_chain_info_lists_contracts_in_the_reference_order(api, db):

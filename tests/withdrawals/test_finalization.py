@@ -107,7 +107,8 @@ def test_merkle_tree_before_finalization_is_refused(api, window):  # noqa: F811
 def test_simulation_needs_an_open_window(api, window):  # noqa: F811
     window.set_time(timestamp=CLOSE)
     response = api.get("/snapshots/finalized/simulate")
-    assert response.status_code == 400 and response.json() == {"message": "Possible only in open allocation window"}
+    assert response.status_code == 400 and response.json() == {"message": "Possible only in open allocation window",
+                                                                "detail": "Possible only in open allocation window"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,80 @@
+"""The JSON wire at the edges: DRF's renderer and parser as the reference's v2 app behaves (a None body is
+`null`, snake_case keys are accepted), and JSON for Django's own 404/405 pages. Imports no DRF view, so
+DRF's settings can name these classes."""
+from django.http import JsonResponse
+from rest_framework import parsers, renderers
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer, except that a `None` body is the JSON `null` (as FastAPI answers), not an empty
+    body; a 204 stays empty."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if data is None and (response is None or response.status_code != 204):
+            return b"null"
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+def camelize_keys(data):
+    """A copy of parsed JSON whose snake_case object keys are camelCase (`user_address` -> `userAddress`), so
+    request bodies take both spellings, as the reference's models do; a camelCase key wins over its snake
+    twin. Iterative: any depth the JSON parser accepted is fine."""
+    def convert(value):
+        if isinstance(value, dict):
+            return {}
+        if isinstance(value, list):
+            return [None] * len(value)
+        return value
+
+    root = convert(data)
+    stack = [(data, root)] if root is not data else []
+    while stack:
+        source, target = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, value in items:
+            copy = convert(value)
+            if isinstance(source, dict):
+                camel = _camel(key) if isinstance(key, str) else key
+                if camel != key and camel in source:
+                    continue
+                target[camel] = copy
+            else:
+                target[key] = copy
+            if copy is not value:
+                stack.append((value, copy))
+    return root
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    if not rest or not head or not all(rest):
+        return key
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; object keys may be snake_case (see `camelize_keys`)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return camelize_keys(super().parse(stream, media_type, parser_context))
+
+
+class JSONErrorPagesMiddleware:
+    """Every route answers JSON: the HTML 404 of an unknown path and the empty 405 of a wrong method (from
+    Django itself, outside DRF) become `{"message": "Not Found"}` / `{"message": "Method Not Allowed"}`."""
+
+    MESSAGES = {404: "Not Found", 405: "Method Not Allowed"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        message = self.MESSAGES.get(response.status_code)
+        if message and not response.get("Content-Type", "").startswith("application/json"):
+            replacement = JsonResponse({"message": message}, status=response.status_code)
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response
