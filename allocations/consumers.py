@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from rest_framework.exceptions import ParseError, ValidationError
 
+from epochs import selectors as epoch_selectors
 from octant.core.api import exception_handler
 from octant.core.exceptions import OctantError
 
@@ -42,6 +43,19 @@ def _decode_allocation(payload):
         return json.loads(payload)
     except ValueError as exc:
         raise ParseError(f"JSON parse error - {exc}")
+
+
+def connect_frames() -> list[str]:
+    """What a client gets on connect: the whole state in an open window with its pending snapshot; before
+    that snapshot only the threshold, as the reference (whose rewards estimate fails without it); outside a
+    window nothing."""
+    state = selectors.socket_state()
+    if state:
+        return realtime.state_frames(state)
+    epoch = epoch_selectors.chain_view().pending
+    if epoch is None:
+        return []
+    return [realtime.event_frame("threshold", {"threshold": str(selectors.epoch_threshold(epoch=epoch))})]
 
 
 class ConnectFrames:
@@ -76,8 +90,7 @@ class ConnectFrames:
             while self.waiting:
                 batch, self.waiting = self.waiting, []
                 try:
-                    state = await database_sync_to_async(selectors.socket_state)()
-                    frames = realtime.state_frames(state) if state else []
+                    frames = await database_sync_to_async(connect_frames)()
                 except Exception:
                     logger.exception("socket.io: reading the state on connect failed")
                     frames = []
@@ -197,15 +210,22 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=realtime.event_frame(event, data))
 
     async def on_allocate(self, payload):
-        """Allocate; errors go back to the sender as an `exception` event. The broadcast to every client
-        follows from the service, after its transaction commits."""
+        """Allocate, then send the sender its `threshold`; errors go back to the sender as an `exception`
+        event. The broadcast to every client follows from the service, after its transaction commits."""
         try:
-            await database_sync_to_async(services.allocate_from_request)(_decode_allocation(payload))
+            epoch = await database_sync_to_async(services.allocate_from_request)(_decode_allocation(payload))
         except (OctantError, ValidationError, ParseError) as exc:
             await self.emit("exception", {"message": exception_handler(exc, {}).data["message"]})
+            return
         except Exception:
             logger.exception("socket.io: allocate failed")
             await self.emit("exception", {"message": UNEXPECTED_ERROR})
+            return
+        try:  # the sender's own threshold, every epoch ("None" from epoch 4), as the reference sends it
+            threshold = await database_sync_to_async(selectors.epoch_threshold)(epoch=epoch)
+            await self.emit("threshold", {"threshold": str(threshold)})
+        except Exception:  # the allocation is committed: a failed read must not report it as failed
+            logger.exception("socket.io: reading the threshold after an allocation failed")
 
     # --- channel layer
     async def socketio_frames(self, message):

@@ -20,4 +20,4 @@ BAKER_CUSTOM_FIELDS_GEN = {"octant.core.fields.WeiField": _random_wei}
 
 # The suite walks fresh local chains through epochs 1-3 to exercise every historic variant, so it follows
 # the mainnet history; tests of the default ("current" rules off mainnet) override this.
-EPOCH_RULES = "mainnet"
+EPOCH_RULES = env.str("EPOCH_RULES", default="mainnet")  # noqa: F405

@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.test import override_settings
 from django.urls import re_path
 from eth_account import Account
 
@@ -153,11 +154,16 @@ async def test_connect_time_events_when_the_window_is_open(open_window):
     await client.disconnect()
 
 
-async def test_nothing_on_connect_before_the_pending_snapshot(scheduled_chain):
+async def test_only_the_threshold_on_connect_before_the_pending_snapshot(scheduled_chain):
     await database_sync_to_async(scheduled_chain.set_time)(timestamp=START + DURATION + 10)  # window open
     client = await socket_open()
-    assert await client.receive_nothing(timeout=0.2)
+    assert event(await client.receive_from()) == ["threshold", {"threshold": "0"}]  # epoch 1: a number
+    assert await client.receive_nothing(timeout=0.2)  # the rewards need the snapshot, as in the reference
     await client.disconnect()
+    with override_settings(EPOCH_RULES="current"):  # today's rules: no threshold, the string "None"
+        client = await socket_open()
+        assert event(await client.receive_from()) == ["threshold", {"threshold": "None"}]
+        await client.disconnect()
 
 
 async def test_allocate_acks_and_every_client_gets_the_update(open_window):
@@ -167,6 +173,7 @@ async def test_allocate_acks_and_every_client_gets_the_update(open_window):
 
     body = allocation_body([(PROJECTS[0], 3 * 10**15), (PROJECTS[2], 10**15)])
     await sender.send_to(text_data="4215" + json.dumps(["allocate", json.dumps(body)]))
+    assert event(await sender.receive_from(timeout=5)) == ["threshold", {"threshold": str(4 * 10**15 // 6)}]  # own
     assert await sender.receive_from(timeout=5) == "4315[]"
 
     expected = await database_sync_to_async(socket_state)(projects=[PROJECTS[0], PROJECTS[2]])
@@ -282,11 +289,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def daphne_server(tmp_path):
+def daphne_server(tmp_path, request):
     """daphne on a free loopback port, on a migrated and seeded SQLite file (whatever DATABASE_URL the tests
-    use) and the in-memory channel layer."""
+    use) and the in-memory channel layer; an indirect parameter adds environment variables."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": "",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **getattr(request, "param", {})}
     seed = ("import django; django.setup(); from django.core.management import call_command; "
             "call_command('migrate', verbosity=0); "
             "from tests.allocations.test_socketio import seed_open_window; seed_open_window()")
@@ -334,14 +341,52 @@ def test_stock_socketio_client_over_websocket(daphne_server):
         assert received[0][1] == {"threshold": "0"}
 
         done.clear()
-        expected_on_connect += 3  # threshold, project_rewards, one project_donors
+        expected_on_connect += 4  # its own threshold, then the broadcast: threshold, rewards, one project's donors
         body = allocation_body([(PROJECTS[1], 10**15)])
         assert client.call("allocate", json.dumps(body), timeout=10) is None  # acked with no arguments
         assert done.wait(10), received
+        after = received[5:]
+        assert [name for name, _ in after] == ["threshold", "threshold", "project_rewards", "project_donors"]
+        assert after[0][1] == after[1][1] == {"threshold": str(10**15 // 6)}  # T / (3 projects x 2), epoch 1
         assert received[-1] == ("project_donors", {"project": PROJECTS[1],
                                                    "donors": [{"address": DONOR.address, "amount": str(10**15)}]})
     finally:
         client.disconnect()
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("daphne_server", [{"EPOCH_RULES": "current"}], indirect=True)
+def test_stock_client_gets_its_none_threshold_after_allocating(daphne_server):
+    """Today's rules (capped QF from epoch 1): the threshold is the string "None". The sender gets it after
+    its allocation, as from the reference; a watching client gets the broadcast only."""
+    import socketio
+
+    clients, events = [], {}
+    for name in ("sender", "watcher"):
+        client, seen = socketio.Client(reconnection=False), []
+        for kind in ("threshold", "project_rewards", "project_donors", "exception"):
+            client.on(kind, lambda data, kind=kind, seen=seen: seen.append((kind, data)))
+        client.connect(daphne_server, transports=["websocket"], wait_timeout=10)
+        clients.append(client)
+        events[name] = seen
+    try:
+        deadline = time.monotonic() + 10
+        while min(len(seen) for seen in events.values()) < 2 + len(PROJECTS) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for seen in events.values():
+            assert seen[0] == ("threshold", {"threshold": "None"}), seen
+            seen.clear()
+        assert clients[0].call("allocate", json.dumps(allocation_body([(PROJECTS[0], 10**15)])), timeout=10) is None
+        while (len(events["sender"]) < 3 or len(events["watcher"]) < 2) and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert [kind for kind, _ in events["sender"]] == ["threshold", "project_rewards", "project_donors"]
+        assert events["sender"][0][1] == {"threshold": "None"}
+        assert [kind for kind, _ in events["watcher"]] == ["project_rewards", "project_donors"]
+        assert events["sender"][1:] == events["watcher"]
+    finally:
+        for client in clients:
+            client.disconnect()
 
 
 def test_with_a_shared_layer_broadcasts_go_to_celery_coalesced(open_window, monkeypatch):
