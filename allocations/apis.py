@@ -1,10 +1,11 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
+from octant.core import signing_docs
 from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
 
@@ -29,7 +30,8 @@ def _pending_epoch() -> int:
 
 
 class AllocateApi(APIView):
-    @extend_schema(request=services.AllocateInput, responses={201: None})
+    @extend_schema(request=services.AllocateInput, responses={201: OpenApiResponse(description="`null`")},
+                   description=signing_docs.ALLOCATE, examples=[signing_docs.ALLOCATE_EXAMPLE])
     def post(self, request):
         services.allocate_from_request(request.data)
         return Response(None, status=201)

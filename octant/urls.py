@@ -12,6 +12,8 @@ urlpatterns = [
     path("info/chain-info", info_apis.ChainInfoApi.as_view()),
     path("info/healthcheck", info_apis.HealthcheckApi.as_view()),
     path("info/sync-status", info_apis.SyncStatusApi.as_view()),
+    path("info/websockets-api", info_apis.websockets_api_html),
+    path("info/websockets-api.yaml", info_apis.websockets_api_yaml),
     path("", include("epochs.urls")),
     path("", include("deposits.urls")),
     path("", include("projects.urls")),

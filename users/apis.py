@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from octant.core import signing_docs
 from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import EpochNotIndexed, XRealIpHeaderMissing
 
@@ -59,7 +60,7 @@ class TosApi(APIView):
         return Response({"accepted": selectors.has_accepted_tos(address=address)})
 
     @extend_schema(request=SignatureInput, responses={201: inline_serializer("TosAccepted", {
-        "accepted": serializers.BooleanField()})})
+        "accepted": serializers.BooleanField()})}, description=signing_docs.TOS, examples=[signing_docs.TOS_EXAMPLE])
     def post(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
@@ -75,7 +76,8 @@ class PatronModeApi(APIView):
         return Response({"status": selectors.is_patron(address=address)})
 
     @extend_schema(request=SignatureInput, responses=inline_serializer("PatronModeToggled", {
-        "status": serializers.BooleanField()}))
+        "status": serializers.BooleanField()}), description=signing_docs.PATRON_MODE,
+        examples=[signing_docs.PATRON_MODE_EXAMPLE])
     def patch(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)

@@ -1,15 +1,21 @@
 """The `/info` group: version, chain info, health and sync status."""
 import functools
+import json
 import logging
 import os
 import subprocess
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+import yaml
 
 import octant
 from epochs import selectors
@@ -149,3 +155,56 @@ class SyncStatusApi(APIView):
                                                    "indexedHeight", "pendingSnapshot", "finalizedSnapshot")},
                             status=500)
         return Response(body)
+
+
+# --- the websocket protocol as AsyncAPI ----------------------------------------------------------------
+
+ASYNCAPI_FILE = "docs/websockets-api.yaml"
+
+
+def _asyncapi_text() -> str:
+    return (settings.BASE_DIR / ASYNCAPI_FILE).read_text(encoding="utf-8")
+
+
+@require_GET
+def websockets_api_yaml(request):
+    """The AsyncAPI 2.6 document of the Socket.IO endpoint, as the reference serves it."""
+    return HttpResponse(_asyncapi_text(), content_type="application/yaml; charset=utf-8")
+
+
+@require_GET
+def websockets_api_html(request):
+    """The same document as a self-contained HTML page (no script, nothing fetched from elsewhere)."""
+    text = _asyncapi_text()
+    spec = yaml.safe_load(text)
+    channel = next(iter(spec["channels"].values()))
+    messages = spec["components"]["messages"]
+
+    def names(operation):
+        message = channel.get(operation, {}).get("message", {})
+        refs = message.get("oneOf", [message])
+        return [ref["$ref"].rsplit("/", 1)[-1] for ref in refs]
+
+    rows = []
+    for direction, operation in (("client → server", "publish"), ("server → client", "subscribe")):
+        for name in names(operation):
+            message = messages[name]
+            rows.append(format_html(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+                name, direction, message.get("title", "") + (" " + message["summary"] if "summary" in message else ""),
+                json.dumps(message.get("payload", {}), indent=2)))
+    server = next(iter(spec["servers"].values()))
+    page = format_html(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>"
+        "body{{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}"
+        "td,th{{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}}"
+        "table{{border-collapse:collapse}}pre{{white-space:pre-wrap;margin:0}}</style></head><body>"
+        "<h1>{title} <small>{version}</small></h1><p>AsyncAPI {asyncapi}; source: "
+        "<a href=\"websockets-api.yaml\">websockets-api.yaml</a></p><pre>{description}</pre>"
+        "<h2>Server</h2><p><code>{protocol}://{url}</code>: {server}</p>"
+        "<h2>Messages</h2><table><tr><th>event</th><th>direction</th><th>what</th><th>payload</th></tr>{rows}"
+        "</table><h2>Document</h2><pre>{text}</pre></body></html>",
+        title=spec["info"]["title"], version=spec["info"]["version"], asyncapi=spec["asyncapi"],
+        description=spec["info"].get("description", ""), protocol=server["protocol"], url=server["url"],
+        server=server.get("description", ""), rows=mark_safe("".join(rows)), text=text)  # noqa: S308 - escaped rows
+    return HttpResponse(page, content_type="text/html; charset=utf-8")

@@ -81,3 +81,22 @@ def test_openapi_schema_is_valid_and_docs_are_served_offline(api, db):
     assert parameters["epoch_number"]["type"] == "integer"
     docs = api.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"//cdn" not in docs.content
+
+
+def test_websockets_api_in_asyncapi(api, db):
+    import yaml
+
+    response = api.get("/info/websockets-api.yaml")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/yaml")
+    spec = yaml.safe_load(response.content)
+    assert spec["asyncapi"].startswith("2.") and spec["servers"]["local"]["protocol"] == "ws"
+    assert set(spec["components"]["messages"]) == {"allocate", "threshold", "project_rewards", "project_donors",
+                                                   "exception"}
+    page = api.get("/info/websockets-api")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    for name in ("allocate", "threshold", "project_rewards", "project_donors", "exception"):
+        assert f"<code>{name}</code>" in html
+    assert "<script" not in html and "http://" not in html.replace('href="websockets-api.yaml"', "")
+    assert api.post("/info/websockets-api").status_code == 405
+    assert api.post("/info/websockets-api").json() == {"message": "Method Not Allowed"}
