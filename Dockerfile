@@ -11,6 +11,8 @@ RUN useradd --create-home octant
 WORKDIR /app
 COPY --from=build /venv /venv
 COPY . .
+ARG GIT_COMMIT=""
+ENV GIT_COMMIT=$GIT_COMMIT
 RUN DEBUG=1 python manage.py collectstatic --noinput -v0 && chown -R octant /app
 USER octant
 EXPOSE 8000
