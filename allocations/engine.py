@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from operator import itemgetter
 
 from epochs.variants import MAINNET_HISTORY, RuleSet, variant
 from epochs.variants import ProjectRewards as Strategy
@@ -273,38 +274,33 @@ def capped_qf_project_rewards(
 
 # --- exact capped quadratic funding (beyond the reference) -------------------------------------------
 
-def exact_sqrt_digits(allocations: Sequence[Mapping], matched_rewards: int) -> int:
-    """Decimal digits kept of each square root so that the matched values are off by far less than 1 wei.
+def exact_sqrt_sums(allocations: Iterable[Mapping], *, matched_rewards: int) -> list[tuple[str, int, int, int]]:
+    """(project, Σ allocated, R_p, s) per project, in order of first appearance: R_p = Σ ⌊√(uq · amount) · 10^s⌋
+    over its allocations, so S_p ≈ R_p / 10^s.
 
-    A root floored at 10^-s moves a project's S by < n · 10^-s, and a matched value by at most
-    4 · MR · n · 10^-s / S_min, where S_min >= 10^(-k/2) for uq = m / 10^k and amounts >= 1 wei. With
-    s = k/2 + digits(MR) + digits(n) + 18 that is below 10^-17 wei.
+    Each floored root is off by < 10^-s, so S_p is off by less than its count times 10^-s, and its
+    relative error is below ε = 10^-s / r, r being the smallest non-zero root (zero roots are exact). A
+    matched value MR · S_p² / Σ S² then moves by at most 4 · ε · MR; s is chosen so that this stays below
+    10^-9 wei. ⌊√⌊x⌋⌋ = ⌊√x⌋, so flooring uq · amount · 10^2s first changes nothing.
     """
-    uqs = {a["uq"] for a in allocations} - {None}
-    fraction_digits = max((-uq.as_tuple().exponent for uq in uqs if uq.is_finite()), default=0)
-    return (max(fraction_digits, 0) + 1) // 2 + len(str(matched_rewards)) + len(str(len(allocations))) + 18
-
-
-def exact_sqrt_sums(allocations: Iterable[Mapping], *, digits: int = 18) -> list[tuple[str, int, int]]:
-    """(project, Σ allocated, Σ ⌊√(uq · amount) · 10^digits⌋) per project, in order of first appearance.
-
-    uq = m / 10^k is exact, so uq · amount · 10^(2·digits) is an integer when k <= 2 · digits; otherwise it
-    is floored first. Integer square roots and integer sums: no other rounding.
-    """
+    allocations = allocations if isinstance(allocations, Sequence) else list(allocations)
+    fractions = {}
+    for uq in set(map(itemgetter("uq"), allocations)):
+        fractions[uq] = _as_fraction(ZERO if uq is None else uq)
+        if fractions[uq][0] < 0:
+            raise ValueError(f"uq must be a finite non-negative number, got {uq!r}")
+    # r² >= (smallest non-zero amount) · (smallest non-zero uq) >= 10^e
+    amount = min(filter(None, map(itemgetter("amount"), allocations)), default=1)
+    uq_low = min((uq for uq, (numerator, _) in fractions.items() if numerator), default=None)
+    numerator, denominator = fractions[uq_low] if uq_low is not None else (1, 1)
+    exponent = len(str(amount * numerator)) - len(str(denominator))  # the denominator is a power of ten
+    digits = max(len(str(matched_rewards)) + 10 - exponent // 2, 0)
     scale = 10 ** (2 * digits)
-    factors: dict[Decimal, tuple[int, int]] = {}
+    factors = {uq: (n * scale // d, 1) if scale % d == 0 else (n * scale, d) for uq, (n, d) in fractions.items()}
     sums: dict[str, list[int]] = {}
     isqrt = math.isqrt
     for allocation in allocations:
-        uq = allocation["uq"]
-        factor = factors.get(uq)
-        if factor is None:
-            numerator, denominator = _as_fraction(ZERO if uq is None else uq)
-            if numerator < 0:
-                raise ValueError(f"uq must be a finite non-negative number, got {uq!r}")
-            exact = scale % denominator == 0
-            factor = factors[uq] = (numerator * scale // denominator, 1) if exact else (numerator * scale, denominator)
-        multiplier, divisor = factor
+        multiplier, divisor = factors[allocation["uq"]]
         amount = allocation["amount"]
         project = allocation["project"]
         entry = sums.get(project)
@@ -315,7 +311,7 @@ def exact_sqrt_sums(allocations: Iterable[Mapping], *, digits: int = 18) -> list
             entry[1] += isqrt(amount * multiplier)
         else:
             entry[1] += isqrt(amount * multiplier // divisor)
-    return [(project, allocated, root_sum) for project, (allocated, root_sum) in sums.items()]
+    return [(project, allocated, root_sum, digits) for project, (allocated, root_sum) in sums.items()]
 
 
 def exact_capped_qf_project_rewards(
@@ -327,21 +323,21 @@ def exact_capped_qf_project_rewards(
 ) -> ProjectRewardsResult:
     """Capped QF (§5.4) without the reference's float square roots and 28-digit sums.
 
-    qf_p = S_p² with S_p from `exact_sqrt_sums` (enough digits: `exact_sqrt_digits`); matched_p = ⌊min(MR · qf_p / ΣQF, MR · cap%)⌋ in exact
-    integer arithmetic, so it is within 1 wei of the real capped-QF value. used_matched_rewards = Σ matched_p
-    and rewards_sum = Σ (allocated_p + matched_p): total withdrawals equal the sum of the merkle leaves.
+    qf_p = S_p² with S_p from `exact_sqrt_sums` (the scale 10^s cancels in the ratio);
+    matched_p = ⌊min(MR · qf_p / ΣQF, MR · cap%)⌋ in exact integer arithmetic, so it is within 1 wei of the
+    real capped-QF value. used_matched_rewards = Σ matched_p and rewards_sum = Σ (allocated_p + matched_p):
+    total withdrawals equal the sum of the merkle leaves. `matched_exact` holds the floored value too.
     """
-    allocations = allocations if isinstance(allocations, Sequence) else list(allocations)
-    sums = exact_sqrt_sums(allocations, digits=exact_sqrt_digits(allocations, matched_rewards))
-    qf = [root_sum * root_sum for _, _, root_sum in sums]
+    sums = exact_sqrt_sums(allocations, matched_rewards=matched_rewards)
+    qf = [root_sum * root_sum for _, _, root_sum, _ in sums]
     total_qf = sum(qf)
     cap_numerator, cap_denominator = _as_fraction(funding_cap_percent)
     cap = matched_rewards * cap_numerator // cap_denominator
     rewards = {}
-    for (project, allocated, _), value in zip(sums, qf):
+    for (project, allocated, _, _), value in zip(sums, qf):
         matched = min(matched_rewards * value // total_qf, cap) if total_qf else 0
-        rewards[project] = ProjectReward(project, allocated, matched, Decimal(matched))  # exact: no fraction kept
-    total_allocated = sum(allocated for _, allocated, _ in sums)
+        rewards[project] = ProjectReward(project, allocated, matched, Decimal(matched))
+    total_allocated = sum(allocated for _, allocated, _, _ in sums)
     used = sum(reward.matched for reward in rewards.values())
     return ProjectRewardsResult(
         rewards=_ordered(projects, rewards),
@@ -473,7 +469,9 @@ def simulate_allocation(
     rewards = sorted(after.rewards, key=lambda r: r.address)
     if variant(epoch, rules=rules).project_rewards is Strategy.PRELIMINARY:
         return AllocationSimulation(after.leverage, after.threshold, rewards)
-    before = project_rewards(epoch, allocations=others, projects=projects, matched_rewards=matched_rewards, rules=rules)
+    before = project_rewards(
+        epoch, allocations=others, projects=projects, matched_rewards=matched_rewards, rules=rules
+    )
     leverage = individual_leverage(
         before={r.address: r.matched for r in before.rewards},
         after={r.address: r.matched for r in after.rewards},

@@ -115,4 +115,4 @@ def test_exact_mode_simulation_and_leftover_use_the_exact_figures():
 
 def test_exact_sqrt_refuses_a_negative_uq():
     with pytest.raises(ValueError):
-        engine.exact_sqrt_sums([{"project": "p", "amount": 1, "uq": Decimal("-1")}])
+        engine.exact_sqrt_sums([{"project": "p", "amount": 1, "uq": Decimal("-1")}], matched_rewards=1)
