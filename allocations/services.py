@@ -71,8 +71,9 @@ def _uq_for(user: User, epoch: int) -> Decimal:
     row = UniquenessQuotient.objects.filter(user=user, epoch=epoch).first()
     if row:
         return Decimal(row.score)
-    score = get_chain().passport_score(user.address)
-    uq = engine.uq_score(float(score or 0), threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+    from antisybil.selectors import uq_score
+
+    uq = uq_score(user.address)  # the stored passport (or a delegated one): lifecycle.md §5.1
     UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
     return uq
 
