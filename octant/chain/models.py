@@ -55,3 +55,16 @@ class LocalPassportScore(models.Model):
     address = AddressField(unique=True)
     score = models.CharField(max_length=40, help_text="decimal score")
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class LocalSafe(models.Model):
+    """A Gnosis Safe contract wallet on the local chain: its owners (EIP-55) and signature threshold."""
+
+    address = models.CharField(max_length=42, unique=True)
+    owners = models.JSONField(default=list)
+    threshold = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Safe {self.address} ({self.threshold} of {len(self.owners)})"
+
