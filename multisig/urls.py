@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import apis
+
+urlpatterns = [
+    path("multisig-signatures/pending/approve", apis.ApprovePendingApi.as_view()),
+    path("multisig-signatures/pending/<str:user_address>/type/<str:op_type>", apis.PendingSignatureApi.as_view()),
+]
