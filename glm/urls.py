@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import apis
+
+urlpatterns = [
+    path("glms/claim", apis.ClaimApi.as_view()),
+    path("glms/claim/<str:user_address>/check", apis.ClaimCheckApi.as_view()),
+]

@@ -17,8 +17,8 @@ from projects.models import Project
 
 from . import epoch_math, safes
 from .base import CONTRACT_NAMES, ChainBackend
-from .models import (ChainClock, LocalEpochProps, LocalPassportScore, LocalSafe, LocalStakingProceeds,
-                     LocalVaultRoot)
+from .models import (ChainClock, LocalEpochProps, LocalGlmTransfer, LocalPassportScore, LocalSafe,
+                     LocalStakingProceeds, LocalVaultRoot)
 
 
 def _address(value: str) -> str:
@@ -352,3 +352,19 @@ class LocalChain(ChainBackend):
         if refund:
             self._sablier_event(stream, DepositEvent.Type.UNLOCK, refund, now)
         return stream
+
+    # --- GLM transfers from the claim sender (epoch-0 claims)
+    def glm_sender_nonce(self) -> int:
+        last = LocalGlmTransfer.objects.order_by("-nonce").values_list("nonce", flat=True).first()
+        return settings.GLM_SENDER_NONCE if last is None else last + 1
+
+    @transaction.atomic
+    def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
+        now = self._read(self._clock(lock=True))
+        expected = self.glm_sender_nonce()
+        if nonce != expected:
+            raise ChainError(f"Nonce {nonce} is not the sender's next nonce ({expected})")
+        tx = "0x" + keccak(text=f"octant-local:glm-transfer:{nonce}:{to}:{amount}").hex()
+        LocalGlmTransfer.objects.create(nonce=nonce, to=_address(to), amount=_amount(amount), transaction_hash=tx,
+                                        timestamp=now)
+        return tx

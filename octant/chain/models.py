@@ -68,3 +68,16 @@ class LocalSafe(models.Model):
     def __str__(self):
         return f"Safe {self.address} ({self.threshold} of {len(self.owners)})"
 
+
+
+class LocalGlmTransfer(models.Model):
+    """A GLM transfer from the claim sender (GLM_SENDER_ADDRESS) on the local chain, by transaction nonce."""
+
+    nonce = models.PositiveIntegerField(unique=True)
+    to = models.CharField(max_length=42)
+    amount = WeiField()
+    transaction_hash = models.CharField(max_length=66, unique=True)
+    timestamp = models.BigIntegerField(help_text="chain time")
+
+    class Meta:
+        ordering = ["nonce"]
