@@ -102,3 +102,20 @@ def test_recalculate_and_check_errors(api, db):
     response = api.get(f"/delegation/check/{ALICE.address},{DAVE.address}")
     assert response.status_code == 400 and response.json() == {"message": "Delegation does not exists"}
     assert api.get(f"/delegation/check/{ALICE.address},0xnothex").status_code == 400
+
+
+def test_a_safe_primary_signs_with_its_owners(api, ready):
+    """EIP-1271: the Safe's combined owner signature over its SafeMessage hash of the delegation text."""
+    from ..multisig.conftest import OWNERS, SAFE, prepared_signature, safe_message_hash, tos_digest
+
+    ready.add_safe(SAFE, owners=[o.address for o in OWNERS], threshold=2)
+    User.objects.get_or_create(address=SAFE)
+    text = delegation_message(DAVE.address, SAFE)
+    payload = {"primaryAddr": SAFE, "secondaryAddr": DAVE.address,
+               "primaryAddrSignature": prepared_signature(safe_message_hash(tos_digest(text)), OWNERS[:1]),
+               "secondaryAddrSignature": personal_sign(DAVE, text)}
+    response = api.post("/delegation/delegate", payload, format="json")
+    assert response.status_code == 400 and response.json()["message"].startswith("Given signature")  # 1 of 2
+    payload["primaryAddrSignature"] = prepared_signature(safe_message_hash(tos_digest(text)), OWNERS[1:])
+    assert api.post("/delegation/delegate", payload, format="json").status_code == 201
+    assert api.get(f"/delegation/check/{SAFE},{DAVE.address}").json() == {"primary": SAFE, "secondary": DAVE.address}

@@ -48,7 +48,8 @@ def test_status_unknown_and_refresh_needs_a_user(api, scorer):
     assert response.json() == {"message": "GP Stamps not found for user or the user does not exist, try fetching "
                                           "them first"}
     response = api.put(f"/user/{ALICE.address}/antisybil-status")
-    assert response.status_code == 404 and response.json() == {"message": f"User with address {ALICE.address} not found"}
+    assert response.status_code == 404
+    assert response.json() == {"message": f"User with address {ALICE.address} not found"}
     assert scorer.requests == []
     assert api.put("/user/0x123/antisybil-status").status_code == 400
 

@@ -74,7 +74,8 @@ def test_safe_user_through_a_whole_epoch(api, db, safe_service, django_capture_o
                                                                                   with_unlocks=False))
     alice_ed = deposits_engine.effective_deposit([{"type": "lock", "timestamp": start, "amount": 0,
                                                    "before": ALICE_LOCK}], start, end, with_unlocks=False)
-    rewards = epochs_engine.octant_rewards(EPOCH, staking_proceeds=100 * ETH, total_effective_deposit=safe_ed + alice_ed)
+    rewards = epochs_engine.octant_rewards(EPOCH, staking_proceeds=100 * ETH,
+                                           total_effective_deposit=safe_ed + alice_ed)
     budget = epochs_engine.user_budget(EPOCH, effective_deposit=safe_ed, total_effective_deposit=safe_ed + alice_ed,
                                        vanilla_individual_rewards=rewards.vanilla_individual_rewards, ppf=rewards.ppf)
     assert 0 < safe_ed < STREAMED
