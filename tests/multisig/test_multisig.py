@@ -177,3 +177,33 @@ def test_safe_signs_the_plain_endpoints_too(api, safe_window):
     assert api.post(f"/user/{SAFE}/tos", {"signature": signature}, format="json").status_code == 400
     signature = prepared_signature(safe_message_hash(tos_digest(TOS)), OWNERS[1:])
     assert api.post(f"/user/{SAFE}/tos", {"signature": signature}, format="json").status_code == 201
+
+
+def test_allocation_submission_refuses_patrons_and_users_without_budget(api, safe_service, safe_window):
+    from octant.core.addresses import checksum
+    from users.models import PatronEvent
+
+    other_safe = checksum("0x" + "5a" * 20)
+    safe_window.add_safe(other_safe, owners=[o.address for o in OWNERS], threshold=2)
+    response = post(api, "allocation", allocation_message([(PROJECTS[0], 1)], 0), address=other_safe)
+    assert response.status_code == 404
+    assert response.json() == {"message": f"User {other_safe} does not have a budget for epoch {EPOCH}"}
+    PatronEvent.objects.create(address=SAFE, enabled=True, timestamp=safe_window.now())
+    response = post(api, "allocation", allocation_message([(PROJECTS[0], 1)], 0))
+    assert response.status_code == 403
+    assert response.json() == {"message": f"This action is not allowed in patron mode; user address: {SAFE}"}
+
+
+def test_unverified_or_out_of_window_allocations_stay_pending(api, safe_service, safe_window):
+    message = allocation_message([(PROJECTS[0], 10**15)], 0)
+    msg_hash = safe_message_hash(allocation_digest(message["payload"], chain_id=settings.CHAIN_ID))
+    safe_service.message(msg_hash)
+    assert post(api, "allocation", message).status_code == 201
+    safe_service.message(msg_hash, [OWNERS[2], STRANGER])  # the Safe refuses the signature: not a rejection
+    assert api.patch("/multisig-signatures/pending/approve").status_code == 204
+    assert MultisigSignature.objects.get().status == "pending" and not Allocation.objects.exists()
+
+    safe_service.message(msg_hash, OWNERS[:2])
+    safe_window.set_time(timestamp=START + EPOCH * DURATION + WINDOW + 1)  # the window closed meanwhile
+    assert api.patch("/multisig-signatures/pending/approve").status_code == 204
+    assert MultisigSignature.objects.get().status == "pending" and not Allocation.objects.exists()
