@@ -41,30 +41,35 @@ def _engine_stamps(stamps) -> list[dict]:
     return result
 
 
-def score_of(address: str, *, score: str | None, stamps=()) -> float:
+def score_of(address: str, *, score: str | None, stamps=(), on_timeout_list: bool | None = None) -> float:
     """The GP score used for the UQ and shown by the antisybil status (math.md §5.5), from a stored
     score and its stamps (None: no record)."""
+    if on_timeout_list is None:
+        on_timeout_list = is_on_timeout_list(address)
+    if on_timeout_list:
+        return 0.0
     return engine.passport_score(None if score is None else float(score), stamps=_engine_stamps(stamps),
-                                 on_guest_list=is_on_guest_list(address),
-                                 on_timeout_list=is_on_timeout_list(address), now=datetime.now(timezone.utc))
+                                 on_guest_list=is_on_guest_list(address), now=datetime.now(timezone.utc))
 
 
-def passport_score(address: str) -> float:
+def passport_score(address: str, *, on_timeout_list: bool | None = None) -> float:
     """The address's GP score from its latest stored stamps. With the local passport provider an address
     without stored stamps reads the local chain's score, as if it had just been fetched."""
     row = latest_stamps(address)
     if row is not None:
-        return score_of(address, score=row.score, stamps=row.stamps)
+        return score_of(address, score=row.score, stamps=row.stamps, on_timeout_list=on_timeout_list)
     provider = get_provider()
     if isinstance(provider, LocalPassport):
-        return score_of(address, score=provider.fetch(address).score)
-    return score_of(address, score=None)
+        return score_of(address, score=provider.fetch(address).score, on_timeout_list=on_timeout_list)
+    return score_of(address, score=None, on_timeout_list=on_timeout_list)
 
 
 def uq_score(address: str) -> Decimal:
     """The UQ an allocation made now would freeze for the address (math.md §5.5)."""
-    return engine.uq_score(passport_score(address), threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1),
-                           on_timeout_list=is_on_timeout_list(address))
+    if is_on_timeout_list(address):
+        return engine.NULLIFIED_UQ_SCORE
+    return engine.uq_score(passport_score(address, on_timeout_list=False),
+                           threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
 
 
 def antisybil_status(*, address: str) -> dict:
