@@ -141,10 +141,13 @@ class LocalChain(ChainBackend):
 
     def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool:
         safe = LocalSafe.objects.filter(address=checksum(address)).first()
+        try:
+            raw = bytes.fromhex(signature.removeprefix("0x"))
+        except ValueError:
+            return False  # the contract call would revert
         return safe is not None and safes.check_signatures(
-            owners=safe.owners, threshold=safe.threshold,
-            message_hash=safes.message_hash(chain_id=self.chain_id(), safe=safe.address, message=digest),
-            signatures=bytes.fromhex(signature.removeprefix("0x")))
+            owners=safe.owners, threshold=safe.threshold, signatures=raw,
+            message_hash=safes.message_hash(chain_id=self.chain_id(), safe=safe.address, message=digest))
 
     def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
         from octant.core.exceptions import InvalidMultisigAddress
