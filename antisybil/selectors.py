@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from allocations import engine
-from octant.core.exceptions import GPStampsNotFound
+from octant.core.exceptions import DelegationNotConfigured, GPStampsNotFound
 
 from .models import PassportListEntry, PassportStamps, ScoreDelegation
 from .passport import LocalPassport, get_provider, stamp_expiry, stamp_provider
@@ -83,6 +83,16 @@ def antisybil_status(*, address: str) -> dict:
 # --- delegation hashes (lifecycle.md §9.5) ---------------------------------------------------------------
 
 
+def delegation_configured() -> bool:
+    return bool(settings.DELEGATION_SALT and settings.DELEGATION_SALT_PRIMARY)
+
+
+def require_delegation_configured() -> None:
+    """Without both salts the hashes would link addresses in clear: delegation stays off."""
+    if not delegation_configured():
+        raise DelegationNotConfigured()
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -105,6 +115,8 @@ def _hash_exists(hashed: str) -> bool:
 
 def is_delegated(address: str) -> bool:
     """Whether the address takes part in a delegation, as primary or as secondary."""
+    if not delegation_configured():
+        return False  # no delegation can have been made
     return ScoreDelegation.objects.filter(hashed_addr__in=[primary_hash(address), secondary_hash(address)]).exists()
 
 
@@ -114,6 +126,7 @@ def delegation_exists(*, primary: str, secondary: str) -> bool:
 
 def delegation_check(*, addresses: list[str]) -> tuple[str, str] | None:
     """The first ordered pair (primary, secondary) of `addresses` with a delegation, else None."""
+    require_delegation_configured()
     pairs = [(p, s) for p in addresses for s in addresses if p != s]
     found = set(ScoreDelegation.objects.filter(hashed_addr__in=[pair_hash(p, s) for p, s in pairs]).values_list(
         "hashed_addr", flat=True))

@@ -46,6 +46,7 @@ def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_
     from deposits.selectors import current_epoch_effective_deposit
     from epochs.selectors import chain_view
 
+    selectors.require_delegation_configured()
     message = signatures.delegation_message(secondary, primary)
     _verify(primary, message, primary_signature)
     _verify(secondary, message, secondary_signature)
@@ -75,6 +76,7 @@ def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_
 
 def delegation_recalculate(*, primary: str, secondary: str) -> None:
     """Deprecated in the reference: never succeeds."""
+    selectors.require_delegation_configured()
     if not selectors.delegation_exists(primary=primary, secondary=secondary):
         raise DelegationDoesNotExist()
     raise InvalidRecalculationRequest()

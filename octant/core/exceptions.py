@@ -205,3 +205,8 @@ class GlmClaimed(OctantError):
 class GlmClaimDisabled(OctantError):
     status_code = 403
     message = "GLM claiming is disabled"
+
+
+class DelegationNotConfigured(OctantError):
+    status_code = 503
+    message = "UQ delegation is not configured on this server (DELEGATION_SALT, DELEGATION_SALT_PRIMARY)"

@@ -184,9 +184,9 @@ GC_PASSPORT_SCORER_ID = env.str("GC_PASSPORT_SCORER_ID", default="")
 EXTERNAL_API_TIMEOUT = env.float("EXTERNAL_API_TIMEOUT", default=10.0)  # seconds per HTTP request
 EXTERNAL_API_RETRIES = env.int("EXTERNAL_API_RETRIES", default=5)  # on timeouts, 429 and 5xx
 EXTERNAL_API_BACKOFF = env.float("EXTERNAL_API_BACKOFF", default=1.0)  # seconds; doubles on each retry
-DELEGATION_SALT = env.str("DELEGATION_SALT", default="dev-delegation-salt" if DEBUG else environ.Env.NOTSET)
+DELEGATION_SALT = env.str("DELEGATION_SALT", default="dev-delegation-salt" if DEBUG else "")
 DELEGATION_SALT_PRIMARY = env.str("DELEGATION_SALT_PRIMARY",
-                                  default="dev-delegation-salt-primary" if DEBUG else environ.Env.NOTSET)
+                                  default="dev-delegation-salt-primary" if DEBUG else "")
 SAFE_TRANSACTION_SERVICE_URL = env.str(
     "SAFE_TRANSACTION_SERVICE_URL",
     default="https://safe-transaction-mainnet.safe.global/api/v1" if CHAIN_ID == 1

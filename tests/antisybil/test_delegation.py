@@ -119,3 +119,14 @@ def test_a_safe_primary_signs_with_its_owners(api, ready):
     payload["primaryAddrSignature"] = prepared_signature(safe_message_hash(tos_digest(text)), OWNERS[1:])
     assert api.post("/delegation/delegate", payload, format="json").status_code == 201
     assert api.get(f"/delegation/check/{SAFE},{DAVE.address}").json() == {"primary": SAFE, "secondary": DAVE.address}
+
+
+def test_delegation_needs_its_salts(api, ready, settings):
+    settings.DELEGATION_SALT = ""
+    message = {"message": "UQ delegation is not configured on this server (DELEGATION_SALT, DELEGATION_SALT_PRIMARY)"}
+    for response in (api.post("/delegation/delegate", body(ALICE, DAVE), format="json"),
+                     api.put("/delegation/recalculate", body(ALICE, DAVE), format="json"),
+                     api.get(f"/delegation/check/{ALICE.address},{DAVE.address}")):
+        assert response.status_code == 503 and response.json() == message
+    assert api.put(f"/user/{ALICE.address}/antisybil-status").status_code == 204  # passports still refresh
+    assert not ScoreDelegation.objects.exists()
