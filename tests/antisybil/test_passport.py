@@ -114,7 +114,8 @@ def test_timeout_list_scores_zero(api, scorer, window):  # noqa: F811
     [(200, b"not json")],
     [(401, {"detail": "bad key"})],
 ], ids=["429", "500", "502", "timeout", "not-json", "401"])
-def test_scorer_failures_are_503(api, scorer, answers):
+def test_scorer_failures_are_503(api, scorer, answers, settings):
+    settings.EXTERNAL_API_RETRIES = 2
     User.objects.create(address=ALICE.address)
     scorer.on("POST", "/registry/submit-passport", *answers)
     response = api.put(f"/user/{ALICE.address}/antisybil-status")

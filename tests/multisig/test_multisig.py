@@ -88,7 +88,8 @@ def test_tos_submission_errors(api, safe_service, settings):
     ([(500, {"detail": "boom"})], 503),
     ([HANG], 503),
 ], ids=["429-then-ok", "429", "500", "timeout"])
-def test_safe_api_failures(api, safe_service, answers, status):
+def test_safe_api_failures(api, safe_service, answers, status, settings):
+    settings.EXTERNAL_API_RETRIES = 2
     msg_hash = safe_message_hash(tos_digest(TOS))
     good = (200, {"safe": SAFE, "confirmations": [], "preparedSignature": None})
     safe_service.stub.on("GET", f"/messages/0x{msg_hash.hex()}", *answers, *([good] if status == 201 else []))
