@@ -59,7 +59,8 @@ class ChainBackend(ABC):
         """Index the Sablier lockup streams of GLM from Octant's sender (lifecycle.md §4.3) into
         `deposits.SablierStream`, and their Create/Withdraw/Cancel actions into `deposits.DepositEvent` with
         source "sablier" (the running balance of `before`/`after` is the address's Octant plus Sablier
-        balance); returns how many events were added. The ethereum backend reads the Sablier subgraph."""
+        balance); returns how many events were added. The ethereum backend reads the Sablier subgraph
+        (paged) and hands the streams to `deposits.services.sablier_streams_index`."""
         raise NotImplementedError
 
     def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:

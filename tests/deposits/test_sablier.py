@@ -94,3 +94,51 @@ def test_sablier_unlock_then_octant_lock_within_the_grace_period_is_a_transfer(a
     expected = engine.effective_deposit(events, START, START + DURATION, with_unlocks=True)
     assert api.get(f"/deposits/users/{dave}/1").json() == {"effectiveDeposit": str(expected)}
     assert SablierStream.objects.get().intact_amount == 0
+
+
+ALICE_SABLIER = "0xC8ef823f4f154415Bc4931071F53c61B4F979152"  # math.md §9.0
+SUBGRAPH_STREAM = {
+    "id": "0xafb979d9afad1ad27c5eff4e27226e3ab9e5dcc9-11155111-42", "intactAmount": "0", "canceled": True,
+    "endTime": "1729500000", "depositAmount": "10000000000000000000", "recipient": ALICE_SABLIER.lower(),
+    "actions": [
+        {"category": "Create", "addressA": "0x1", "addressB": ALICE_SABLIER.lower(), "timestamp": "1726833047",
+         "amountA": "10000000000000000000", "amountB": None, "hash": "0xc1"},
+        {"category": "Withdraw", "addressA": "0x1", "addressB": ALICE_SABLIER.lower(), "timestamp": "1729075199",
+         "amountA": None, "amountB": "355443302891933020", "hash": "0xw1"},
+        {"category": "Cancel", "addressA": "0x1", "addressB": ALICE_SABLIER.lower(), "timestamp": "1729076267",
+         "amountA": "9644339802130898030", "amountB": "216894977168950", "hash": "0xca"},
+        {"category": "Withdraw", "addressA": "0x1", "addressB": ALICE_SABLIER.lower(), "timestamp": "1729077035",
+         "amountA": None, "amountB": "216894977168950", "hash": "0xw2"},
+    ]}
+
+
+def test_subgraph_streams_are_indexed_with_the_reference_vector(api, db):
+    """math.md §9.5: the mocked stream plus Octant events (2200, +300), (3200, -200) in epoch 6 =
+    [1000, 1729096199) give the reference's event list."""
+    from deposits.selectors import epoch_events_by_user
+    from deposits.services import sablier_streams_index
+
+    DepositEvent.objects.create(key="o1", address=ALICE_SABLIER, type="lock", amount=300, before=0, after=300,
+                                timestamp=2200)
+    assert sablier_streams_index(streams=[SUBGRAPH_STREAM, {**SUBGRAPH_STREAM, "id": "x-1-190"}],
+                                 excluded={190}) == 4
+    DepositEvent.objects.create(key="o2", address=ALICE_SABLIER, type="unlock", amount=200, before=0, after=0,
+                                timestamp=3200)  # indexed after the stream: the next run rebalances
+    assert sablier_streams_index(streams=[SUBGRAPH_STREAM]) == 0  # idempotent
+    events = epoch_events_by_user(epoch=6, start=1000, end=1729096199, address=ALICE_SABLIER)[ALICE_SABLIER]
+    assert [(e["timestamp"], e["type"][0].upper(), e["amount"], e["before"], e["source"]) for e in events] == [
+        (1000, "L", 0, 0, "octant"),
+        (2200, "L", 300, 0, "octant"),
+        (3200, "U", 200, 300, "octant"),
+        (1726833047, "L", 10000000000000000000, 100, "sablier"),
+        (1729075199, "U", 355443302891933020, 10000000000000000100, "sablier"),
+        (1729076267, "U", 9644339802130898030, 9644556697108067080, "sablier"),
+        (1729077035, "U", 216894977168950, 216894977169050, "sablier"),
+    ]
+    assert DepositEvent.objects.filter(address=ALICE_SABLIER).order_by("-timestamp").first().after == 100
+    stream = SablierStream.objects.get()
+    assert (stream.recipient, stream.cancelled, stream.intact_amount, stream.withdrawn_amount) == (
+        ALICE_SABLIER, True, 0, 355443302891933020 + 216894977168950)
+    assert api.get(f"/user/{ALICE_SABLIER}/sablier-streams").json() == {"sablierStreams": [{
+        "amount": "10000000000000000000", "dateAvailableForWithdrawal": "1729500000", "isCancelled": True,
+        "remainingAmount": "0", "recipientAddress": ALICE_SABLIER}]}
