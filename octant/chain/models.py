@@ -60,7 +60,7 @@ class LocalPassportScore(models.Model):
 class LocalSafe(models.Model):
     """A Gnosis Safe contract wallet on the local chain: its owners (EIP-55) and signature threshold."""
 
-    address = models.CharField(max_length=42, unique=True)
+    address = AddressField(unique=True)
     owners = models.JSONField(default=list)
     threshold = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)

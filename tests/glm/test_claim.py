@@ -88,7 +88,7 @@ def test_admin_edits_the_eligible_addresses(client, django_user_model, db):
     assert response.status_code == 302
     assert EpochZeroClaim.objects.get().address == CAROL.address
     response = client.post("/admin/glm/epochzeroclaim/add/", {"address": "0xnope"})
-    assert response.status_code == 200 and b"Not an Ethereum address" in response.content
+    assert response.status_code == 200 and b"Enter an Ethereum address" in response.content
     for path in ("antisybil/passportlistentry", "antisybil/passportstamps", "antisybil/scoredelegation",
                  "multisig/multisigsignature", "deposits/sablierstream"):
         assert client.get(f"/admin/{path}/").status_code == 200
