@@ -30,6 +30,7 @@ class BudgetAdmin(ReadOnlyAdmin):
 
 @admin.register(SablierStream)
 class SablierStreamAdmin(ReadOnlyAdmin):
+    glm_fields = ("deposit_amount", "withdrawn_amount", "intact_amount")
     list_display = ["stream_id", "recipient", "deposit_amount", "intact_amount", "end_time", "cancelled"]
     list_filter = ["cancelled"]
     search_fields = ["stream_id", "recipient"]

@@ -90,7 +90,7 @@ def test_admin_edits_the_eligible_addresses(client, django_user_model, db):
     response = client.post("/admin/glm/epochzeroclaim/add/", {"address": "0xnope"})
     assert response.status_code == 200 and b"Enter an Ethereum address" in response.content
     for path in ("antisybil/passportlistentry", "antisybil/passportstamps", "antisybil/scoredelegation",
-                 "multisig/multisigsignature", "deposits/sablierstream"):
+                 "multisig/multisigsignature", "deposits/sablierstream", "chain/localsafe", "chain/localglmtransfer"):
         assert client.get(f"/admin/{path}/").status_code == 200
     response = client.post("/admin/antisybil/passportlistentry/add/", {"kind": "timeout", "address": CAROL.address})
     assert response.status_code == 302
