@@ -186,16 +186,13 @@ def socket_state(*, projects: list[str] | None = None) -> dict | None:
 
 def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
     """The user's frozen UQ for the epoch, or the one their passport score would give now."""
-    from django.conf import settings
-
-    from octant.chain.backends import get_chain
-
     stored = UniquenessQuotient.objects.filter(epoch=epoch, user__address=address).values_list(
         "score", flat=True).first()
     if stored is not None:
         return Decimal(stored)
-    score = get_chain().passport_score(address)
-    return engine.uq_score(float(score or 0), threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+    from antisybil.selectors import uq_score
+
+    return uq_score(address)
 
 
 def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],

@@ -71,8 +71,9 @@ def _uq_for(user: User, epoch: int) -> Decimal:
     row = UniquenessQuotient.objects.filter(user=user, epoch=epoch).first()
     if row:
         return Decimal(row.score)
-    score = get_chain().passport_score(user.address)
-    uq = engine.uq_score(float(score or 0), threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+    from antisybil.selectors import uq_score
+
+    uq = uq_score(user.address)  # the stored passport (or a delegated one): lifecycle.md §5.1
     UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
     return uq
 
@@ -106,11 +107,21 @@ def _expected_nonce(address: str) -> int:
     return 0 if user is None or user.allocation_nonce is None else user.allocation_nonce + 1
 
 
-def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now) -> Allocated:
-    user = User.objects.select_for_update().filter(address=user_address).first()
-    if user is None:
-        user = User.objects.create(address=user_address)  # a concurrent twin's insert fails: IntegrityError
-    expected = 0 if user.allocation_nonce is None else user.allocation_nonce + 1
+def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], nonce: int, view=None) -> int:
+    """Every check of `allocate` except the signature, in its order, without writing: a Safe's allocation
+    message is checked before its owners sign it (multisig flow). Returns the epoch."""
+    view = view or epoch_selectors.chain_view()
+    if view.pending is None:
+        raise exceptions.AllocationWindowClosed()
+    if not allocations:
+        raise exceptions.EmptyAllocations()
+    _check(user_address, User.objects.filter(address=user_address).first(), view.pending, allocations, nonce)
+    return view.pending
+
+
+def _check(user_address, user, epoch, allocations, nonce):
+    """The checks between the nonce and the signature; returns (epoch details, epoch projects, projects)."""
+    expected = 0 if user is None or user.allocation_nonce is None else user.allocation_nonce + 1
     if nonce != expected:
         raise exceptions.WrongAllocationsNonce(nonce, expected)
     details = epoch_selectors.epoch_details(epoch=epoch)
@@ -132,6 +143,14 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
     duplicated = sorted({p for p in projects if projects.count(p) > 1})
     if duplicated:
         raise exceptions.DuplicatedProjects(duplicated)
+    return details, epoch_projects, projects
+
+
+def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now) -> Allocated:
+    user = User.objects.select_for_update().filter(address=user_address).first()
+    if user is None:
+        user = User.objects.create(address=user_address)  # a concurrent twin's insert fails: IntegrityError
+    details, epoch_projects, projects = _check(user_address, user, epoch, allocations, nonce)
     payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
     digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
     chain = get_chain()

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from octant.core.admin import ReadOnlyAdmin
 
-from .models import Budget, Deposit, DepositEvent
+from .models import Budget, Deposit, DepositEvent, SablierStream
 
 
 @admin.register(DepositEvent)
@@ -26,3 +26,11 @@ class BudgetAdmin(ReadOnlyAdmin):
     list_display = ["epoch", "address", "amount"]
     list_filter = ["epoch"]
     search_fields = ["address"]
+
+
+@admin.register(SablierStream)
+class SablierStreamAdmin(ReadOnlyAdmin):
+    glm_fields = ("deposit_amount", "withdrawn_amount", "intact_amount")
+    list_display = ["stream_id", "recipient", "deposit_amount", "intact_amount", "end_time", "cancelled"]
+    list_filter = ["cancelled"]
+    search_fields = ["stream_id", "recipient"]

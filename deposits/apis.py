@@ -131,3 +131,22 @@ class EstimatedBudgetByDaysApi(APIView):
                                                    glm_amount=data.validated_data["glmAmount"])
         return Response({"budget": str(budget)})
 
+
+
+_SABLIER_STREAMS = inline_serializer("SablierStreams", {"sablierStreams": inline_serializer("SablierStream", {
+    "amount": WeiField(), "dateAvailableForWithdrawal": serializers.CharField(),
+    "isCancelled": serializers.BooleanField(), "remainingAmount": WeiField(),
+    "recipientAddress": serializers.CharField()}, many=True)})
+
+
+class UserSablierStreamsApi(APIView):
+    @extend_schema(responses=_SABLIER_STREAMS)
+    def get(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        return Response({"sablierStreams": selectors.sablier_streams(address=address)})
+
+
+class AllSablierStreamsApi(APIView):
+    @extend_schema(responses=_SABLIER_STREAMS)
+    def get(self, request):
+        return Response({"sablierStreams": selectors.sablier_streams()})

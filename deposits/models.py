@@ -59,3 +59,25 @@ class Budget(models.Model):
     class Meta:
         ordering = ["epoch", "address"]
         constraints = [models.UniqueConstraint(fields=["epoch", "address"], name="budget_unique_per_epoch")]
+
+
+class SablierStream(models.Model):
+    """A Sablier lockup stream of GLM to an Octant user (lifecycle.md §4.3), indexed by the chain backend;
+    its actions are `DepositEvent`s of source "sablier". `intact_amount` is what the stream still holds
+    (deposit - withdrawn - refunded)."""
+
+    stream_id = models.CharField(max_length=100, unique=True)
+    recipient = models.CharField(max_length=42, db_index=True)
+    deposit_amount = WeiField()
+    withdrawn_amount = WeiField(default=0)
+    intact_amount = WeiField()
+    start_time = models.BigIntegerField(help_text="Unix seconds")
+    end_time = models.BigIntegerField(help_text="Unix seconds")
+    cancelled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_time", "id"]
+
+    def __str__(self):
+        return f"stream {self.stream_id} to {self.recipient}"

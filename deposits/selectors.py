@@ -154,3 +154,18 @@ def estimated_budget_by_epochs(*, epochs: int, glm_amount: int) -> tuple[int, in
     budget = epochs_engine.estimate_budget_by_epochs(future=_future_budget_epoch(view), epochs=epochs,
                                                      glm_amount=glm_amount)
     return budget, epochs_engine.estimated_matching_fund(budget, leverage)
+
+
+# --- Sablier streams (lifecycle.md §4.3) -------------------------------------------------------------------
+
+
+def sablier_streams(*, address: str | None = None) -> list[dict]:
+    """Indexed Sablier streams of GLM (one recipient's, or everyone's), as `/user/.../sablier-streams` shows."""
+    from .models import SablierStream
+
+    streams = SablierStream.objects.all()
+    if address:
+        streams = streams.filter(recipient=address)
+    return [{"amount": str(s.deposit_amount), "dateAvailableForWithdrawal": str(s.end_time),
+             "isCancelled": s.cancelled, "remainingAmount": str(s.intact_amount), "recipientAddress": s.recipient}
+            for s in streams.order_by("start_time", "id")]

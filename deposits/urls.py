@@ -14,4 +14,6 @@ urlpatterns = [
     path("rewards/budgets/epoch/<str:epoch_number>", apis.EpochBudgetsApi.as_view()),
     path("rewards/estimated_budget/by_days", apis.EstimatedBudgetByDaysApi.as_view()),
     path("rewards/estimated_budget", apis.EstimatedBudgetApi.as_view()),
+    path("user/sablier-streams/all", apis.AllSablierStreamsApi.as_view()),
+    path("user/<str:user_address>/sablier-streams", apis.UserSablierStreamsApi.as_view()),
 ]

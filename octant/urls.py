@@ -20,4 +20,7 @@ urlpatterns = [
     path("", include("allocations.urls")),
     path("", include("withdrawals.urls")),
     path("", include("users.urls")),
+    path("", include("antisybil.urls")),
+    path("", include("multisig.urls")),
+    path("", include("glm.urls")),
 ]

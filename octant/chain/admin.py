@@ -65,3 +65,15 @@ class LocalPassportScoreAdmin(admin.ModelAdmin):
     formfield_overrides = ADDRESS_OVERRIDES
     list_display = ["address", "score", "updated_at"]
     search_fields = ["address"]
+
+
+@admin.register(models.LocalSafe)
+class LocalSafeAdmin(ReadOnlyAdmin):
+    list_display = ["address", "threshold", "owners", "created_at"]
+    search_fields = ["address"]
+
+
+@admin.register(models.LocalGlmTransfer)
+class LocalGlmTransferAdmin(ReadOnlyAdmin):
+    glm_fields = ("amount",)
+    list_display = ["nonce", "to", "amount", "transaction_hash", "timestamp"]

@@ -55,6 +55,23 @@ class ChainBackend(ABC):
     def sync_deposit_events(self) -> int:
         """Index new lock/unlock events into `deposits.DepositEvent`; returns how many were added."""
 
+    def sync_sablier_streams(self) -> int:
+        """Index the Sablier lockup streams of GLM from Octant's sender (lifecycle.md §4.3) into
+        `deposits.SablierStream`, and their Create/Withdraw/Cancel actions into `deposits.DepositEvent` with
+        source "sablier" (the running balance of `before`/`after` is the address's Octant plus Sablier
+        balance); returns how many events were added. The ethereum backend reads the Sablier subgraph
+        (paged) and hands the streams to `deposits.services.sablier_streams_index`."""
+        raise NotImplementedError
+
+    def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
+        """Send `amount` GLM from the claim sender (GLM_SENDER_ADDRESS) to `to` as transaction `nonce`;
+        returns the transaction hash. Raises ChainError if `nonce` is not the sender's next one."""
+        raise NotImplementedError
+
+    def glm_sender_nonce(self) -> int:
+        """The claim sender's transaction count (its next nonce)."""
+        raise NotImplementedError
+
     # --- the Vault
     @abstractmethod
     def vault_merkle_root(self, epoch: int) -> str | None: ...
@@ -75,6 +92,11 @@ class ChainBackend(ABC):
 
     @abstractmethod
     def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool: ...
+
+    def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
+        """`getMessageHash(message_hash)` of the Safe at `address` (its EIP-712 SafeMessage hash); raises
+        `InvalidMultisigAddress` if the address is no Safe."""
+        raise NotImplementedError
 
     @abstractmethod
     def passport_score(self, address: str) -> Decimal | None:

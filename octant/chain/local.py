@@ -15,9 +15,10 @@ from octant.core.exceptions import ChainError
 from octant.core.fields import sum_wei
 from projects.models import Project
 
-from . import epoch_math
+from . import epoch_math, safes
 from .base import CONTRACT_NAMES, ChainBackend
-from .models import ChainClock, LocalEpochProps, LocalPassportScore, LocalStakingProceeds, LocalVaultRoot
+from .models import (ChainClock, LocalEpochProps, LocalGlmTransfer, LocalPassportScore, LocalSafe,
+                     LocalStakingProceeds, LocalVaultRoot)
 
 
 def _address(value: str) -> str:
@@ -135,10 +136,25 @@ class LocalChain(ChainBackend):
 
     # --- accounts
     def is_contract(self, address: str) -> bool:
-        return False  # the local chain has externally owned accounts only
+        """Only the registered Safes (`chain safe add`) are contracts; every other address is an EOA."""
+        return LocalSafe.objects.filter(address=checksum(address)).exists()
 
     def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool:
-        return False
+        safe = LocalSafe.objects.filter(address=checksum(address)).first()
+        try:
+            raw = bytes.fromhex(signature.removeprefix("0x"))
+        except ValueError:
+            return False  # the contract call would revert
+        return safe is not None and safes.check_signatures(
+            owners=safe.owners, threshold=safe.threshold, signatures=raw,
+            message_hash=safes.message_hash(chain_id=self.chain_id(), safe=safe.address, message=digest))
+
+    def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
+        from octant.core.exceptions import InvalidMultisigAddress
+
+        if not LocalSafe.objects.filter(address=checksum(address)).exists():
+            raise InvalidMultisigAddress()  # getMessageHash on an address without that contract reverts
+        return safes.message_hash(chain_id=self.chain_id(), safe=checksum(address), message=message_hash)
 
     def passport_score(self, address: str) -> Decimal | None:
         row = LocalPassportScore.objects.filter(address=checksum(address)).first()
@@ -250,3 +266,108 @@ class LocalChain(ChainBackend):
         if not value.is_finite() or value < 0:
             raise ChainError(f"Score must be a non-negative number, got {score}")
         LocalPassportScore.objects.update_or_create(address=_address(address), defaults={"score": str(value)})
+
+    @transaction.atomic
+    def add_safe(self, address: str, *, owners: list[str], threshold: int) -> LocalSafe:
+        """Deploy (or reconfigure) a Safe at `address` with these owners and threshold."""
+        address = _address(address)
+        owners = [_address(owner) for owner in owners]
+        if not owners or len(set(owners)) != len(owners):
+            raise ChainError("A Safe needs one or more distinct owners")
+        if not 1 <= threshold <= len(owners):
+            raise ChainError(f"The threshold must be between 1 and {len(owners)}, got {threshold}")
+        if address in owners:
+            raise ChainError("A Safe cannot own itself")
+        safe, _ = LocalSafe.objects.update_or_create(address=address, defaults={"owners": owners,
+                                                                                 "threshold": threshold})
+        return safe
+
+    # --- Sablier streams (lifecycle.md §4.3): GLM vested linearly from `start` to `end`
+    def sync_sablier_streams(self) -> int:
+        return 0  # the local chain writes its streams and their events straight into the index
+
+    @staticmethod
+    def _streamed(stream, now: int) -> int:
+        if stream.cancelled:
+            return stream.withdrawn_amount + stream.intact_amount
+        if now >= stream.end_time:
+            return stream.deposit_amount
+        return stream.deposit_amount * max(0, now - stream.start_time) // (stream.end_time - stream.start_time)
+
+    def _sablier_event(self, stream, kind: str, amount: int, now: int) -> DepositEvent:
+        last = DepositEvent.objects.filter(address=stream.recipient).order_by("-timestamp", "-id").first()
+        before = last.after if last else 0
+        after = before + amount if kind == DepositEvent.Type.LOCK else before - amount
+        return DepositEvent.objects.create(
+            key=f"sablier:{stream.stream_id}:{uuid.uuid4().hex}", address=stream.recipient, type=kind, amount=amount,
+            before=before, after=after, timestamp=now, source=DepositEvent.Source.SABLIER)
+
+    def _stream(self, stream_id: str):
+        from deposits.models import SablierStream
+
+        stream = SablierStream.objects.select_for_update().filter(stream_id=str(stream_id)).first()
+        if stream is None:
+            raise ChainError(f"No stream {stream_id}")
+        return stream
+
+    @transaction.atomic
+    def stream_create(self, recipient: str, amount, *, duration: int):
+        """Stream `amount` GLM to `recipient` from now over `duration` seconds (a Sablier Create)."""
+        from deposits.models import SablierStream
+
+        recipient, amount = _address(recipient), _amount(amount)
+        if amount == 0 or duration <= 0:
+            raise ChainError("A stream needs a positive amount and duration")
+        now = self._read(self._clock(lock=True))
+        stream = SablierStream.objects.create(
+            stream_id=f"local-{SablierStream.objects.count() + 1}", recipient=recipient, deposit_amount=amount,
+            intact_amount=amount, start_time=now, end_time=now + duration)
+        self._sablier_event(stream, DepositEvent.Type.LOCK, amount, now)
+        return stream
+
+    @transaction.atomic
+    def stream_withdraw(self, stream_id: str, amount):
+        """The recipient withdraws `amount` of what has streamed so far (a Sablier Withdraw)."""
+        amount = _amount(amount)
+        now = self._read(self._clock(lock=True))
+        stream = self._stream(stream_id)
+        available = self._streamed(stream, now) - stream.withdrawn_amount
+        if not 0 < amount <= available:
+            raise ChainError(f"Cannot withdraw {amount} from stream {stream_id}: {available} is withdrawable")
+        stream.withdrawn_amount += amount
+        stream.intact_amount -= amount
+        stream.save(update_fields=["withdrawn_amount", "intact_amount"])
+        self._sablier_event(stream, DepositEvent.Type.UNLOCK, amount, now)
+        return stream
+
+    @transaction.atomic
+    def stream_cancel(self, stream_id: str):
+        """The sender cancels: the unstreamed part goes back to it (a Sablier Cancel, refund = amountA); the
+        recipient keeps the streamed, unwithdrawn part (amountB = the intact amount)."""
+        now = self._read(self._clock(lock=True))
+        stream = self._stream(stream_id)
+        if stream.cancelled or now >= stream.end_time:
+            raise ChainError(f"Stream {stream_id} is {'cancelled' if stream.cancelled else 'settled'} already")
+        refund = stream.deposit_amount - self._streamed(stream, now)
+        stream.intact_amount -= refund
+        stream.cancelled = True
+        stream.save(update_fields=["intact_amount", "cancelled"])
+        if refund:
+            self._sablier_event(stream, DepositEvent.Type.UNLOCK, refund, now)
+        return stream
+
+    # --- GLM transfers from the claim sender (epoch-0 claims)
+    def glm_sender_nonce(self) -> int:
+        last = LocalGlmTransfer.objects.order_by("-nonce").values_list("nonce", flat=True).first()
+        return settings.GLM_SENDER_NONCE if last is None else last + 1
+
+    @transaction.atomic
+    def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
+        now = self._read(self._clock(lock=True))
+        expected = self.glm_sender_nonce()
+        if nonce != expected:
+            raise ChainError(f"Nonce {nonce} is not the sender's next nonce ({expected})")
+        tx = "0x" + keccak(text=f"octant-local:glm-transfer:{nonce}:{to}:{amount}").hex()
+        LocalGlmTransfer.objects.create(nonce=nonce, to=_address(to), amount=_amount(amount), transaction_hash=tx,
+                                        timestamp=now)
+        return tx

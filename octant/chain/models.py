@@ -55,3 +55,29 @@ class LocalPassportScore(models.Model):
     address = AddressField(unique=True)
     score = models.CharField(max_length=40, help_text="decimal score")
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class LocalSafe(models.Model):
+    """A Gnosis Safe contract wallet on the local chain: its owners (EIP-55) and signature threshold."""
+
+    address = AddressField(unique=True)
+    owners = models.JSONField(default=list)
+    threshold = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Safe {self.address} ({self.threshold} of {len(self.owners)})"
+
+
+
+class LocalGlmTransfer(models.Model):
+    """A GLM transfer from the claim sender (GLM_SENDER_ADDRESS) on the local chain, by transaction nonce."""
+
+    nonce = models.PositiveIntegerField(unique=True)
+    to = models.CharField(max_length=42)
+    amount = WeiField()
+    transaction_hash = models.CharField(max_length=66, unique=True)
+    timestamp = models.BigIntegerField(help_text="chain time")
+
+    class Meta:
+        ordering = ["nonce"]

@@ -135,3 +135,81 @@ class DuplicateConsent(OctantError):
 
 class XRealIpHeaderMissing(OctantError):
     message = "X-Real-IP header is missing"
+
+
+# --- users beyond plain wallets: Gitcoin Passport, delegation, Safe multisig, GLM claim (issue 15)
+
+
+class ExternalApiException(OctantError):
+    """An external service (Gitcoin Passport Scorer, Safe Transaction Service) failed or timed out."""
+
+    message = "Request to an external service failed."
+
+    def __init__(self, status_code: int = 503):
+        super().__init__()
+        self.status_code = status_code
+
+
+class GPStampsNotFound(OctantError):
+    status_code = 404
+    message = "GP Stamps not found for user or the user does not exist, try fetching them first"
+
+
+class AddressAlreadyDelegated(OctantError):
+    message = "Address is already used for delegation"
+
+
+class DelegationAlreadyExists(OctantError):
+    message = "Delegation already exists"
+
+
+class DelegationDoesNotExist(OctantError):
+    message = "Delegation does not exists"
+
+
+class DelegationCheckWrongParams(OctantError):
+    message = "Please specify at least 2 and not more than 10 addresses"
+
+
+class AntisybilScoreTooLow(OctantError):
+    message = "Antisybil score {} is lower then {}"
+
+
+class InvalidRecalculationRequest(OctantError):
+    message = "Invalid recalculation request"
+
+
+class InvalidDelegationForLockingAddress(OctantError):
+    message = "Secondary address cannot lock any GLMs"
+
+
+class InvalidDelegationRequest(OctantError):
+    message = "Invalid delegation request"
+
+
+class InvalidMultisigSignatureRequest(OctantError):
+    message = "Given multisig signature request failed validation"
+
+
+class InvalidMultisigAddress(OctantError):
+    status_code = 403
+    message = "Given multisig address is invalid"
+
+
+class NotEligibleToClaimGLM(OctantError):
+    status_code = 403
+    message = "User with address: {} is not eligible to claim GLMs."
+
+
+class GlmClaimed(OctantError):
+    message = "User with address: {} has already claimed GLMs."
+
+
+class GlmClaimDisabled(OctantError):
+    status_code = 403
+    message = "GLM claiming is disabled"
+
+
+class DelegationNotConfigured(OctantError):
+    status_code = 503
+    message = "UQ delegation is not configured on this server (DELEGATION_SALT, DELEGATION_SALT_PRIMARY)"

@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "projects",
     "allocations",
     "withdrawals",
+    "antisybil",
+    "multisig",
+    "glm",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +177,35 @@ CONTRACTS = {
     "Vault": env.str("VAULT_CONTRACT_ADDRESS", default=""),
     "WithdrawalsTarget": env.str("WITHDRAWALS_TARGET_CONTRACT_ADDRESS", default=""),
 }
+
+# --- Users beyond plain wallets: Gitcoin Passport, delegation, Safe multisig, Sablier, GLM claim
+# Passport scores: "local" reads the local chain's scores (`chain passport`), "scorer" asks the Gitcoin
+# Passport Scorer API.
+PASSPORT_BACKEND = env.str("PASSPORT_BACKEND", default="local")
+GC_PASSPORT_SCORER_BASE_URL = env.str("GC_PASSPORT_SCORER_BASE_URL", default="https://api.scorer.gitcoin.co")
+GC_PASSPORT_SCORER_API_KEY = env.str("GC_PASSPORT_SCORER_API_KEY", default="")
+GC_PASSPORT_SCORER_ID = env.str("GC_PASSPORT_SCORER_ID", default="")
+EXTERNAL_API_TIMEOUT = env.float("EXTERNAL_API_TIMEOUT", default=10.0)  # seconds per HTTP request
+EXTERNAL_API_RETRIES = env.int("EXTERNAL_API_RETRIES", default=5)  # on timeouts, 429 and 5xx
+EXTERNAL_API_BACKOFF = env.float("EXTERNAL_API_BACKOFF", default=1.0)  # seconds; doubles on each retry
+DELEGATION_SALT = env.str("DELEGATION_SALT", default="dev-delegation-salt" if DEBUG else "")
+DELEGATION_SALT_PRIMARY = env.str("DELEGATION_SALT_PRIMARY",
+                                  default="dev-delegation-salt-primary" if DEBUG else "")
+SAFE_TRANSACTION_SERVICE_URL = env.str(
+    "SAFE_TRANSACTION_SERVICE_URL",
+    default="https://safe-transaction-mainnet.safe.global/api/v1" if CHAIN_ID == 1
+    else "https://safe-transaction-sepolia.safe.global/api/v1")
+MULTISIG_APPROVE_PAUSE = env.float("MULTISIG_APPROVE_PAUSE", default=1.0)  # seconds between pending rows
+MULTISIG_APPROVE_SECONDS = env.float("MULTISIG_APPROVE_SECONDS", default=30.0)  # the approve job's period
+CELERY_BEAT_SCHEDULE["multisig-approve"] = {"task": "multisig.tasks.multisig_approve",
+                                           "schedule": MULTISIG_APPROVE_SECONDS}
+GLM_CLAIM_ENABLED = env.bool("GLM_CLAIM_ENABLED", default=False)
+GLM_WITHDRAWAL_AMOUNT = env.int("GLM_WITHDRAWAL_AMOUNT", default=1000 * 10**18)
+GLM_SENDER_NONCE = env.int("GLM_SENDER_NONCE", default=0)
+GLM_SENDER_ADDRESS = env.str("GLM_SENDER_ADDRESS", default="")
+GLM_SENDER_PRIVATE_KEY = env.str("GLM_SENDER_PRIVATE_KEY", default="")
+if GLM_CLAIM_ENABLED:
+    CELERY_BEAT_SCHEDULE["glm-transfer"] = {"task": "glm.tasks.glm_transfer", "schedule": 60.0}
 
 # --- Deployment info
 OCTANT_ENV = env.str("OCTANT_ENV", default="development")

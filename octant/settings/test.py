@@ -16,6 +16,11 @@ def _random_wei():
     return random.randint(0, 10**24)
 
 
+EXTERNAL_API_TIMEOUT = 0.5  # the local HTTP servers of the tests answer at once, or never
+EXTERNAL_API_BACKOFF = 0.01
+MULTISIG_APPROVE_PAUSE = 0.0
+GLM_CLAIM_ENABLED = True
+
 BAKER_CUSTOM_FIELDS_GEN = {"octant.core.fields.WeiField": _random_wei}
 
 # The suite walks fresh local chains through epochs 1-3 to exercise every historic variant, so it follows

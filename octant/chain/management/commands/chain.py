@@ -45,6 +45,10 @@ class Command(BaseCommand):
         p.add_argument("address")
         p.add_argument("score")
 
+        from octant.chain.wallet_commands import add_subcommands
+
+        add_subcommands(sub)
+
     def handle(self, *args, action, **options):
         if settings.CHAIN_BACKEND != "local":
             raise CommandError(f"`chain` drives the local chain; CHAIN_BACKEND is {settings.CHAIN_BACKEND!r}")
@@ -67,6 +71,10 @@ class Command(BaseCommand):
                 chain.add_project(options["epoch"], options["address"], name=options["name"])
             elif action == "passport":
                 chain.set_passport(options["address"], options["score"])
+            else:
+                from octant.chain.wallet_commands import HANDLERS
+
+                HANDLERS[action](chain, options, self.stdout)
         except ChainError as exc:
             raise CommandError(exc.text)
         self.stdout.write(json.dumps(chain.status()))

@@ -1,0 +1,66 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from octant.core.api import AddressField, parse_address
+from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
+
+from . import selectors, services
+
+
+class AntisybilStatusApi(APIView):
+    @extend_schema(responses=inline_serializer("AntisybilStatus", {
+        "status": serializers.CharField(), "score": serializers.CharField(), "expiresAt": serializers.CharField(),
+        "isOnTimeOutList": serializers.BooleanField()}))
+    def get(self, request, user_address):
+        status = selectors.antisybil_status(address=parse_address(user_address, field="userAddress"))
+        return Response({**status, "score": str(status["score"])})
+
+    @extend_schema(request=None, responses={204: None})
+    def put(self, request, user_address):
+        services.antisybil_refresh(address=parse_address(user_address, field="userAddress"))
+        return Response(status=204)
+
+
+class DelegationInput(serializers.Serializer):
+    primaryAddr = AddressField()
+    secondaryAddr = AddressField()
+    primaryAddrSignature = serializers.CharField(max_length=10_000)
+    secondaryAddrSignature = serializers.CharField(max_length=10_000)
+
+
+class DelegateApi(APIView):
+    @extend_schema(request=DelegationInput, responses={201: None})
+    def post(self, request):
+        body = DelegationInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        services.delegate(primary=data["primaryAddr"], secondary=data["secondaryAddr"],
+                          primary_signature=data["primaryAddrSignature"],
+                          secondary_signature=data["secondaryAddrSignature"])
+        return Response(None, status=201)
+
+
+class RecalculateApi(APIView):
+    @extend_schema(request=DelegationInput, responses={204: None})
+    def put(self, request):
+        body = DelegationInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.delegation_recalculate(primary=body.validated_data["primaryAddr"],
+                                        secondary=body.validated_data["secondaryAddr"])
+        return Response(status=204)  # never reached: recalculation is deprecated
+
+
+class DelegationCheckApi(APIView):
+    @extend_schema(responses=inline_serializer("DelegationCheck", {
+        "primary": serializers.CharField(), "secondary": serializers.CharField()}))
+    def get(self, request, user_addresses):
+        raw = [a for a in user_addresses.split(",") if a.strip()]
+        if not 2 <= len(raw) <= 10:
+            raise DelegationCheckWrongParams()
+        addresses = [parse_address(a.strip(), field="userAddresses") for a in raw]
+        found = selectors.delegation_check(addresses=addresses)
+        if found is None:
+            raise DelegationDoesNotExist()
+        return Response({"primary": found[0], "secondary": found[1]})

@@ -1,0 +1,133 @@
+"""Reads about Gitcoin Passport scores, the guest and timeout lists, UQ scores and delegations."""
+import hashlib
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from django.conf import settings
+
+from allocations import engine
+from octant.core.exceptions import DelegationNotConfigured, GPStampsNotFound
+
+from .models import PassportListEntry, PassportStamps, ScoreDelegation
+from .passport import LocalPassport, get_provider, stamp_expiry, stamp_provider
+
+DELEGATION_MIN_SCORE = 15
+
+
+def _on_list(kind: str, address: str) -> bool:
+    return PassportListEntry.objects.filter(kind=kind, address=address.lower(),
+                                            mainnet=settings.CHAIN_ID == 1).exists()
+
+
+def is_on_timeout_list(address: str) -> bool:
+    return _on_list(PassportListEntry.Kind.TIMEOUT, address)
+
+
+def is_on_guest_list(address: str) -> bool:
+    return _on_list(PassportListEntry.Kind.GUEST, address)
+
+
+def latest_stamps(address: str) -> PassportStamps | None:
+    return PassportStamps.objects.filter(user__address=address).order_by("-id").first()
+
+
+def _engine_stamps(stamps) -> list[dict]:
+    result = []
+    for stamp in stamps or []:
+        expiry = stamp_expiry(stamp)
+        if expiry is not None:
+            result.append({"provider": stamp_provider(stamp) or "",
+                           "expiration": datetime.fromtimestamp(expiry, tz=timezone.utc)})
+    return result
+
+
+def score_of(address: str, *, score: str | None, stamps=(), on_timeout_list: bool | None = None) -> float:
+    """The GP score used for the UQ and shown by the antisybil status (math.md §5.5), from a stored
+    score and its stamps (None: no record)."""
+    if on_timeout_list is None:
+        on_timeout_list = is_on_timeout_list(address)
+    if on_timeout_list:
+        return 0.0
+    return engine.passport_score(None if score is None else float(score), stamps=_engine_stamps(stamps),
+                                 on_guest_list=is_on_guest_list(address), now=datetime.now(timezone.utc))
+
+
+def passport_score(address: str, *, on_timeout_list: bool | None = None) -> float:
+    """The address's GP score from its latest stored stamps. With the local passport provider an address
+    without stored stamps reads the local chain's score, as if it had just been fetched."""
+    row = latest_stamps(address)
+    if row is not None:
+        return score_of(address, score=row.score, stamps=row.stamps, on_timeout_list=on_timeout_list)
+    provider = get_provider()
+    if isinstance(provider, LocalPassport):
+        return score_of(address, score=provider.fetch(address).score, on_timeout_list=on_timeout_list)
+    return score_of(address, score=None, on_timeout_list=on_timeout_list)
+
+
+def uq_score(address: str) -> Decimal:
+    """The UQ an allocation made now would freeze for the address (math.md §5.5)."""
+    if is_on_timeout_list(address):
+        return engine.NULLIFIED_UQ_SCORE
+    return engine.uq_score(passport_score(address, on_timeout_list=False),
+                           threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+
+
+def antisybil_status(*, address: str) -> dict:
+    row = latest_stamps(address)
+    if row is None:
+        raise GPStampsNotFound()
+    return {"status": "Known", "score": score_of(address, score=row.score, stamps=row.stamps),
+            "expiresAt": str(row.expires_at), "isOnTimeOutList": is_on_timeout_list(address)}
+
+
+# --- delegation hashes (lifecycle.md §9.5) ---------------------------------------------------------------
+
+
+def delegation_configured() -> bool:
+    return bool(settings.DELEGATION_SALT and settings.DELEGATION_SALT_PRIMARY)
+
+
+def require_delegation_configured() -> None:
+    """Without both salts the hashes would link addresses in clear: delegation stays off."""
+    if not delegation_configured():
+        raise DelegationNotConfigured()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def primary_hash(primary: str) -> str:
+    return _sha256(settings.DELEGATION_SALT_PRIMARY + primary)
+
+
+def secondary_hash(secondary: str) -> str:
+    return _sha256(settings.DELEGATION_SALT + secondary)
+
+
+def pair_hash(primary: str, secondary: str) -> str:
+    return _sha256(settings.DELEGATION_SALT_PRIMARY + primary + settings.DELEGATION_SALT + secondary)
+
+
+def _hash_exists(hashed: str) -> bool:
+    return ScoreDelegation.objects.filter(hashed_addr=hashed).exists()
+
+
+def is_delegated(address: str) -> bool:
+    """Whether the address takes part in a delegation, as primary or as secondary."""
+    if not delegation_configured():
+        return False  # no delegation can have been made
+    return ScoreDelegation.objects.filter(hashed_addr__in=[primary_hash(address), secondary_hash(address)]).exists()
+
+
+def delegation_exists(*, primary: str, secondary: str) -> bool:
+    return _hash_exists(pair_hash(primary, secondary))
+
+
+def delegation_check(*, addresses: list[str]) -> tuple[str, str] | None:
+    """The first ordered pair (primary, secondary) of `addresses` with a delegation, else None."""
+    require_delegation_configured()
+    pairs = [(p, s) for p in addresses for s in addresses if p != s]
+    found = set(ScoreDelegation.objects.filter(hashed_addr__in=[pair_hash(p, s) for p, s in pairs]).values_list(
+        "hashed_addr", flat=True))
+    return next(((p, s) for p, s in pairs if pair_hash(p, s) in found), None)

@@ -1,0 +1,69 @@
+"""Writes to the deposit index that every chain backend shares."""
+from collections.abc import Iterable, Mapping
+
+from django.db import transaction
+
+from octant.core.addresses import checksum
+
+from . import engine
+from .models import DepositEvent, SablierStream
+
+# equal timestamps keep the per-user order of the reference: Octant locks, Octant unlocks, Sablier
+_TIES = {(DepositEvent.Source.OCTANT, DepositEvent.Type.LOCK): 0,
+         (DepositEvent.Source.OCTANT, DepositEvent.Type.UNLOCK): 1}
+
+
+def _stream_number(stream_id: str) -> int | None:
+    tail = str(stream_id).rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+@transaction.atomic
+def sablier_streams_index(*, streams: Iterable[Mapping], excluded: Iterable[int] = ()) -> int:
+    """Store Sablier subgraph `lockupStreams` (lifecycle.md §4.3: `id intactAmount canceled endTime
+    depositAmount recipient` and `actions {category addressA addressB amountA amountB timestamp hash}`) as
+    `SablierStream` rows and their Create/Withdraw/Cancel actions as deposit events of source "sablier".
+    Idempotent: a re-read stream updates its row and adds only actions not seen before. Streams whose id
+    ends in a number of `excluded` (the reference's incorrectly cancelled ones) are skipped. The running
+    balances (`before`/`after`) of every touched address are recomputed over all its events, Octant and
+    Sablier, in time order. Returns how many events were added. The ethereum backend's indexer calls this
+    with what it reads from the subgraph."""
+    excluded = set(excluded)
+    added, touched = 0, set()
+    for stream in streams:
+        if _stream_number(stream["id"]) in excluded:
+            continue
+        recipient = checksum(stream["recipient"])
+        actions = sorted(stream.get("actions") or [], key=lambda a: int(a["timestamp"]))
+        created = next((a for a in actions if a["category"] == "Create"), None)
+        SablierStream.objects.update_or_create(stream_id=stream["id"], defaults={
+            "recipient": recipient, "deposit_amount": int(stream["depositAmount"]),
+            "intact_amount": int(stream["intactAmount"]), "end_time": int(stream["endTime"]),
+            "cancelled": bool(stream["canceled"]),
+            "start_time": int(created["timestamp"]) if created else int(stream["endTime"]),
+            "withdrawn_amount": sum(int(a["amountB"]) for a in actions if a["category"] == "Withdraw")})
+        kept = [a for a in actions if a["category"] in ("Create", "Withdraw", "Cancel")]
+        for index, (action, event) in enumerate(zip(kept, engine.sablier_events(kept))):
+            key = f"sablier:{stream['id']}:{index}:{action['category']}"
+            _, new = DepositEvent.objects.get_or_create(key=key, defaults={
+                "address": recipient, "type": event["type"], "amount": event["amount"], "before": 0, "after": 0,
+                "timestamp": event["timestamp"], "source": DepositEvent.Source.SABLIER,
+                "transaction_hash": action.get("hash") or ""})
+            added += new
+        touched.add(recipient)
+    for address in sorted(touched):
+        _rebalance(address)
+    return added
+
+
+def _rebalance(address: str) -> None:
+    events = sorted(DepositEvent.objects.filter(address=address),
+                    key=lambda e: (e.timestamp, _TIES.get((e.source, e.type), 2), e.id))
+    balance, changed = 0, []
+    for event in events:
+        after = balance + event.amount if event.type == DepositEvent.Type.LOCK else balance - event.amount
+        if (event.before, event.after) != (balance, after):
+            event.before, event.after = balance, after
+            changed.append(event)
+        balance = after
+    DepositEvent.objects.bulk_update(changed, ["before", "after"])

@@ -1,0 +1,29 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from octant.core.api import WeiField, parse_address
+
+from . import services
+
+
+class ClaimInput(serializers.Serializer):
+    signature = serializers.CharField(max_length=10_000)
+
+
+class ClaimApi(APIView):
+    @extend_schema(request=ClaimInput, responses={201: None})
+    def post(self, request):
+        body = ClaimInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.claim(signature=body.validated_data["signature"])
+        return Response(None, status=201)
+
+
+class ClaimCheckApi(APIView):
+    @extend_schema(responses=inline_serializer("GlmClaimCheck", {"address": serializers.CharField(),
+                                                                  "claimable": WeiField()}))
+    def get(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        return Response({"address": address, "claimable": str(services.claim_check(address=address))})

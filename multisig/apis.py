@@ -1,0 +1,47 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from octant.core.api import RequestValidationError, parse_address
+
+from . import services
+from .models import MultisigSignature
+
+
+def _op_type(value: str) -> str:
+    if value not in MultisigSignature.Type.values:
+        raise RequestValidationError({"opType": [f"Must be one of {', '.join(MultisigSignature.Type.values)}"]})
+    return value
+
+
+class MessageInput(serializers.Serializer):
+    message = serializers.JSONField()
+
+
+class PendingSignatureApi(APIView):
+    @extend_schema(responses=inline_serializer("PendingSignature", {
+        "message": serializers.CharField(allow_null=True), "hash": serializers.CharField(allow_null=True)}))
+    def get(self, request, user_address, op_type):
+        row = services.latest_pending(address=parse_address(user_address, field="userAddress"),
+                                      op_type=_op_type(op_type))
+        return Response({"message": row.message if row else None, "hash": row.safe_msg_hash if row else None})
+
+    @extend_schema(request=MessageInput, responses={201: None})
+    def post(self, request, user_address, op_type):
+        from users.apis import _client_ip
+
+        address = parse_address(user_address, field="userAddress")
+        op_type = _op_type(op_type)
+        body = MessageInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.submit(address=address, op_type=op_type, message=body.validated_data["message"],
+                        ip=_client_ip(request))
+        return Response(None, status=201)
+
+
+class ApprovePendingApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def patch(self, request):
+        services.approve_pending()
+        return Response(status=204)

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def multisig_approve() -> dict:
+    """Apply the Safe messages whose owners have confirmed them (beat: MULTISIG_APPROVE_SECONDS)."""
+    return services.approve_pending()

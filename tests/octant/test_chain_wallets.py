@@ -1,0 +1,65 @@
+"""`chain safe add` and the local chain's Safe: getMessageHash and EIP-1271 over owner signatures in the
+Safe's encodings (v 27/28 over the hash, v 31/32 eth_sign), threshold and owner order enforced."""
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from octant.core import signatures
+
+from ..multisig.conftest import OWNERS, SAFE, STRANGER, safe_message_hash
+
+OWNER_ADDRESSES = [o.address for o in OWNERS]
+
+
+def run(*args) -> list[dict]:
+    out = StringIO()
+    call_command("chain", *args, stdout=out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def sig(account, digest, *, eth_sign=False) -> bytes:
+    if eth_sign:
+        raw = bytes(Account.sign_message(encode_defunct(primitive=digest), account.key).signature)
+        return raw[:64] + bytes([raw[64] + 4])
+    return bytes(Account.unsafe_sign_hash(digest, account.key).signature)
+
+
+def test_safe_add_command(chain):
+    safe, status = run("safe", "add", SAFE.lower(), "--owners", ",".join(OWNER_ADDRESSES), "--threshold", "2")
+    assert safe == {"safe": SAFE, "owners": OWNER_ADDRESSES, "threshold": 2} and "now" in status
+    assert chain.is_contract(SAFE) and not chain.is_contract(OWNER_ADDRESSES[0])
+    for args, message in ((["--threshold", "4"], "between 1 and 3"), (["--threshold", "0"], "between 1 and 3")):
+        with pytest.raises(CommandError, match=message):
+            run("safe", "add", SAFE, "--owners", *OWNER_ADDRESSES, *args)
+    with pytest.raises(CommandError, match="distinct owners"):
+        run("safe", "add", SAFE, "--owners", OWNER_ADDRESSES[0], OWNER_ADDRESSES[0], "--threshold", "1")
+    with pytest.raises(CommandError, match="Invalid address"):
+        run("safe", "add", "0x12", "--owners", *OWNER_ADDRESSES, "--threshold", "1")
+    with pytest.raises(CommandError, match="cannot own itself"):
+        run("safe", "add", SAFE, "--owners", SAFE, "--threshold", "1")
+
+
+def test_eip1271_signatures_of_the_local_safe(chain):
+    chain.add_safe(SAFE, owners=OWNER_ADDRESSES, threshold=2)
+    digest = signatures.eip191_digest("hello")
+    msg_hash = safe_message_hash(digest)
+    assert chain.safe_message_hash(SAFE, digest) == msg_hash
+
+    def valid(parts) -> bool:
+        return chain.is_valid_eip1271_signature(SAFE, digest, "0x" + b"".join(parts).hex())
+
+    a, b, c = OWNERS
+    assert valid([sig(a, msg_hash), sig(b, msg_hash)])
+    assert valid([sig(a, msg_hash), sig(c, msg_hash, eth_sign=True)])
+    assert not valid([sig(b, msg_hash), sig(a, msg_hash)])  # owners must ascend
+    assert not valid([sig(a, msg_hash), sig(a, msg_hash)])
+    assert not valid([sig(a, msg_hash)])  # below the threshold
+    assert not valid([sig(a, msg_hash), sig(STRANGER, msg_hash)] if int(STRANGER.address, 16) > int(a.address, 16)
+                     else [sig(STRANGER, msg_hash), sig(a, msg_hash)])
+    assert not valid([sig(a, digest), sig(b, digest)])  # signed the raw digest, not the Safe's message hash
+    assert not chain.is_valid_eip1271_signature(SAFE, digest, "0xzz")
+    assert not chain.is_valid_eip1271_signature(OWNER_ADDRESSES[0], digest, "0x" + sig(a, msg_hash).hex())
