@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# Install, migrate, seed a demo local chain (first run only), then serve HTTP + websockets with daphne on
-# 127.0.0.1:8000 and run the periodic jobs (a Celery worker with embedded beat). Needs no PostgreSQL or
-# Redis: without REDIS_URL, Celery uses a file-system broker under var/ and Channels an in-memory layer.
+# Install, migrate, seed a demo local chain (first run only; SEED_DEMO=0 skips it), then serve HTTP +
+# websockets with daphne on $HOST:$PORT (default 127.0.0.1:8000) and run the periodic jobs (a Celery worker
+# with embedded beat, logging to var/log/worker-$PORT.log). Needs no PostgreSQL or Redis: without REDIS_URL,
+# Celery uses a file-system broker under var/ and Channels an in-memory layer. Ctrl-C or SIGTERM stops both.
 source "$(dirname "$0")/_venv.sh"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+LOG="var/log/worker-$PORT.log"
 .venv/bin/python manage.py migrate --noinput -v0
-.venv/bin/python manage.py seed_demo
-mkdir -p var/celery/queue var/celery/processed var/celery/control
-.venv/bin/celery -A octant.celery worker --beat --pool=solo --loglevel=INFO --logfile=var/celery.log &
+if [ "${SEED_DEMO:-1}" != 0 ]; then
+  .venv/bin/python manage.py seed_demo
+fi
+mkdir -p var/celery/queue var/celery/processed var/celery/control var/log
+
+WORKER="" SERVER=""
+stop() {  # TERM both (the worker finishes its task), KILL whatever still runs after 20 s
+  trap - EXIT INT TERM
+  kill -TERM $WORKER $SERVER 2>/dev/null || true
+  for _ in $(seq 200); do kill -0 $WORKER $SERVER 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $WORKER $SERVER 2>/dev/null || true
+  wait $WORKER $SERVER 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+.venv/bin/celery -A octant.celery worker --beat --pool=solo --loglevel=INFO --logfile="$LOG" &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
-echo "Serving on http://127.0.0.1:8000 (API docs: /api/docs/, admin: /admin/); periodic jobs log to var/celery.log"
-.venv/bin/daphne -b "${HOST:-127.0.0.1}" -p "${PORT:-8000}" octant.asgi:application
+.venv/bin/daphne -b "$HOST" -p "$PORT" octant.asgi:application &
+SERVER=$!
+echo "Serving on http://$HOST:$PORT/ (API docs: /api/docs/, admin: /admin/, Socket.IO: /socket.io/);" \
+     "periodic jobs log to $LOG. Ctrl-C stops."
+# Whichever stops first (or a signal) stops the other.
+status=0
+wait -n $WORKER $SERVER || status=$?
+exit $status

@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Subquery
-from eth_utils import keccak, to_checksum_address
 
 from deposits.models import DepositEvent
 from octant.core.addresses import checksum
@@ -15,7 +14,7 @@ from octant.core.exceptions import ChainError
 from octant.core.fields import sum_wei
 from projects.models import Project
 
-from . import epoch_math, safes
+from . import epoch_math
 from .base import CONTRACT_NAMES, ChainBackend
 from .models import (ChainClock, LocalEpochProps, LocalGlmTransfer, LocalPassportScore, LocalSafe,
                      LocalStakingProceeds, LocalVaultRoot)
@@ -140,6 +139,8 @@ class LocalChain(ChainBackend):
         return LocalSafe.objects.filter(address=checksum(address)).exists()
 
     def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool:
+        from . import safes  # lazy, as in safe_message_hash: eth_utils and eth-abi cost the `chain` command ~0.5 s
+
         safe = LocalSafe.objects.filter(address=checksum(address)).first()
         try:
             raw = bytes.fromhex(signature.removeprefix("0x"))
@@ -151,6 +152,8 @@ class LocalChain(ChainBackend):
 
     def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
         from octant.core.exceptions import InvalidMultisigAddress
+
+        from . import safes
 
         if not LocalSafe.objects.filter(address=checksum(address)).exists():
             raise InvalidMultisigAddress()  # getMessageHash on an address without that contract reverts
@@ -166,6 +169,8 @@ class LocalChain(ChainBackend):
 
     def contract_addresses(self) -> dict[str, str]:
         """The local chain has no contracts; stable stand-in addresses name its simulated ones."""
+        from eth_utils import keccak, to_checksum_address  # lazy: a heavy import the `chain` command never needs
+
         return {n: to_checksum_address(keccak(text=f"octant-local:{n}")[-20:]) for n in CONTRACT_NAMES}
 
     def block_height(self) -> int | None:
@@ -179,7 +184,8 @@ class LocalChain(ChainBackend):
 
     # --- writes (the `chain` management command)
     @transaction.atomic
-    def configure(self, *, start: int | None, duration: int, decision_window: int) -> None:
+    def configure(self, *, start: int | None, duration: int, decision_window: int) -> int:
+        """Sets the schedule; returns the first epoch the new timing applies to."""
         now = self._read(self._clock(lock=True))
         props = self._props()
         if props and props[0].from_ts <= now:
@@ -206,6 +212,7 @@ class LocalChain(ChainBackend):
                             duration=p.duration, decision_window=p.decision_window)
             for i, p in enumerate(new_props)
         )
+        return new_props[-1].from_epoch
 
     @transaction.atomic
     def set_time(self, *, timestamp: int | None = None, advance: int | None = None) -> int:
@@ -371,3 +378,33 @@ class LocalChain(ChainBackend):
         LocalGlmTransfer.objects.create(nonce=nonce, to=_address(to), amount=_amount(amount), transaction_hash=tx,
                                         timestamp=now)
         return tx
+
+    # --- start over (`chain reset`)
+    RESET_APPS = ("chain", "users", "epochs", "deposits", "projects", "allocations", "withdrawals")
+
+    def _reset_models(self):
+        from django.apps import apps
+
+        return [model for label in self.RESET_APPS
+                for model in apps.get_app_config(label).get_models(include_auto_created=True)]
+
+    def reset_counts(self) -> dict[str, int]:
+        """Rows `reset` would delete, per model that has any (the clock row aside: it is not data)."""
+        counts = {m._meta.label: m._base_manager.count() for m in self._reset_models()
+                  if not m._meta.auto_created and m is not ChainClock}
+        return {label: n for label, n in counts.items() if n}
+
+    def reset(self) -> dict[str, int]:
+        """Deletes the local chain (clock, schedule, locks, proceeds, projects, scores, vault roots) and all
+        data derived from it (snapshots, budgets, users, allocations, rewards) in one transaction, and
+        clears the cache; staff accounts and the periodic-task table stay. Returns the rows deleted."""
+        from django.core.cache import cache
+        from django.core.management.color import no_style
+        from django.db import connection
+
+        with transaction.atomic():
+            counts = self.reset_counts()
+            tables = [m._meta.db_table for m in self._reset_models()]
+            connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, reset_sequences=True))
+        cache.clear()
+        return counts

@@ -13,7 +13,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 
 INSTALLED_APPS = [
-    "daphne",
+    "octant.apps.DaphneConfig",  # daphne, without importing its server in every process
     "octant.core.admin_site.OctantAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",

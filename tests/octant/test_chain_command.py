@@ -11,12 +11,17 @@ from ..conftest import DURATION, START, WINDOW
 ALICE = "0x00000000000000000000000000000000000000aa"
 
 
-def chain(*args) -> dict:
+def run(*args) -> list[str]:
+    """The command's output lines: what it changed, then the status."""
     from io import StringIO
 
     out = StringIO()
     call_command("chain", *map(str, args), stdout=out)
-    return json.loads(out.getvalue())
+    return out.getvalue().splitlines()
+
+
+def chain(*args) -> dict:
+    return json.loads(run(*args)[-1])
 
 
 @pytest.fixture
@@ -89,3 +94,91 @@ def test_proceeds_projects_and_passport(configured):
     assert backend.staking_proceeds(1) == 5 * 10**18 and backend.staking_proceeds(2) == 0
     assert Project.objects.get().name == "Alice's project"
     assert str(backend.passport_score(ALICE)) == "21.5"
+
+
+def test_each_command_says_what_it_changed_before_the_status(configured):
+    assert run("status")[:-1] == []
+    assert run("time", "--set", START + 10)[:-1] == [f"Clock moved from {START - 100} to {START + 10} (+110 s)."]
+    address = "0x00000000000000000000000000000000000000AA"
+    assert run("lock", ALICE, 10)[:-1] == [f"Locked 10 wei GLM for {address}: 0 -> 10 locked."]
+    assert run("unlock", ALICE, 4)[:-1] == [f"Unlocked 4 wei GLM for {address}: 10 -> 6 locked."]
+    assert run("proceeds", 1, 7)[:-1] == ["Staking proceeds of epoch 1: 0 -> 7 wei."]
+    assert run("proceeds", 1, 9)[:-1] == ["Staking proceeds of epoch 1: 7 -> 9 wei."]
+    assert run("passport", ALICE, "3")[:-1] == [f"Passport score of {ALICE}: none -> 3."]
+    assert run("configure", "--duration", 500, "--decision-window", 100)[:-1] == [
+        "Timing changed from epoch 2: 500 s epochs with a 100 s allocation window."]
+    assert json.loads(run("status")[-1])["currentEpoch"] == 1
+
+
+def test_project_add_on_an_existing_project_says_it_renamed_it(configured):
+    where = "project 0x00000000000000000000000000000000000000AA of epoch 1"
+    assert run("project", "add", 1, ALICE, "--name", "Old")[:-1] == [f"Registered {where} as 'Old'."]
+    assert run("project", "add", 1, ALICE.upper().replace("0X", "0x"), "--name", "New")[:-1] == [
+        f"Renamed {where} from 'Old' to 'New'."]
+    assert run("project", "add", 1, ALICE)[:-1] == [f"Unchanged: {where} is already registered as 'New'."]
+    assert list(Project.objects.values_list("epoch", "name")) == [(1, "New")]
+
+
+def test_reset_refuses_without_yes_then_deletes_the_chain_and_what_derives_from_it(configured):
+    from django.contrib.auth.models import User as StaffUser
+
+    from epochs.services import pending_snapshot_take
+    from octant.chain.models import LocalEpochProps
+
+    StaffUser.objects.create_superuser("admin", password="x")
+    chain("time", "--set", START + 10)
+    chain("lock", ALICE, 10**18)
+    chain("proceeds", 1, 10**18)
+    chain("project", "add", 1, ALICE)
+    chain("time", "--set", START + DURATION + 1)
+    assert pending_snapshot_take() == 1
+
+    with pytest.raises(CommandError, match=r"deletes the local chain .*deposits.DepositEvent 1.*--yes"):
+        run("reset")
+    assert DepositEvent.objects.count() == 1
+
+    lines = run("reset", "--yes")
+    assert lines[0].startswith("Reset the local chain: deleted ") and "projects.Project 1" in lines[0]
+    assert "epochs.PendingEpochSnapshot 1" in lines[0]
+    status = json.loads(lines[-1])
+    assert status["currentEpoch"] == 0 and status["epochStart"] is None
+    assert not DepositEvent.objects.exists() and not Project.objects.exists()
+    assert not LocalEpochProps.objects.exists()
+    assert StaffUser.objects.filter(username="admin").exists()  # staff accounts stay
+    # a fresh schedule can start now
+    assert chain("configure", "--start", status["now"], "--duration", DURATION,
+                 "--decision-window", WINDOW)["currentEpoch"] == 1
+    with pytest.raises(CommandError, match=r"\(1 row: chain.LocalEpochProps 1\)"):
+        run("reset")
+
+
+def test_reset_of_an_empty_chain_needs_no_yes(chain_clock):
+    assert run("reset")[:-1] == ["Reset the local chain: it held no data. The clock is back on wall time."]
+
+
+def test_start_up_imports_neither_the_server_nor_the_apis(tmp_path):
+    """`manage.py chain` skips the system checks (they import the URLconf and every API module) and does not
+    import daphne's server or eth_utils: the commands took 3-7 s with them, under 1 s without
+    (`python -m bench chain_command`). Runs the real manage.py path up to its first query, on an empty file."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    heavy = ["daphne.server", "twisted.internet.reactor", "eth_utils", "octant.urls", "rest_framework.views",
+             "drf_spectacular.views", "allocations.apis", "matplotlib"]
+    code = (
+        "import sys\n"
+        "from django.core.management import execute_from_command_line\n"
+        "try:\n"
+        f"    execute_from_command_line(['manage.py', 'chain', 'lock', '0x' + 'ab' * 20, '5'])\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+        f"print([name for name in {heavy!r} if name in sys.modules])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.base", "REDIS_URL": "",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
+    assert out[0].startswith("OperationalError no such table"), out  # it got as far as the lock's query
+    assert out[-1] == "[]"

@@ -1,80 +1,159 @@
-"""`manage.py chain ...`: drive the embedded local chain (spec README, "The local chain")."""
+"""`manage.py chain ...`: drive the embedded local chain (spec README, "The local chain").
+
+Each subcommand is one parser (in `add_arguments`) and one handler (`do_<name>`, set as the parser's
+`handler`) that changes the chain and returns what it changed, in words; the command prints those words,
+then the chain status as one JSON line. Start-up stays light: no system checks (they import the URLconf
+and every API module) and the chain backend is imported only when a handler runs.
+"""
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-
-from octant.chain.backends import get_chain
-from octant.core.exceptions import ChainError
 
 
 class Command(BaseCommand):
     help = "Drive the local simulated chain: schedule, clock, locks, proceeds, projects, passport scores."
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("status", help="print the chain state as JSON")
+        sub.add_parser("status", help="print the chain state as JSON").set_defaults(handler=self.do_status)
 
         p = sub.add_parser("configure", help="set the epoch schedule")
         p.add_argument("--start", type=int, help="Unix time epoch 1 starts (only before the schedule starts)")
         p.add_argument("--duration", type=int, required=True, help="epoch length, seconds")
         p.add_argument("--decision-window", type=int, required=True, help="allocation window, seconds")
+        p.set_defaults(handler=self.do_configure)
 
         p = sub.add_parser("time", help="move the chain clock forward")
         group = p.add_mutually_exclusive_group(required=True)
         group.add_argument("--advance", type=int, metavar="SEC")
         group.add_argument("--set", type=int, metavar="TS")
+        p.set_defaults(handler=self.do_time)
 
         for name in ("lock", "unlock"):
             p = sub.add_parser(name, help=f"record a GLM {name} at the current chain time")
             p.add_argument("address")
             p.add_argument("amount", help="wei")
+            p.set_defaults(handler=self.do_deposit)
 
         p = sub.add_parser("proceeds", help="set the staking proceeds of an epoch")
         p.add_argument("epoch", type=int)
         p.add_argument("amount", help="wei")
+        p.set_defaults(handler=self.do_proceeds)
 
         p = sub.add_parser("project", help="manage projects")
         psub = p.add_subparsers(dest="project_action", required=True)
-        add = psub.add_parser("add", help="register a project for an epoch")
+        add = psub.add_parser("add", help="register a project for an epoch (or rename it)")
         add.add_argument("epoch", type=int)
         add.add_argument("address")
         add.add_argument("--name", default="")
+        add.set_defaults(handler=self.do_project_add)
 
         p = sub.add_parser("passport", help="set an address's Gitcoin Passport score")
         p.add_argument("address")
         p.add_argument("score")
+        p.set_defaults(handler=self.do_passport)
 
-        from octant.chain.wallet_commands import add_subcommands
+        p = sub.add_parser("reset", help="delete the local chain and everything derived from it, to start over")
+        p.add_argument("--yes", action="store_true", help="really delete (required when there is data)")
+        p.set_defaults(handler=self.do_reset)
+
+        from octant.chain.wallet_commands import add_subcommands  # `safe ...`, `stream ...`
 
         add_subcommands(sub)
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args, handler=None, **options):
+        from django.conf import settings
+
         if settings.CHAIN_BACKEND != "local":
             raise CommandError(f"`chain` drives the local chain; CHAIN_BACKEND is {settings.CHAIN_BACKEND!r}")
-        chain = get_chain()
-        try:
-            if action == "status":
-                pass
-            elif action == "configure":
-                chain.configure(start=options["start"], duration=options["duration"],
-                                decision_window=options["decision_window"])
-            elif action == "time":
-                chain.set_time(timestamp=options["set"], advance=options["advance"])
-            elif action == "lock":
-                chain.lock(options["address"], options["amount"])
-            elif action == "unlock":
-                chain.unlock(options["address"], options["amount"])
-            elif action == "proceeds":
-                chain.set_proceeds(options["epoch"], options["amount"])
-            elif action == "project":
-                chain.add_project(options["epoch"], options["address"], name=options["name"])
-            elif action == "passport":
-                chain.set_passport(options["address"], options["score"])
-            else:
-                from octant.chain.wallet_commands import HANDLERS
+        from octant.chain.backends import get_chain
+        from octant.core.exceptions import ChainError
 
-                HANDLERS[action](chain, options, self.stdout)
+        chain = get_chain()
+        if handler is None:  # `safe`/`stream` (octant/chain/wallet_commands.py) print what changed as JSON
+            from octant.chain.wallet_commands import HANDLERS
+
+            def handler(chain, **options):
+                HANDLERS[options["action"]](chain, options, self.stdout)
+                return ""
+        try:
+            changed = handler(chain, **options)
         except ChainError as exc:
             raise CommandError(exc.text)
+        if changed:
+            self.stdout.write(changed)
         self.stdout.write(json.dumps(chain.status()))
+
+    # --- handlers: change the chain, return what changed ("" for nothing)
+    def do_status(self, chain, **options):
+        return ""
+
+    def do_configure(self, chain, *, start, duration, decision_window, **options):
+        first = chain.configure(start=start, duration=duration, decision_window=decision_window)
+        if start is not None:
+            return (f"Schedule set: epoch 1 starts at {start}; {duration} s epochs with a {decision_window} s "
+                    "allocation window.")
+        return f"Timing changed from epoch {first}: {duration} s epochs with a {decision_window} s allocation window."
+
+    def do_time(self, chain, *, advance, set, **options):
+        before = chain.now()
+        after = chain.set_time(timestamp=set, advance=advance)
+        return f"Clock moved from {before} to {after} (+{after - before} s)."
+
+    def do_deposit(self, chain, *, action, address, amount, **options):
+        event = (chain.lock if action == "lock" else chain.unlock)(address, amount)
+        return f"{action.capitalize()}ed {event.amount} wei GLM for {event.address}: {event.before} -> {event.after} locked."
+
+    def do_proceeds(self, chain, *, epoch, amount, **options):
+        before = chain.staking_proceeds(epoch)
+        chain.set_proceeds(epoch, amount)
+        return f"Staking proceeds of epoch {epoch}: {before} -> {chain.staking_proceeds(epoch)} wei."
+
+    def do_project_add(self, chain, *, epoch, address, name, **options):
+        from projects.models import Project
+
+        old = None
+        if _is_address(address):
+            old = Project.objects.filter(epoch=epoch, address=_checksum(address)).values_list("name", flat=True).first()
+        project = chain.add_project(epoch, address, name=name)
+        where = f"project {project.address} of epoch {epoch}"
+        if old is None:
+            return f"Registered {where} as {project.name!r}."
+        if old != project.name:
+            return f"Renamed {where} from {old!r} to {project.name!r}."
+        return f"Unchanged: {where} is already registered as {project.name!r}."
+
+    def do_passport(self, chain, *, address, score, **options):
+        before = chain.passport_score(address) if _is_address(address) else None
+        chain.set_passport(address, score)
+        after = chain.passport_score(address)
+        return f"Passport score of {address}: {'none' if before is None else before} -> {after}."
+
+    def do_reset(self, chain, *, yes, **options):
+        counts = chain.reset_counts()
+        if counts and not yes:
+            raise CommandError(f"This deletes the local chain and all data derived from it ({_rows(counts)}); "
+                               "run `chain reset --yes` to do it.")
+        counts = chain.reset()
+        return (f"Reset the local chain: deleted {_rows(counts)}." if counts else
+                "Reset the local chain: it held no data.") + " The clock is back on wall time."
+
+
+def _rows(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    return f"{total} row{'s' * (total != 1)}: " + ", ".join(f"{label} {n}" for label, n in counts.items())
+
+
+def _checksum(value: str) -> str:
+    from octant.core.addresses import checksum
+
+    return checksum(value)
+
+
+def _is_address(value: str) -> bool:
+    try:
+        _checksum(value)
+    except ValueError:
+        return False
+    return True
