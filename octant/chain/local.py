@@ -380,13 +380,19 @@ class LocalChain(ChainBackend):
         return tx
 
     # --- start over (`chain reset`)
-    RESET_APPS = ("chain", "users", "epochs", "deposits", "projects", "allocations", "withdrawals")
-
     def _reset_models(self):
+        """The models of this project's own apps (the domain apps, the local chain's included, and any added
+        later); Django's and third-party apps (staff accounts, sessions, the periodic-task table) stay."""
+        from pathlib import Path
+
         from django.apps import apps
 
-        return [model for label in self.RESET_APPS
-                for model in apps.get_app_config(label).get_models(include_auto_created=True)]
+        def own(path: Path) -> bool:  # in the checkout, not in a virtual environment inside it
+            return path.is_relative_to(root) and "site-packages" not in path.parts
+
+        root = Path(settings.BASE_DIR).resolve()
+        return [model for config in apps.get_app_configs() if own(Path(config.path).resolve())
+                for model in config.get_models(include_auto_created=True)]
 
     def reset_counts(self) -> dict[str, int]:
         """Rows `reset` would delete, per model that has any (the clock row aside: it is not data)."""

@@ -112,12 +112,14 @@ class Service:
         return status
 
     def kill(self):
+        """Whatever a failed test left running goes."""
         if self.process.poll() is None or _session_processes(self.process.pid):
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait(timeout=10)
+        self.log.close()
 
 
 def test_every_readme_and_walkthrough_block_runs_in_a_fresh_clone_and_sigterm_stops_all(fresh_clone):

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Drive the local simulated chain: schedule, clock, locks, proceeds, projects, passport scores."
+    help = ("Drive the local simulated chain: schedule, clock, locks, proceeds, projects, passport scores; "
+            "reset starts over.")
     requires_system_checks = []
 
     def add_arguments(self, parser):
