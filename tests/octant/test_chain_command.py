@@ -98,13 +98,15 @@ def test_proceeds_projects_and_passport(configured):
 
 def test_each_command_says_what_it_changed_before_the_status(configured):
     assert run("status")[:-1] == []
-    assert run("time", "--set", START + 10)[:-1] == [f"Clock moved from {START - 100} to {START + 10} (+110 s)."]
+    assert run("time", "--set", START + 10)[:-1] == [f"Clock set to {START + 10} (it was {START - 100})."]
+    assert run("time", "--advance", 5)[:-1] == [f"Clock moved forward 5 s, to {START + 15}."]
     address = "0x00000000000000000000000000000000000000AA"
     assert run("lock", ALICE, 10)[:-1] == [f"Locked 10 wei GLM for {address}: 0 -> 10 locked."]
     assert run("unlock", ALICE, 4)[:-1] == [f"Unlocked 4 wei GLM for {address}: 10 -> 6 locked."]
     assert run("proceeds", 1, 7)[:-1] == ["Staking proceeds of epoch 1: 0 -> 7 wei."]
     assert run("proceeds", 1, 9)[:-1] == ["Staking proceeds of epoch 1: 7 -> 9 wei."]
-    assert run("passport", ALICE, "3")[:-1] == [f"Passport score of {ALICE}: none -> 3."]
+    assert run("passport", ALICE, "3")[:-1] == [f"Passport score of {address}: none -> 3."]
+    assert run("passport", ALICE, "20.5")[:-1] == [f"Passport score of {address}: 3 -> 20.5."]
     assert run("configure", "--duration", 500, "--decision-window", 100)[:-1] == [
         "Timing changed from epoch 2: 500 s epochs with a 100 s allocation window."]
     assert json.loads(run("status")[-1])["currentEpoch"] == 1

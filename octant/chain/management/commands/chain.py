@@ -98,13 +98,15 @@ class Command(BaseCommand):
         return f"Timing changed from epoch {first}: {duration} s epochs with a {decision_window} s allocation window."
 
     def do_time(self, chain, *, advance, set, **options):
+        if advance is not None:
+            return f"Clock moved forward {advance} s, to {chain.set_time(advance=advance)}."
         before = chain.now()
-        after = chain.set_time(timestamp=set, advance=advance)
-        return f"Clock moved from {before} to {after} (+{after - before} s)."
+        return f"Clock set to {chain.set_time(timestamp=set)} (it was {before})."
 
     def do_deposit(self, chain, *, action, address, amount, **options):
         event = (chain.lock if action == "lock" else chain.unlock)(address, amount)
-        return f"{action.capitalize()}ed {event.amount} wei GLM for {event.address}: {event.before} -> {event.after} locked."
+        return (f"{action.capitalize()}ed {event.amount} wei GLM for {event.address}: "
+                f"{event.before} -> {event.after} locked.")
 
     def do_proceeds(self, chain, *, epoch, amount, **options):
         before = chain.staking_proceeds(epoch)
@@ -116,7 +118,8 @@ class Command(BaseCommand):
 
         old = None
         if _is_address(address):
-            old = Project.objects.filter(epoch=epoch, address=_checksum(address)).values_list("name", flat=True).first()
+            old = Project.objects.filter(epoch=epoch, address=_checksum(address)).values_list("name", flat=True)[:1]
+            old = old[0] if old else None
         project = chain.add_project(epoch, address, name=name)
         where = f"project {project.address} of epoch {epoch}"
         if old is None:
@@ -129,7 +132,7 @@ class Command(BaseCommand):
         before = chain.passport_score(address) if _is_address(address) else None
         chain.set_passport(address, score)
         after = chain.passport_score(address)
-        return f"Passport score of {address}: {'none' if before is None else before} -> {after}."
+        return f"Passport score of {_checksum(address)}: {'none' if before is None else before} -> {after}."
 
     def do_reset(self, chain, *, yes, **options):
         counts = chain.reset_counts()
