@@ -380,9 +380,12 @@ class LocalChain(ChainBackend):
         return tx
 
     # --- start over (`chain reset`)
+    RESET_KEEPS = {"antisybil.PassportListEntry"}  # configuration (seeded by a migration), not chain data
+
     def _reset_models(self):
         """The models of this project's own apps (the domain apps, the local chain's included, and any added
-        later); Django's and third-party apps (staff accounts, sessions, the periodic-task table) stay."""
+        later) but RESET_KEEPS; Django's and third-party apps (staff accounts, sessions, the periodic-task
+        table) stay."""
         from pathlib import Path
 
         from django.apps import apps
@@ -392,7 +395,8 @@ class LocalChain(ChainBackend):
 
         root = Path(settings.BASE_DIR).resolve()
         return [model for config in apps.get_app_configs() if own(Path(config.path).resolve())
-                for model in config.get_models(include_auto_created=True)]
+                for model in config.get_models(include_auto_created=True)
+                if model._meta.label not in self.RESET_KEEPS]
 
     def reset_counts(self) -> dict[str, int]:
         """Rows `reset` would delete, per model that has any (the clock row aside: it is not data)."""

@@ -12,12 +12,13 @@ ALICE = "0x00000000000000000000000000000000000000aa"
 
 
 def run(*args) -> list[str]:
-    """The command's output lines: what it changed, then the status."""
+    """What the command said it changed (stderr lines), then the status (its one stdout line)."""
     from io import StringIO
 
-    out = StringIO()
-    call_command("chain", *map(str, args), stdout=out)
-    return out.getvalue().splitlines()
+    out, err = StringIO(), StringIO()
+    call_command("chain", *map(str, args), stdout=out, stderr=err)
+    [status] = out.getvalue().splitlines()
+    return err.getvalue().splitlines() + [status]
 
 
 def chain(*args) -> dict:
@@ -124,6 +125,8 @@ def test_project_add_on_an_existing_project_says_it_renamed_it(configured):
 def test_reset_refuses_without_yes_then_deletes_the_chain_and_what_derives_from_it(configured):
     from django.contrib.auth.models import User as StaffUser
 
+    from antisybil.models import PassportListEntry
+
     from epochs.services import pending_snapshot_take
     from octant.chain.models import LocalEpochProps
 
@@ -147,6 +150,7 @@ def test_reset_refuses_without_yes_then_deletes_the_chain_and_what_derives_from_
     assert not DepositEvent.objects.exists() and not Project.objects.exists()
     assert not LocalEpochProps.objects.exists()
     assert StaffUser.objects.filter(username="admin").exists()  # staff accounts stay
+    assert PassportListEntry.objects.exists()  # and configuration: the guest/timeout lists
     # a fresh schedule can start now
     assert chain("configure", "--start", status["now"], "--duration", DURATION,
                  "--decision-window", WINDOW)["currentEpoch"] == 1

@@ -1,8 +1,9 @@
 """`manage.py chain ...`: drive the embedded local chain (spec README, "The local chain").
 
 Each subcommand is one parser (in `add_arguments`) and one handler (`do_<name>`, set as the parser's
-`handler`) that changes the chain and returns what it changed, in words; the command prints those words,
-then the chain status as one JSON line. Start-up stays light: no system checks (they import the URLconf
+`handler`) that changes the chain and returns what it changed, in words; the command prints those words
+(on stderr), then the chain status as one JSON line (stdout: JSON lines only, for scripts; `safe` and
+`stream`, in `octant/chain/wallet_commands.py`, print their object as a JSON line first). Start-up stays light: no system checks (they import the URLconf
 and every API module) and the chain backend is imported only when a handler runs.
 """
 import json
@@ -82,8 +83,8 @@ class Command(BaseCommand):
             changed = handler(chain, **options)
         except ChainError as exc:
             raise CommandError(exc.text)
-        if changed:
-            self.stdout.write(changed)
+        if changed:  # for people, on stderr: stdout stays JSON lines for scripts
+            self.stderr.write(changed, style_func=lambda text: text)
         self.stdout.write(json.dumps(chain.status()))
 
     # --- handlers: change the chain, return what changed ("" for nothing)
