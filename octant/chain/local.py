@@ -370,6 +370,8 @@ class LocalChain(ChainBackend):
 
     @transaction.atomic
     def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
+        from eth_utils import keccak  # lazy: a heavy import the `chain` command never needs
+
         now = self._read(self._clock(lock=True))
         expected = self.glm_sender_nonce()
         if nonce != expected:
