@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chain', '0002_passport_address_checksummed'),
+        ('chain', '0003_localsafe_localglmtransfer'),
     ]
 
     operations = [
