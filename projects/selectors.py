@@ -28,3 +28,8 @@ def project_details(*, epochs: list[int], phrases: list[str]) -> list[dict]:
                         seen.add(key)
                         results.append({"name": name, "address": address, "epoch": str(epoch)})
     return results
+
+
+def epochs_with_projects() -> set[int]:
+    """The epochs that have at least one project stored."""
+    return set(Project.objects.values_list("epoch", flat=True).distinct())

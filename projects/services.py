@@ -78,3 +78,17 @@ def projects_import_csv(*, epoch: int, text: str) -> ImportResult:
     except IntegrityError:  # a project was added meanwhile
         return ImportResult(0, [(0, "Another change added one of these addresses meanwhile: import again.")])
     return ImportResult(len(projects), [])
+
+
+@transaction.atomic
+def projects_store(*, rows: list[dict]) -> int:
+    """Add the `{"epoch", "address"}` rows a chain backend read that are not stored yet (staff-curated
+    names and descriptions stay). Returns how many were added."""
+    wanted = {(r["epoch"], r["address"]) for r in rows}
+    if not wanted:
+        return 0
+    epochs = {epoch for epoch, _ in wanted}
+    existing = set(Project.objects.filter(epoch__in=epochs).values_list("epoch", "address"))
+    new = [Project(epoch=epoch, address=address) for epoch, address in sorted(wanted - existing)]
+    Project.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

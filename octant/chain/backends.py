@@ -4,7 +4,7 @@ from django.utils.module_loading import import_string
 
 from .base import ChainBackend
 
-BACKENDS = {"local": "octant.chain.local.LocalChain"}  # "ethereum" (web3 + subgraph) comes with its own issue
+BACKENDS = {"local": "octant.chain.local.LocalChain", "ethereum": "octant.chain.ethereum.EthereumChain"}
 _instances: dict[str, ChainBackend] = {}
 
 
@@ -13,7 +13,6 @@ def get_chain() -> ChainBackend:
     name = settings.CHAIN_BACKEND
     if name not in _instances:
         if name not in BACKENDS:
-            raise ImproperlyConfigured(f"CHAIN_BACKEND must be one of {sorted(BACKENDS)}, not {name!r}"
-                                       + (" (the ethereum backend is not built yet)" if name == "ethereum" else ""))
+            raise ImproperlyConfigured(f"CHAIN_BACKEND must be one of {sorted(BACKENDS)}, not {name!r}")
         _instances[name] = import_string(BACKENDS[name])()
     return _instances[name]

@@ -77,7 +77,10 @@ class ChainBackend(ABC):
     def vault_merkle_root(self, epoch: int) -> str | None: ...
 
     @abstractmethod
-    def set_vault_merkle_root(self, epoch: int, root: str) -> None: ...
+    def set_vault_merkle_root(self, epoch: int, root: str, *, fund: int = 0) -> None:
+        """Set the epoch's root on the Vault (funding it with `fund` wei where the backend sends real
+        transactions), exactly once: VaultRootAlreadySet if it is already set. Call it outside a database
+        transaction."""
 
     @abstractmethod
     def last_claimed_epoch(self, address: str) -> int: ...

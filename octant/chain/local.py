@@ -10,7 +10,7 @@ from django.db.models import Max, Subquery
 
 from deposits.models import DepositEvent
 from octant.core.addresses import checksum
-from octant.core.exceptions import ChainError
+from octant.core.exceptions import ChainError, VaultRootAlreadySet
 from octant.core.fields import sum_wei
 from projects.models import Project
 
@@ -120,11 +120,11 @@ class LocalChain(ChainBackend):
         row = LocalVaultRoot.objects.filter(epoch=epoch).first()
         return row.root if row else None
 
-    def set_vault_merkle_root(self, epoch: int, root: str) -> None:
+    def set_vault_merkle_root(self, epoch: int, root: str, *, fund: int = 0) -> None:
         with transaction.atomic():
             now = self._read(self._clock(lock=True))
             if LocalVaultRoot.objects.filter(epoch=epoch).exists():
-                raise ChainError(f"The vault merkle root of epoch {epoch} is already set")
+                raise VaultRootAlreadySet(epoch)
             LocalVaultRoot.objects.create(epoch=epoch, root=root, set_at=now)
 
     def last_claimed_epoch(self, address: str) -> int:

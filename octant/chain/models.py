@@ -81,3 +81,80 @@ class LocalGlmTransfer(models.Model):
 
     class Meta:
         ordering = ["nonce"]
+
+
+# --- the ethereum backend's own state
+
+
+class IndexCursor(models.Model):
+    """The last subgraph block fully indexed for one entity (`lockeds`, `unlockeds`, `withdrawals`, ...)."""
+
+    entity = models.CharField(max_length=40, unique=True)
+    block = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def block_of(cls, entity: str) -> int:
+        return cls.objects.filter(entity=entity).values_list("block", flat=True).first() or 0
+
+
+class IndexedWithdrawal(models.Model):
+    """A Vault `Withdrawn` event, indexed from the subgraph."""
+
+    key = models.CharField(max_length=100, unique=True, help_text="the subgraph entity id")
+    address = models.CharField(max_length=42, db_index=True)
+    amount = WeiField()
+    epoch = models.PositiveIntegerField()
+    timestamp = models.BigIntegerField()
+    block_number = models.BigIntegerField()
+    transaction_hash = models.CharField(max_length=66)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+
+
+class IndexedVaultRoot(models.Model):
+    """A Vault `MerkleRootSet` event, indexed from the subgraph."""
+
+    epoch = models.PositiveIntegerField(unique=True)
+    root = models.CharField(max_length=66)
+    timestamp = models.BigIntegerField()
+    block_number = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["epoch"]
+
+
+class StoredProceeds(models.Model):
+    """An ended epoch's staking proceeds as first read from the chain (and Etherscan/Bitquery on mainnet)."""
+
+    epoch = models.PositiveIntegerField(unique=True)
+    amount = WeiField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["epoch"]
+        verbose_name_plural = "stored proceeds"
+
+
+class ChainTransaction(models.Model):
+    """A transaction the service sends (the vault job), signed and journalled before it is first sent, so a
+    worker that dies after sending leaves the exact bytes for the next run to resend, never a second one."""
+
+    class Status(models.TextChoices):
+        SIGNED = "signed"
+        MINED = "mined"
+        FAILED = "failed"
+
+    key = models.CharField(max_length=60, unique=True, help_text="what it does, e.g. vault-root:5")
+    sender = models.CharField(max_length=42)
+    nonce = models.PositiveBigIntegerField()
+    tx_hash = models.CharField(max_length=66, unique=True)
+    raw = models.TextField(help_text="the signed transaction, hex")
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.SIGNED)
+    block_number = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["nonce"]
+        constraints = [models.UniqueConstraint(fields=["sender", "nonce"], name="chain_tx_unique_nonce")]

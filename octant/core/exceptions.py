@@ -213,3 +213,7 @@ class GlmClaimDisabled(OctantError):
 class DelegationNotConfigured(OctantError):
     status_code = 503
     message = "UQ delegation is not configured on this server (DELEGATION_SALT, DELEGATION_SALT_PRIMARY)"
+
+
+class VaultRootAlreadySet(ChainError):
+    message = "The vault merkle root of epoch {} is already set"

@@ -177,6 +177,25 @@ CONTRACTS = {
     "Vault": env.str("VAULT_CONTRACT_ADDRESS", default=""),
     "WithdrawalsTarget": env.str("WITHDRAWALS_TARGET_CONTRACT_ADDRESS", default=""),
 }
+# ethereum backend (lifecycle.md §7): RPC timeouts and retries (never on reverts), the subgraph, the vault job
+ETH_RPC_TIMEOUT = env.float("ETH_RPC_TIMEOUT", default=10.0)
+ETH_RPC_RETRIES = env.int("ETH_RPC_RETRIES", default=4)
+ETH_RPC_BACKOFF = env.float("ETH_RPC_BACKOFF", default=0.5)
+SUBGRAPH_TIMEOUT = env.float("SUBGRAPH_TIMEOUT", default=10.0)
+SUBGRAPH_PAGE_SIZE = env.int("SUBGRAPH_PAGE_SIZE", default=1000)
+SUBGRAPH_BATCH_ROWS = env.int("SUBGRAPH_BATCH_ROWS", default=5000)  # rows stored per transaction while indexing
+TESTNET_MULTISIG_PRIVATE_KEY = env.str("TESTNET_MULTISIG_PRIVATE_KEY", default="")
+CHAIN_TX_RECEIPT_TIMEOUT = env.float("CHAIN_TX_RECEIPT_TIMEOUT", default=120.0)
+EPOCH_2_STAKING_PROCEEDS_SURPLUS = env.int("EPOCH_2_STAKING_PROCEEDS_SURPLUS", default=0)
+ETHERSCAN_URL = env.str("ETHERSCAN_URL", default="https://api.etherscan.io/v2/api")
+ETHERSCAN_API_KEY = env.str("ETHERSCAN_API_KEY", default="")
+ETHERSCAN_TIMEOUT = env.float("ETHERSCAN_TIMEOUT", default=20.0)
+BITQUERY_URL = env.str("BITQUERY_URL", default="https://streaming.bitquery.io/graphql")
+BITQUERY_API_KEY = env.str("BITQUERY_API_KEY", default="")
+BITQUERY_BEARER = env.str("BITQUERY_BEARER", default="")
+BITQUERY_TIMEOUT = env.float("BITQUERY_TIMEOUT", default=180.0)
+PROCEEDS_RETRIES = env.int("PROCEEDS_RETRIES", default=2)
+PROCEEDS_BACKOFF = env.float("PROCEEDS_BACKOFF", default=1.0)
 
 # --- Users beyond plain wallets: Gitcoin Passport, delegation, Safe multisig, Sablier, GLM claim
 # Passport scores: "local" reads the local chain's scores (`chain passport`), "scorer" asks the Gitcoin

@@ -67,12 +67,17 @@ class Command(BaseCommand):
     def handle(self, *args, handler=None, **options):
         from django.conf import settings
 
-        if settings.CHAIN_BACKEND != "local":
+        if settings.CHAIN_BACKEND != "local" and options["action"] != "status":  # status works on both
             raise CommandError(f"`chain` drives the local chain; CHAIN_BACKEND is {settings.CHAIN_BACKEND!r}")
+        from django.core.exceptions import ImproperlyConfigured
+
         from octant.chain.backends import get_chain
         from octant.core.exceptions import ChainError
 
-        chain = get_chain()
+        try:
+            chain = get_chain()
+        except ImproperlyConfigured as exc:  # e.g. an ethereum backend missing a setting
+            raise CommandError(str(exc))
         if handler is None:  # `safe`/`stream` (octant/chain/wallet_commands.py) print what changed as JSON
             from octant.chain.wallet_commands import HANDLERS
 
@@ -81,11 +86,11 @@ class Command(BaseCommand):
                 return ""
         try:
             changed = handler(chain, **options)
+            if changed:  # for people, on stderr: stdout stays JSON lines for scripts
+                self.stderr.write(changed, style_func=lambda text: text)
+            self.stdout.write(json.dumps(chain.status()))
         except ChainError as exc:
             raise CommandError(exc.text)
-        if changed:  # for people, on stderr: stdout stays JSON lines for scripts
-            self.stderr.write(changed, style_func=lambda text: text)
-        self.stdout.write(json.dumps(chain.status()))
 
     # --- handlers: change the chain, return what changed ("" for nothing)
     def do_status(self, chain, **options):

@@ -1,0 +1,410 @@
+"""The `ethereum` backend: Octant's contracts read with web3 (lifecycle.md §3) and the subgraph's events
+indexed with gql (§4). Reads retry transient RPC failures (rate limits, timeouts, 5xx) with backoff and
+never retry a revert. Indexing returns rows; the apps' services store them (deposit events, projects)."""
+import json
+import logging
+import time
+from decimal import Decimal
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from eth_account import Account
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import (BadFunctionCallOutput, ContractLogicError, TimeExhausted, TransactionNotFound,
+                             Web3RPCError)
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from octant.core.exceptions import ChainError
+
+from . import epoch_math, proceeds
+from .base import ChainBackend
+from .models import ChainTransaction, IndexCursor, IndexedVaultRoot, IndexedWithdrawal, StoredProceeds
+from .subgraph import Subgraph
+
+logger = logging.getLogger(__name__)
+
+ABIS = {name: c["abi"] for name, c in json.loads(
+    (Path(__file__).parent / "contracts" / "compiled.json").read_text())["contracts"].items()}
+# our contracts carry Octant's function and event signatures; these name the ones each address holds
+CONTRACT_ABI = {"Epochs": "Epochs", "Deposits": "Deposits", "GLM": "Token", "Projects": "Proposals",
+                "Vault": "Vault", "Auth": "Auth", "WithdrawalsTarget": "WithdrawalsTarget"}
+EIP1271_LEGACY_MAGIC = bytes.fromhex("20c13b0b")
+ZERO_ROOT = b"\0" * 32
+DEPOSIT_ENTITIES = ("lockeds", "unlockeds")
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth retrying: the node was busy, slow or unreachable. A revert never is."""
+    if isinstance(exc, ContractLogicError):
+        return False
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, TimeoutError, ConnectionError)):
+        return True
+    if isinstance(exc, requests.HTTPError):
+        return exc.response is not None and (exc.response.status_code == 429 or exc.response.status_code >= 500)
+    if isinstance(exc, Web3RPCError):
+        text = str(exc).lower()
+        return any(word in text for word in ("rate", "limit", "timeout", "busy", "-32005", "429"))
+    return False
+
+
+class EthereumChain(ChainBackend):
+    name = "ethereum"
+
+    def __init__(self, *, w3: Web3 | None = None):
+        self._w3 = w3
+        self._epoch_cache: dict[int, epoch_math.EpochTiming] = {}
+
+    # --- plumbing
+    @cached_property
+    def w3(self) -> Web3:
+        if self._w3 is None:
+            if not settings.ETH_RPC_PROVIDER_URL:
+                raise ChainError("ETH_RPC_PROVIDER_URL is not set")
+            self._w3 = Web3(Web3.HTTPProvider(settings.ETH_RPC_PROVIDER_URL,
+                                              request_kwargs={"timeout": settings.ETH_RPC_TIMEOUT},
+                                              exception_retry_configuration=None))
+            self._w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        return self._w3
+
+    @cached_property
+    def subgraph(self) -> Subgraph:
+        return Subgraph(settings.SUBGRAPH_ENDPOINT, timeout=settings.SUBGRAPH_TIMEOUT,
+                        page_size=settings.SUBGRAPH_PAGE_SIZE)
+
+    def contract(self, name: str):
+        address = settings.CONTRACTS.get(name)
+        if not address:
+            raise ChainError(f"The {name} contract address is not configured")
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=ABIS[CONTRACT_ABI[name]])
+
+    def rpc(self, call, *args, **kwargs):
+        """`call(*args)` with retries and exponential backoff on transient failures; a revert raises at once."""
+        attempts = settings.ETH_RPC_RETRIES + 1
+        for attempt in range(attempts):
+            try:
+                return call(*args, **kwargs)
+            except Exception as exc:
+                if not _transient(exc) or attempt == attempts - 1:
+                    raise
+                delay = settings.ETH_RPC_BACKOFF * 2**attempt
+                logger.warning("ethereum: transient RPC error (%s), retry %s in %.2fs", exc, attempt + 1, delay)
+                time.sleep(delay)
+
+    def _read(self, function, *, block="latest", reverted=None):
+        """A contract read; `reverted` is returned where the contract reverts (when given)."""
+        try:
+            return self.rpc(function.call, block_identifier=block)
+        except ContractLogicError:
+            if reverted is None:
+                raise
+            return reverted
+
+    # --- time and epochs
+    def _head(self):
+        return self.rpc(self.w3.eth.get_block, "latest")
+
+    def now(self) -> int:
+        return self._head()["timestamp"]
+
+    def current_epoch(self) -> int:
+        return self._read(self.contract("Epochs").functions.getCurrentEpoch(), reverted=0)
+
+    def pending_epoch(self) -> int | None:
+        return self._read(self.contract("Epochs").functions.getPendingEpoch(), reverted=False) or None
+
+    def finalized_epoch(self) -> int:
+        return self._read(self.contract("Epochs").functions.getFinalizedEpoch(), reverted=0)
+
+    def is_decision_window_open(self) -> bool:
+        return self._read(self.contract("Epochs").functions.isDecisionWindowOpen(), reverted=False)
+
+    def epoch_view(self) -> tuple[int, int, int | None, int, bool]:
+        """All five read at one block, so they agree."""
+        head = self._head()
+        epochs = self.contract("Epochs").functions
+        block = head["number"]
+        current = self._read(epochs.getCurrentEpoch(), block=block, reverted=0)
+        window = self._read(epochs.isDecisionWindowOpen(), block=block, reverted=False)
+        pending = self._read(epochs.getPendingEpoch(), block=block, reverted=False) or None
+        finalized = self._read(epochs.getFinalizedEpoch(), block=block, reverted=0)
+        return head["timestamp"], current, pending, finalized, window
+
+    def _props(self) -> list[epoch_math.EpochProps]:
+        epochs = self.contract("Epochs").functions
+        index = self._read(epochs.epochPropsIndex())
+        return [epoch_math.EpochProps(*self._read(epochs.epochProps(i))) for i in range(index + 1)]
+
+    def epoch_timing(self, epoch: int) -> epoch_math.EpochTiming | None:
+        """Started epochs from the subgraph's `Epoch` entity (as the reference reads them), later ones from
+        the contract's epoch props."""
+        if epoch in self._epoch_cache:
+            return self._epoch_cache[epoch]
+        if epoch <= self.current_epoch():
+            row = self.subgraph.epoch(epoch)
+            if row is None:
+                return None
+            timing = epoch_math.EpochTiming(epoch, int(row["fromTs"]), int(row["duration"]),
+                                            int(row["decisionWindow"]))
+            self._epoch_cache[epoch] = timing  # a started epoch's timing never changes
+            return timing
+        return epoch_math.epoch_timing(self._props(), epoch)
+
+    def status(self) -> dict:
+        now, current, pending, finalized, window = self.epoch_view()
+        props = self._props()
+        timing = epoch_math.epoch_timing(props, current) if current else None
+        return {"now": now, "currentEpoch": current, "pendingEpoch": pending, "finalizedEpoch": finalized,
+                "epochStart": timing.start if timing else (props[0].from_ts if props else None),
+                "epochEnd": timing.end if timing else None, "decisionWindowOpen": window,
+                "chainId": self.chain_id(), "blockHeight": self.block_height(),
+                "indexedHeight": IndexCursor.block_of("lockeds")}
+
+    # --- money
+    def staking_proceeds(self, epoch: int) -> int:
+        """Testnets: the WithdrawalsTarget balance less EPOCH_2_STAKING_PROCEEDS_SURPLUS; mainnet: Etherscan
+        and Bitquery over the epoch's blocks (lifecycle.md §5.2). An ended epoch's figure is stored the first
+        time it is read, so the snapshot and every later read agree."""
+        stored = StoredProceeds.objects.filter(epoch=epoch).first()
+        if stored:
+            return stored.amount
+        if settings.CHAIN_ID == 1:
+            timing = self.epoch_timing(epoch)
+            if timing is None:
+                return 0
+            amount = proceeds.mainnet_proceeds(settings.CONTRACTS["WithdrawalsTarget"], start=timing.start,
+                                               end=min(timing.end, self.now()))
+        else:
+            balance = self.rpc(self.w3.eth.get_balance, to_checksum_address(settings.CONTRACTS["WithdrawalsTarget"]))
+            amount = max(0, balance - settings.EPOCH_2_STAKING_PROCEEDS_SURPLUS)
+        if epoch < self.current_epoch():
+            StoredProceeds.objects.get_or_create(epoch=epoch, defaults={"amount": amount})
+            return StoredProceeds.objects.get(epoch=epoch).amount
+        return amount
+
+    def total_locked(self) -> int:
+        return self._read(self.contract("GLM").functions.balanceOf(self.contract("Deposits").address))
+
+    # --- indexing
+    def sync_deposit_events(self) -> int:
+        return self.index()["depositEvents"]
+
+    def index(self, *, progress=None) -> dict:
+        """One indexing pass, pinned to the subgraph's current block: deposit events, vault withdrawals and
+        merkle roots from where the last pass stopped, then the projects of the current and next epoch.
+        Each batch of pages (complete blocks) is stored with its cursor in one transaction, so a pass that fails
+        midway resumes where it stopped, and nothing is added twice. `progress(entity, done, block, since,
+        pinned)` is called after each batch (`done` rows so far, indexed up to `block` of since..pinned)."""
+        from deposits.services import deposit_events_store
+        from projects.services import projects_store
+
+        pinned = self.subgraph.head()
+        counts = {"depositEvents": 0, "withdrawals": 0, "vaultRoots": 0, "projects": 0, "block": pinned}
+        for entity in (*DEPOSIT_ENTITIES, "withdrawals", "vaultMerkleRoots"):
+            since = IndexCursor.block_of(entity)
+            if since >= pinned:
+                continue
+            done = 0
+            for last_block, rows in self.subgraph.pages(entity, since=since, pinned=pinned,
+                                                         batch=settings.SUBGRAPH_BATCH_ROWS):
+                with transaction.atomic():
+                    if entity in DEPOSIT_ENTITIES:
+                        added = deposit_events_store(events=[_deposit_event(entity, r) for r in rows])
+                        counts["depositEvents"] += added
+                    elif entity == "withdrawals":
+                        counts["withdrawals"] += _store(IndexedWithdrawal, [IndexedWithdrawal(
+                            key=r["id"], address=to_checksum_address(r["user"]), amount=int(r["amount"]),
+                            epoch=int(r["epoch"]), timestamp=int(r["timestamp"]), block_number=int(r["blockNumber"]),
+                            transaction_hash=r["transactionHash"]) for r in rows])
+                    else:
+                        counts["vaultRoots"] += _store(IndexedVaultRoot, [IndexedVaultRoot(
+                            epoch=int(r["epoch"]), root=r["root"], timestamp=int(r["timestamp"]),
+                            block_number=int(r["blockNumber"])) for r in rows], key="epoch")
+                    IndexCursor.objects.update_or_create(entity=entity, defaults={"block": last_block})
+                done += len(rows)
+                if progress:
+                    progress(entity, done, last_block, since, pinned)
+        current = self.current_epoch()
+        if current:  # epochs with no projects stored yet, and the current and next (their lists may change)
+            from projects.selectors import epochs_with_projects
+
+            known = epochs_with_projects()
+            epochs = [e for e in range(1, current + 2) if e >= current or e not in known]
+            counts["projects"] = projects_store(rows=self.project_rows(epochs))
+        return counts
+
+    def project_rows(self, epochs) -> list[dict]:
+        """`{"epoch", "address"}` rows from `Projects.getProposalAddresses` (which falls back to the latest
+        earlier non-empty list) for each epoch."""
+        projects = self.contract("Projects").functions
+        return [{"epoch": epoch, "address": to_checksum_address(address)}
+                for epoch in epochs for address in self._read(projects.getProposalAddresses(epoch))]
+
+    def projects_cid(self) -> str:
+        return self._read(self.contract("Projects").functions.cid())
+
+    # --- the Vault
+    def vault_merkle_root(self, epoch: int) -> str | None:
+        row = IndexedVaultRoot.objects.filter(epoch=epoch).first()
+        if row:
+            return row.root
+        root = self._read(self.contract("Vault").functions.merkleRoots(epoch))
+        return None if root == ZERO_ROOT else "0x" + root.hex()
+
+    def set_vault_merkle_root(self, epoch: int, root: str, *, fund: int = 0) -> None:
+        """Fund the Vault with `fund` wei and set the epoch's merkle root, from TESTNET_MULTISIG_PRIVATE_KEY.
+
+        Exactly once per epoch, even across dead workers: both transactions are signed with consecutive
+        nonces and committed to the journal (`ChainTransaction`) before the first is sent; every later run
+        resends the same signed bytes (the same hashes) until both receipts are in. Call it outside a database
+        transaction, so the journal is committed before anything is sent."""
+        rows = self._vault_journal(epoch, root, fund)
+        for row in rows:
+            self._send_and_confirm(row)
+
+    def _vault_journal(self, epoch: int, root: str, fund: int) -> list:
+        keys = [f"vault-fund:{epoch}", f"vault-root:{epoch}"]
+        existing = list(ChainTransaction.objects.filter(key__in=keys).order_by("nonce"))
+        if existing:
+            return existing
+        if not settings.TESTNET_MULTISIG_PRIVATE_KEY:
+            raise ChainError("TESTNET_MULTISIG_PRIVATE_KEY is not set")
+        account = Account.from_key(settings.TESTNET_MULTISIG_PRIVATE_KEY)
+        vault = self.contract("Vault")
+        chain_id = self.chain_id()
+        with transaction.atomic():
+            # one journal at a time: the nonce follows the last journalled one as well as the chain's
+            last = ChainTransaction.objects.select_for_update().filter(sender=account.address).order_by("-nonce").first()
+            nonce = max(self.rpc(self.w3.eth.get_transaction_count, account.address, "pending"),
+                        last.nonce + 1 if last else 0)
+            fees = self._fees()
+            txs = []
+            if fund:
+                txs.append((keys[0], {"to": vault.address, "value": fund, "gas": 60_000, "data": b""}))
+            call = vault.functions.setMerkleRoot(epoch, bytes.fromhex(root.removeprefix("0x")))
+            gas = self.rpc(call.estimate_gas, {"from": account.address})
+            txs.append((keys[1], {"to": vault.address, "value": 0, "gas": gas * 5 // 4,
+                                  "data": call._encode_transaction_data()}))
+            rows = []
+            for i, (key, tx) in enumerate(txs):
+                signed = account.sign_transaction({**tx, **fees, "nonce": nonce + i, "chainId": chain_id, "type": 2})
+                rows.append(ChainTransaction(key=key, sender=account.address, nonce=nonce + i,
+                                             tx_hash="0x" + signed.hash.hex(), raw="0x" + signed.raw_transaction.hex()))
+            try:
+                with transaction.atomic():
+                    ChainTransaction.objects.bulk_create(rows)
+            except IntegrityError:  # another worker journalled them first: theirs are sent
+                pass
+        return list(ChainTransaction.objects.filter(key__in=keys).order_by("nonce"))
+
+    def _fees(self) -> dict:
+        """EIP-1559 fees: room for the base fee to double, plus the node's suggested tip."""
+        base = self._head().get("baseFeePerGas")
+        if base is None:
+            price = self.rpc(lambda: self.w3.eth.gas_price)
+            return {"maxFeePerGas": price, "maxPriorityFeePerGas": price}
+        try:
+            tip = self.rpc(lambda: self.w3.eth.max_priority_fee)
+        except Web3RPCError:
+            tip = 10**9
+        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+
+    def _receipt(self, tx_hash: str):
+        try:
+            return self.rpc(self.w3.eth.get_transaction_receipt, tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def _send_and_confirm(self, row) -> None:
+        if row.status == ChainTransaction.Status.MINED:
+            return
+        receipt = self._receipt(row.tx_hash)
+        if receipt is None:
+            try:
+                self.rpc(self.w3.eth.send_raw_transaction, row.raw)
+            except Web3RPCError as exc:  # already in the pool or mined meanwhile: the receipt decides
+                logger.info("ethereum: resending %s: %s", row.key, exc)
+            try:
+                receipt = self.rpc(self.w3.eth.wait_for_transaction_receipt, row.tx_hash,
+                                   timeout=settings.CHAIN_TX_RECEIPT_TIMEOUT)
+            except TimeExhausted:
+                raise ChainError(f"{row.key}: transaction {row.tx_hash} not mined yet; the next run waits again")
+        if receipt["status"] != 1:
+            ChainTransaction.objects.filter(pk=row.pk).update(status=ChainTransaction.Status.FAILED)
+            raise ChainError(f"{row.key}: transaction {row.tx_hash} reverted")
+        ChainTransaction.objects.filter(pk=row.pk).update(status=ChainTransaction.Status.MINED,
+                                                          block_number=receipt["blockNumber"])
+
+    def last_claimed_epoch(self, address: str) -> int:
+        return self._read(self.contract("Vault").functions.lastClaimedEpoch(to_checksum_address(address)))
+
+    def withdrawal_events(self, address: str) -> list[dict]:
+        return [{"amount": w.amount, "timestamp": w.timestamp, "transactionHash": w.transaction_hash, "epoch": w.epoch}
+                for w in IndexedWithdrawal.objects.filter(address=to_checksum_address(address)).order_by("timestamp")]
+
+    # --- accounts and signatures
+    def is_contract(self, address: str) -> bool:
+        code = bytes(self.rpc(self.w3.eth.get_code, to_checksum_address(address)))
+        if len(code) == 23 and code.startswith(b"\xef\x01\x00"):
+            return False  # an EIP-7702 delegation: still an externally owned account
+        return len(code) > 0
+
+    def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool:
+        wallet = self.w3.eth.contract(address=to_checksum_address(address), abi=ABIS["Wallet"])
+        try:
+            result = self.rpc(wallet.functions.isValidSignature(
+                bytes(digest), bytes.fromhex(signature.removeprefix("0x"))).call)
+        except (ContractLogicError, BadFunctionCallOutput, ValueError):  # a revert, or no answer: invalid
+            return False
+        return bytes(result) == EIP1271_LEGACY_MAGIC
+
+    def passport_score(self, address: str) -> Decimal | None:
+        from .models import LocalPassportScore  # scores recorded for the deployment (`chain passport`)
+
+        row = LocalPassportScore.objects.filter(address=to_checksum_address(address)).first()
+        return Decimal(row.score) if row else None
+
+    # --- info
+    def chain_id(self) -> int:
+        return self.rpc(lambda: self.w3.eth.chain_id)
+
+    def contract_addresses(self) -> dict[str, str]:
+        return {name: to_checksum_address(address) for name, address in settings.CONTRACTS.items() if address}
+
+    def block_height(self) -> int | None:
+        return self.rpc(lambda: self.w3.eth.block_number)
+
+    def indexed_height(self) -> int | None:
+        return self.subgraph.head()
+
+    def health(self) -> dict[str, bool]:
+        def up(check) -> bool:
+            try:
+                return bool(check())
+            except Exception:
+                logger.exception("ethereum: health check failed")
+                return False
+
+        return {"blockchain": up(lambda: self.w3.eth.block_number >= 0), "subgraph": up(lambda: self.subgraph.head() > 0)}
+
+
+_checksum = lru_cache(maxsize=200_000)(to_checksum_address)
+
+
+def _deposit_event(entity: str, row: dict) -> dict:
+    before, amount = int(row["depositBefore"]), int(row["amount"])
+    lock = entity == "lockeds"
+    return {"key": f"subgraph:{row['id']}", "address": _checksum(row["user"]),
+            "type": "lock" if lock else "unlock", "amount": amount, "before": before,
+            "after": before + amount if lock else before - amount, "timestamp": int(row["timestamp"]),
+            "transaction_hash": row["transactionHash"], "block_number": int(row["blockNumber"])}
+
+
+def _store(model, rows, *, key="key") -> int:
+    existing = set(model.objects.filter(**{f"{key}__in": [getattr(r, key) for r in rows]}).values_list(key, flat=True))
+    new = [r for r in rows if getattr(r, key) not in existing]
+    model.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

@@ -1,0 +1,40 @@
+"""`manage.py index`: one indexing pass of the chain backend (the beat job does the same every tick)."""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from octant.chain.backends import get_chain
+from octant.core.exceptions import OctantError
+
+
+class Command(BaseCommand):
+    help = ("Index new deposit events, vault withdrawals, merkle roots and projects from the subgraph and the "
+            "contracts, from where the last pass stopped, with a progress bar per entity; prints the counts.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    def handle(self, *args, no_progress=False, **options):
+        chain = get_chain()
+        if not hasattr(chain, "index"):  # the local chain writes its events straight into the tables
+            self.stdout.write(json.dumps({"depositEvents": chain.sync_deposit_events()}))
+            return
+        bars = {}
+
+        def progress(entity, done, block, since, pinned):
+            bar = bars.get(entity)
+            if bar is None:
+                bar = bars[entity] = tqdm(total=pinned - since, desc=entity, unit="block", file=self.stderr,
+                                          disable=no_progress, dynamic_ncols=True)
+            bar.set_postfix(rows=done, refresh=False)
+            bar.update(block - since - bar.n)
+
+        try:
+            result = chain.index(progress=progress)
+        except OctantError as exc:
+            raise CommandError(str(exc))
+        finally:
+            for bar in bars.values():
+                bar.close()
+        self.stdout.write(json.dumps(result))
