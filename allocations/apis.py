@@ -42,6 +42,8 @@ class LeverageSimulationInput(serializers.Serializer):
 
 
 class LeverageSimulationApi(APIView):
+    heavy = True  # octant.core.throttles.HeavyThrottle
+
     @extend_schema(request=LeverageSimulationInput, responses=inline_serializer("LeverageSimulation", {
         "leverage": DecimalStringField(), "threshold": WeiField(allow_null=True),
         "matched": inline_serializer("ProjectMatched", {"address": serializers.CharField(), "value": WeiField()},
@@ -49,6 +51,8 @@ class LeverageSimulationApi(APIView):
     def post(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         epoch = _pending_epoch()
+        if isinstance(request.data, dict):
+            services.check_allocation_count(request.data.get("allocations"), epoch=epoch)
         body = LeverageSimulationInput(data=request.data)
         body.is_valid(raise_exception=True)
         new = [(a["proposalAddress"], a["amount"]) for a in body.validated_data["allocations"]]
@@ -63,6 +67,8 @@ class LeverageSimulationApi(APIView):
 
 
 class EpochAllocationsApi(APIView):
+    heavy = True  # octant.core.throttles.HeavyThrottle
+
     @extend_schema(
         parameters=[OpenApiParameter("includeZeroAllocations", bool, required=False)],
         responses=inline_serializer("EpochAllocations", {"allocations": inline_serializer("DonorAllocation", {

@@ -19,12 +19,13 @@ import weakref
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
+from django.conf import settings
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from rest_framework.exceptions import ParseError, ValidationError
 
 from epochs import selectors as epoch_selectors
-from octant.core.api import exception_handler
+from octant.core.api import exception_handler, json_loads
 from octant.core.exceptions import OctantError
 
 from . import realtime, selectors, services
@@ -40,7 +41,7 @@ def _decode_allocation(payload):
     if not isinstance(payload, str):
         return payload
     try:
-        return json.loads(payload)
+        return json_loads(payload)
     except ValueError as exc:
         raise ParseError(f"JSON parse error - {exc}")
 
@@ -102,7 +103,6 @@ class ConnectFrames:
 
 
 class SocketIOConsumer(AsyncWebsocketConsumer):
-    max_payload = 1_000_000
     connected = False  # to the default namespace
     heartbeat = None
 
@@ -110,6 +110,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         """as_asgi(ping_interval=..., ping_timeout=...), in seconds, changes the heartbeat."""
         super().__init__(*args, **kwargs)
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
+        self.max_payload = settings.MAX_REQUEST_BYTES  # a longer frame closes the socket (1009)
 
     async def connect(self):
         self.pong = asyncio.Event()
@@ -155,7 +156,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None:
             return  # binary packets (Socket.IO attachments) are not used by this API
-        if len(text_data) > self.max_payload:
+        if len(text_data) > self.max_payload // 4 and len(text_data.encode(errors="replace")) > self.max_payload:
             await self.close(code=1009)
             return
         kind, data = text_data[:1], text_data[1:]
@@ -184,7 +185,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
             await self.leave()
         elif kind == "2" and self.connected:
             try:
-                event, *args = json.loads(match["data"])
+                event, *args = json_loads(match["data"])
             except (ValueError, TypeError):
                 return
             if event == "allocate":

@@ -1,10 +1,12 @@
 """Writes about allocations: the signed allocation of a budget to projects (api.md §1.1, lifecycle.md §9.3)."""
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -48,12 +50,30 @@ class Allocated:
     projects: list[str]  # every project whose donors changed
 
 
+def check_allocation_count(items, *, epoch: int) -> None:
+    """Refuse a list of allocation items longer than the epoch could need, before anything reads it item by
+    item: at most max(the epoch's project count, ALLOCATION_MAX_ITEMS) items."""
+    if not isinstance(items, list):
+        return
+    limit = settings.ALLOCATION_MAX_ITEMS
+    if len(items) > limit:
+        limit = max(limit, len(project_addresses(epoch=epoch)))
+    if len(items) > limit:
+        raise serializers.ValidationError({"allocations": [f"Ensure this field has no more than {limit} elements."]})
+
+
 def allocate_from_request(data) -> int:
     """Validate a `POST /allocations/allocate` body (or the websocket `allocate` payload) and allocate.
     Returns the epoch."""
     view = epoch_selectors.chain_view()
     if view.pending is None:  # the reference checks the window before the body
         raise exceptions.AllocationWindowClosed()
+    payload = data.get("payload") if isinstance(data, dict) else None
+    if isinstance(payload, dict):  # before anything walks the items (camelize_keys included)
+        try:
+            check_allocation_count(payload.get("allocations"), epoch=view.pending)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"payload": exc.detail})
     body = AllocateInput(data=camelize_keys(data) if isinstance(data, dict) else data)
     body.is_valid(raise_exception=True)
     values = body.validated_data
@@ -83,18 +103,27 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     """Replace the user's allocations of the open window's epoch with a signed new set.
 
     Checks run in the reference's order (window, empty, nonce, patron, budget, self, validity, duplicates,
-    signature). The user's row is locked for the whole transaction, so two concurrent requests of one user
-    cannot both use a nonce or both spend one budget; project aggregates are locked in address order."""
+    signature), all of them first without any lock: a request that fails one (a forged signature above
+    all, the costly check) never waits for or holds the user's row. Then the user's row is locked for the
+    whole transaction and what a concurrent request can change (nonce, patron mode) is checked again, so two
+    concurrent requests of one user cannot both use a nonce or both spend one budget; project aggregates
+    are locked in address order."""
     view = view or epoch_selectors.chain_view()
     epoch = view.pending
     if epoch is None:
         raise exceptions.AllocationWindowClosed()
     if not allocations:
         raise exceptions.EmptyAllocations()
+    details, epoch_projects = _check(user_address, epoch, allocations, nonce)
+    payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
+    digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
+    if not signatures.verify_signature(user_address, digest, signature,
+                                       is_contract=get_chain().is_contract(user_address), eip1271_call=_eip1271_call):
+        raise exceptions.InvalidSignature(signature, user_address)
     try:
         with transaction.atomic():
             result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited,
-                                      view.now)
+                                      view.now, details, epoch_projects)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -115,19 +144,36 @@ def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], n
         raise exceptions.AllocationWindowClosed()
     if not allocations:
         raise exceptions.EmptyAllocations()
-    _check(user_address, User.objects.filter(address=user_address).first(), view.pending, allocations, nonce)
+    _check(user_address, view.pending, allocations, nonce)
     return view.pending
 
 
-def _check(user_address, user, epoch, allocations, nonce):
-    """The checks between the nonce and the signature; returns (epoch details, epoch projects, projects)."""
-    expected = 0 if user is None or user.allocation_nonce is None else user.allocation_nonce + 1
+def _check(user_address, epoch, allocations, nonce):
+    """The checks between the nonce and the signature, without any lock; returns (epoch details, epoch
+    projects)."""
+    current_nonce = User.objects.filter(address=user_address).values_list("allocation_nonce", flat=True).first()
+    budget = Budget.objects.filter(epoch=epoch, address=user_address).values_list("amount", flat=True).first()
+    details = _check_nonce_and_patron(user_address, epoch, nonce, current_nonce, budget)
+    return details, _check_payload(user_address, epoch, allocations, budget)
+
+
+def _check_nonce(nonce: int, current_nonce: int | None) -> None:
+    expected = 0 if current_nonce is None else current_nonce + 1
     if nonce != expected:
         raise exceptions.WrongAllocationsNonce(nonce, expected)
+
+
+def _check_nonce_and_patron(user_address, epoch, nonce, current_nonce, budget):
+    _check_nonce(nonce, current_nonce)
     details = epoch_selectors.epoch_details(epoch=epoch)
-    budget = Budget.objects.filter(epoch=epoch, address=user_address).values_list("amount", flat=True).first()
     if budget is not None and is_patron(address=user_address, at=details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
+    return details
+
+
+def _check_payload(user_address, epoch, allocations, budget) -> list[str]:
+    """Budget, self-allocation, valid and distinct projects (the reference's order). Returns the epoch's
+    projects."""
     if budget is None:
         raise exceptions.BudgetNotFound(user_address, epoch)
     if sum(amount for _, amount in allocations) > budget:
@@ -140,23 +186,23 @@ def _check(user_address, user, epoch, allocations, nonce):
     invalid = sorted(set(projects) - valid)
     if invalid:
         raise exceptions.InvalidProjects("{" + ", ".join(f"'{p}'" for p in invalid) + "}")
-    duplicated = sorted({p for p in projects if projects.count(p) > 1})
+    counts = Counter(projects)
+    duplicated = [p for p in projects if counts[p] > 1]  # every occurrence, in payload order, as the reference
     if duplicated:
         raise exceptions.DuplicatedProjects(duplicated)
-    return details, epoch_projects, projects
+    return epoch_projects
 
 
-def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now) -> Allocated:
+def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now, details,
+                     epoch_projects) -> Allocated:
     user = User.objects.select_for_update().filter(address=user_address).first()
     if user is None:
         user = User.objects.create(address=user_address)  # a concurrent twin's insert fails: IntegrityError
-    details, epoch_projects, projects = _check(user_address, user, epoch, allocations, nonce)
-    payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
-    digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
-    chain = get_chain()
-    if not signatures.verify_signature(user_address, digest, signature, is_contract=chain.is_contract(user_address),
-                                       eip1271_call=_eip1271_call):
-        raise exceptions.InvalidSignature(signature, user_address)
+    # again under the lock, what a concurrent request may have changed (the budget is known to exist)
+    _check_nonce(nonce, user.allocation_nonce)
+    if is_patron(address=user_address, at=details.finalized_at):
+        raise exceptions.NotAllowedInPatronMode(user_address)
+    projects = [project for project, _ in allocations]
 
     uq = _uq_for(user, epoch)
     previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
@@ -234,18 +280,40 @@ def _after_commit(result: Allocated) -> None:
     """Side effects of a committed allocation change, kept out of the request where possible and coalesced
     (one queued run at a time, octant.core.queue): the aggregates' exact rebuild goes to Celery, and so
     does the websocket broadcast when the channel layer is shared between processes (Redis). The in-memory
-    layer only reaches this process's sockets, so there the broadcast is sent right here."""
+    layer only reaches this process's sockets, so there the broadcast is sent right here.
+
+    The change is committed: nothing here may turn it into an error (a client would retry and get "wrong
+    nonce"). What fails (Redis or the broker down) is left for the beat tick, which rebuilds inexact
+    aggregates and broadcasts projects not yet broadcast (`catch_up`)."""
     from . import realtime, tasks
 
-    if ProjectFunding.objects.filter(epoch=result.epoch, exact=False).exists():
-        enqueue_once(tasks.project_funding_rebuild, result.epoch)
+    try:
+        if ProjectFunding.objects.filter(epoch=result.epoch, exact=False).exists():
+            enqueue_once(tasks.project_funding_rebuild, result.epoch)
+    except Exception:
+        logger.exception("queueing the aggregate rebuild after an allocation failed; the beat tick will")
     try:
         if realtime.layer_is_shared():
             enqueue_once(tasks.broadcast_changes, result.epoch)
         else:
             realtime.broadcast_changes(epoch=result.epoch)
-    except Exception:  # a failed broadcast must not turn a committed allocation into an error
-        logger.exception("broadcast after allocation failed")
+    except Exception:
+        logger.exception("broadcast after an allocation failed; the beat tick will")
+
+
+def catch_up(*, epoch: int) -> dict:
+    """For the beat tick: queue what an allocation's after-commit step could not (an outage of Redis or the
+    broker): the exact rebuild of inexact aggregates and the broadcast of projects changed since their last
+    broadcast. Each is coalesced with any run already queued."""
+    from . import realtime, tasks
+
+    queued = {"rebuild": False, "broadcast": False}
+    if ProjectFunding.objects.filter(epoch=epoch, exact=False).exists():
+        queued["rebuild"] = enqueue_once(tasks.project_funding_rebuild, epoch)
+    if realtime.layer_is_shared() and ProjectFunding.objects.filter(epoch=epoch).exclude(
+            version=F("broadcast_version")).exists():  # (the in-memory layer reaches no worker's clients)
+        queued["broadcast"] = enqueue_once(tasks.broadcast_changes, epoch)
+    return queued
 
 
 def project_funding_rebuild(*, epoch: int) -> int:

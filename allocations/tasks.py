@@ -1,11 +1,11 @@
 from celery import shared_task
 
-from octant.core.queue import started
+from octant.core.queue import RETRY_ON_OUTAGE, started
 
 from . import realtime, services
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_OUTAGE)
 def project_funding_rebuild(epoch: int) -> int:
     """Make the epoch's project aggregates exact again after allocations were replaced (queued with
     octant.core.queue.enqueue_once)."""
@@ -13,7 +13,7 @@ def project_funding_rebuild(epoch: int) -> int:
     return services.project_funding_rebuild(epoch=epoch)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **RETRY_ON_OUTAGE)
 def broadcast_changes(epoch: int) -> int:
     """Send every websocket client the projects changed since the last broadcast (queued with
     octant.core.queue.enqueue_once)."""

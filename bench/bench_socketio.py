@@ -173,7 +173,8 @@ def main(clients_count: int = CLIENTS) -> int:
     servers_count = 2 if redis_url else 1
     with tempfile.TemporaryDirectory(prefix="bench_socketio_") as tmp:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": redis_url,
-               "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3", "DEBUG": "false", "SECRET_KEY": "bench-only"}
+               "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3", "DEBUG": "false", "SECRET_KEY": "bench-only",
+               "SECURE_SSL_REDIRECT": "0"}
         seeded = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env, timeout=TIMEOUT,
                                 capture_output=True, text=True)
         if seeded.returncode:

@@ -76,6 +76,8 @@ class UserBudgetApi(APIView):
 
 
 class EpochBudgetsApi(APIView):
+    heavy = True  # octant.core.throttles.HeavyThrottle
+
     @extend_schema(responses=inline_serializer("EpochBudgets", {"budgets": inline_serializer(
         "AddressBudget", {"address": serializers.CharField(), "amount": WeiField()}, many=True)}))
     def get(self, request, epoch_number):

@@ -1,6 +1,10 @@
+import secrets
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from octant.core.api import DecimalStringField, WeiField, decimal_string, parse_epoch
@@ -63,7 +67,19 @@ class SnapshotStatusApi(APIView):
         return Response(status)
 
 
+class SnapshotTrigger(BasePermission):
+    """The snapshot triggers are open unless SNAPSHOT_TRIGGER_TOKEN is set; then they need it as a bearer token."""
+
+    message = "A valid snapshot trigger token is required."
+
+    def has_permission(self, request, view):
+        token = settings.SNAPSHOT_TRIGGER_TOKEN
+        return not token or secrets.compare_digest(request.headers.get("Authorization", "").encode(),
+                                                   f"Bearer {token}".encode())
+
+
 class PendingSnapshotApi(APIView):
+    permission_classes = [SnapshotTrigger]
     @extend_schema(request=None, responses={201: inline_serializer("SnapshotTaken", {
         "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
@@ -74,6 +90,8 @@ class PendingSnapshotApi(APIView):
 
 
 class PendingSnapshotSimulateApi(APIView):
+    heavy = True  # octant.core.throttles.HeavyThrottle
+
     @extend_schema(responses=inline_serializer("PendingSnapshotSimulation", {
         "rewards": inline_serializer("SimulatedRewards", {
             "stakingProceeds": WeiField(), "lockedRatio": DecimalStringField(), "totalEffectiveDeposit": WeiField(),
@@ -116,6 +134,7 @@ class EpochInfoApi(APIView):
 
 
 class FinalizedSnapshotApi(APIView):
+    permission_classes = [SnapshotTrigger]
     @extend_schema(request=None, responses={201: inline_serializer("FinalizedSnapshotTaken", {
         "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
@@ -126,6 +145,8 @@ class FinalizedSnapshotApi(APIView):
 
 
 class FinalizedSnapshotSimulateApi(APIView):
+    heavy = True  # octant.core.throttles.HeavyThrottle
+
     @extend_schema(responses=inline_serializer("FinalizedSnapshotSimulation", {
         "patronsRewards": WeiField(), "matchedRewards": WeiField(),
         "projectsRewards": inline_serializer("SimulatedProjectReward", {

@@ -2,9 +2,11 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from octant.chain.backends import get_chain
 from octant.core.exceptions import SnapshotOutOfOrder
+from octant.core.queue import run_alone
 
 from . import services
 
@@ -15,7 +17,19 @@ logger = logging.getLogger(__name__)
 def epochs_tick() -> dict:
     """Keep the epoch state current: index new deposit events and started epochs, take the pending
     snapshot as soon as an allocation window opens and the finalized one as soon as it closes, then set
-    finalized merkle roots on the Vault."""
+    finalized merkle roots on the Vault; then queue what allocations could not (allocations.services.catch_up).
+
+    At most one run at a time (a cache lock): after a worker outage the backlog of queued ticks (which also
+    expire, see CELERY_BEAT_SCHEDULE) must not each recompute a snapshot that only one of them writes."""
+    with run_alone("epochs_tick", timeout=settings.EPOCH_TICK_LOCK_SECONDS) as alone:
+        if not alone:
+            logger.info("epochs_tick: another run is in progress; skipped")
+            return {"skipped": True}
+        return _tick()
+
+
+def _tick() -> dict:
+    from allocations.services import catch_up
     from withdrawals.services import vault_confirm
 
     events = get_chain().sync_deposit_events()
@@ -27,6 +41,12 @@ def epochs_tick() -> dict:
         pending = None
     finalized = services.finalized_snapshot_take()
     vault = vault_confirm()
+    pending_epoch = get_chain().pending_epoch()
+    if pending_epoch is not None:
+        try:
+            catch_up(epoch=pending_epoch)
+        except Exception:
+            logger.exception("epochs_tick: queueing the allocations' catch-up failed")
     if events or epochs or pending or finalized or vault:
         logger.info("epochs_tick: indexed %s deposit events, %s epochs; pending snapshot %s, finalized snapshot "
                     "%s, vault roots %s", events, epochs, pending, finalized, vault)

@@ -1,13 +1,16 @@
-"""ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI) and
-websockets through Channels."""
+"""ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
+MAX_REQUEST_BYTES refused with 413) and websockets through Channels."""
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+django_asgi_app = get_asgi_application()  # sets Django up before anything imports models
+
+from octant.core.asgi import BodyLimit, StaticFiles  # noqa: E402
+
+django_asgi_app = BodyLimit(StaticFiles(django_asgi_app))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import RequestValidationError, parse_epoch
+from octant.core.api import RequestValidationError, is_ascii_digits, parse_epoch
 
 from . import selectors
 
@@ -33,9 +33,9 @@ class ProjectDetailsApi(APIView):
         epochs = []
         for part in request.query_params.get("epochs", "").split(","):
             if part.strip():
-                try:
+                if is_ascii_digits(part.strip()) and len(part.strip()) <= 10:
                     epochs.append(int(part))
-                except ValueError:
+                else:
                     errors["epochs"] = [f"Must be comma-separated integers, got {part!r}"]
         if errors:
             raise RequestValidationError(errors)

@@ -1,3 +1,5 @@
+import ipaddress
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -45,9 +47,11 @@ class SignatureInput(serializers.Serializer):
 
 
 def _client_ip(request) -> str:
-    ip = request.headers.get("X-Real-IP")
-    if ip:
-        return ip
+    """The client's IP from X-Real-IP (set by the proxy), stored only if it is a valid IP address."""
+    try:
+        return str(ipaddress.ip_address(request.headers.get("X-Real-IP", "").strip()))
+    except ValueError:
+        pass
     if settings.X_REAL_IP_REQUIRED:
         raise XRealIpHeaderMissing()
     return request.META.get("REMOTE_ADDR") or "unknown"

@@ -13,6 +13,7 @@ from octant.core.addresses import checksum
 from octant.core.exceptions import ChainError, VaultRootAlreadySet
 from octant.core.fields import sum_wei
 from projects.models import Project
+from projects.services import epoch_editable_check
 
 from . import epoch_math
 from .base import CONTRACT_NAMES, ChainBackend
@@ -28,8 +29,11 @@ def _address(value: str) -> str:
 
 
 def _amount(value) -> int:
+    text = str(value).strip()
+    if len(text) > 79:  # sign and 78 digits: never hand int() a longer string (its 4300-digit limit)
+        raise ChainError("Amount must be below 2**256")
     try:
-        amount = int(str(value))
+        amount = int(text)
     except ValueError:
         raise ChainError(f"Amount must be an integer number of wei, got {value!r}")
     if amount < 0:
@@ -251,6 +255,7 @@ class LocalChain(ChainBackend):
     def set_proceeds(self, epoch: int, amount) -> None:
         if epoch < 1:
             raise ChainError("Epoch must be 1 or more")
+        epoch_editable_check(epoch=epoch)
         LocalStakingProceeds.objects.update_or_create(epoch=epoch, defaults={"amount": _amount(amount)})
 
     @transaction.atomic
@@ -258,6 +263,7 @@ class LocalChain(ChainBackend):
         if epoch < 1:
             raise ChainError("Epoch must be 1 or more")
         address = _address(address)
+        epoch_editable_check(epoch=epoch)
         project, created = Project.objects.get_or_create(epoch=epoch, address=address, defaults={"name": name})
         if not created and name and project.name != name:
             project.name = name

@@ -2,7 +2,7 @@
 import alone (pydantic included) costs about half a second of every `manage.py chain` command."""
 import re
 
-_HEX_ADDRESS = re.compile(r"(?:0[xX])?([0-9a-fA-F]{40})")
+_HEX_ADDRESS = re.compile(r"0[xX]([0-9a-fA-F]{40})")  # the 0x is required
 
 
 def checksum(value: str) -> str:

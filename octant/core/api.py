@@ -1,4 +1,5 @@
 """HTTP plumbing shared by every app: the one exception handler, input parsing and wire fields."""
+import json
 import logging
 
 from drf_spectacular.utils import extend_schema_field
@@ -53,7 +54,20 @@ def exception_handler(exc, context):
     return response
 
 
+def json_loads(text):
+    """json.loads, with input nested too deep for the parser (RecursionError) refused as a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply")
+
+
 MAX_EPOCH = 2**31 - 1
+WEI_DIGITS = 78  # 2**256 has 78 digits: anything longer is refused before int() sees it
+
+
+def is_ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def parse_address(value: str, *, field: str = "address") -> str:
@@ -64,10 +78,10 @@ def parse_address(value: str, *, field: str = "address") -> str:
 
 
 def parse_epoch(value, *, field: str = "epochNumber") -> int:
-    try:
-        epoch = int(str(value))
-    except ValueError:
+    text = str(value)
+    if not is_ascii_digits(text) or len(text) > 10:  # int() would take "١", "1_0" and " 1"
         raise RequestValidationError({field: [f"Must be an integer, got {value!r}"]})
+    epoch = int(text)
     if not 0 <= epoch <= MAX_EPOCH:
         raise RequestValidationError({field: [f"Must be between 0 and {MAX_EPOCH}"]})
     return epoch
@@ -94,10 +108,16 @@ class WeiField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)):
             self.fail("invalid")
-        text = data.strip() if isinstance(data, str) else str(data)
-        if not text.lstrip("-").isdigit():
-            self.fail("invalid")
-        value = int(text)
+        if isinstance(data, int):
+            value = data
+        else:
+            text = data.strip()
+            digits = text.removeprefix("-") if self.signed else text
+            if not is_ascii_digits(digits):
+                self.fail("negative" if is_ascii_digits(text.removeprefix("-")) else "invalid")
+            if len(digits) > WEI_DIGITS:
+                self.fail("too_large")
+            value = int(text)
         if value < 0 and not self.signed:
             self.fail("negative")
         if abs(value) >= 2**256:

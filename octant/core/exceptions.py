@@ -114,6 +114,15 @@ class ChainError(OctantError):
     message = "{}"
 
 
+class EpochFrozen(ChainError):
+    """An epoch's projects and staking proceeds are fixed once its pending snapshot exists: the snapshot,
+    the allocations and the finalized rewards all rest on them."""
+
+    status_code = 409
+    message = ("Epoch {} already has its pending snapshot: its projects and staking proceeds can no longer "
+               "change")
+
+
 class ChainUnavailable(OctantError):
     status_code = 503
     message = "The chain backend is unavailable: {}"

@@ -2,7 +2,7 @@
 `null`, snake_case keys are accepted), and JSON for Django's own 404/405 pages. Imports no DRF view, so
 DRF's settings can name these classes."""
 from django.http import JsonResponse
-from rest_framework import parsers, renderers
+from rest_framework import exceptions, parsers, renderers
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -54,10 +54,15 @@ def _camel(key: str) -> str:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser; object keys may be snake_case (see `camelize_keys`)."""
+    """DRF's JSON parser; object keys may be snake_case (see `camelize_keys`). A body nested too deep for
+    the parser is a 400 like any other malformed JSON, not a 500 (RecursionError)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return camelize_keys(super().parse(stream, media_type, parser_context))
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply")
+        return camelize_keys(data)
 
 
 class JSONErrorPagesMiddleware:

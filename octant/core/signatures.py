@@ -163,16 +163,19 @@ def _signature_bytes(signature: bytes | str) -> bytes:
     return bytes(signature)
 
 
+SECP256K1_HALF_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 // 2
+
+
 def recover_address(digest: bytes, signature: bytes | str) -> str | None:
     """The checksummed signer of a 32-byte digest, or None for a malformed or unrecoverable signature.
-    Accepts v as 27/28 or 0/1."""
+    Accepts v as 27/28 or 0/1; refuses s above n/2 (EIP-2)."""
     try:
         raw = _signature_bytes(signature)
         if len(raw) != 65 or len(digest) != 32:
             return None
         v = raw[64] - 27 if raw[64] >= 27 else raw[64]
-        if v not in (0, 1):
-            return None
+        if v not in (0, 1) or int.from_bytes(raw[32:64], "big") > SECP256K1_HALF_N:
+            return None  # EIP-2: a high-s signature is the malleable twin of a valid one
         public_key = keys.Signature(raw[:64] + bytes([v])).recover_public_key_from_msg_hash(digest)
         return public_key.to_checksum_address()
     except Exception:

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "channels",
     "octant.chain",
     "users",
@@ -48,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "octant.core.http.JSONErrorPagesMiddleware",  # unknown routes and wrong methods answer JSON
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "octant.urls"
@@ -103,9 +105,43 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(BASE_DIR / "var" / "cache")}}
 
-# --- CORS
+# --- CORS: every origin only while DEBUG is on and no origin is listed; otherwise exactly the list
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_ALLOW_ALL_ORIGINS = env.bool("CORS_ALLOW_ALL_ORIGINS", default=not CORS_ALLOWED_ORIGINS)
+CORS_ALLOW_ALL_ORIGINS = DEBUG and not CORS_ALLOWED_ORIGINS
+
+# --- Limits and abuse (README "Production")
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)  # HTTP bodies and websocket frames: 413
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+ALLOCATION_MAX_ITEMS = env.int("ALLOCATION_MAX_ITEMS", default=100)  # or the epoch's project count, if more
+# DRF throttles per client IP ("N/second|minute|hour|day"; empty = off): every request, writes, heavy reads
+THROTTLE_RATES = {
+    "read": env.str("THROTTLE_READ_RATE", default="1200/minute") or None,
+    "write": env.str("THROTTLE_WRITE_RATE", default="60/minute") or None,
+    "heavy": env.str("THROTTLE_HEAVY_RATE", default="60/minute") or None,
+}
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front: the client IP is taken from X-Forwarded-For
+# POST /snapshots/pending|finalized: open (the reference's cron calls them) unless a token is set; then
+# only requests with "Authorization: Bearer <token>" may trigger them
+SNAPSHOT_TRIGGER_TOKEN = env.str("SNAPSHOT_TRIGGER_TOKEN", default="")
+
+# --- Admin login lockout (django-axes): AXES_FAILURE_LIMIT failures per user and IP lock out for an hour
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# --- HTTPS (DEBUG off): HSTS and secure cookies; the redirect to https can be switched off when a
+# TLS-terminating proxy does it, and SECURE_PROXY_SSL_HEADER trusts its X-Forwarded-Proto
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^info/healthcheck$"]  # plain-HTTP liveness probes inside the cluster
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 
 # --- REST framework and the OpenAPI schema
 REST_FRAMEWORK = {
@@ -116,6 +152,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "octant.core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["octant.core.throttles.ReadThrottle", "octant.core.throttles.WriteThrottle",
+                                 "octant.core.throttles.HeavyThrottle"],
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Octant backend API",
@@ -127,7 +166,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "octant.core.schema.describe_path_parameters"],
+                             "octant.core.schema.describe_path_parameters",
+                             "octant.core.schema.document_error_responses"],
 }
 
 # --- Celery: Redis broker when REDIS_URL is set, else a file-system broker that needs no server.
@@ -150,8 +190,12 @@ else:
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 EPOCH_TICK_SECONDS = env.float("EPOCH_TICK_SECONDS", default=5.0)
+EPOCH_TICK_LOCK_SECONDS = env.float("EPOCH_TICK_LOCK_SECONDS", default=300.0)  # a killed run's lock lapses
 CELERY_BEAT_SCHEDULE = {
-    "epochs-tick": {"task": "epochs.tasks.epochs_tick", "schedule": EPOCH_TICK_SECONDS},
+    # a tick not started within one period is dropped (a backlog after a worker outage is useless):
+    # "expires" for celery's own scheduler, "expire_seconds" for django-celery-beat's database scheduler
+    "epochs-tick": {"task": "epochs.tasks.epochs_tick", "schedule": EPOCH_TICK_SECONDS,
+                    "options": {"expires": EPOCH_TICK_SECONDS, "expire_seconds": EPOCH_TICK_SECONDS}},
 }
 
 # --- Chain

@@ -6,6 +6,8 @@ LOCAL_CHAIN_CLOCK_RUNNING = False  # the chain clock moves only when a test move
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
+THROTTLE_RATES = {"read": None, "write": None, "heavy": None}  # throttle tests set their own
+AXES_ENABLED = False  # the lockout test switches it on (the test client's login() passes no request)
 if not REDIS_URL:  # noqa: F405 - not the file cache under var/ that a dev server in this checkout uses
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

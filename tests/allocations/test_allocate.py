@@ -93,7 +93,9 @@ def test_leverage_simulation_stores_nothing(api, window):
     (lambda: sign(ALICE, [(P1, 10**40)], 0), 400, "You cannot allocate more funds than your rewards budget."),
     (lambda: sign(ALICE, [(ALICE.address, 1)], 0), 400, "The following projects are not valid: {'%s'}" % ALICE.address),
     (lambda: sign(ALICE, [(P1, 1), (P1, 2)], 0), 400,
-     f"The following projects are duplicated in the payload: ['{P1}']"),
+     f"The following projects are duplicated in the payload: ['{P1}', '{P1}']"),
+    (lambda: sign(ALICE, [(P2, 1), (P1, 1), (P2, 2), (P3, 1), (P2, 3)], 0), 400,  # every occurrence, in order
+     f"The following projects are duplicated in the payload: ['{P2}', '{P2}', '{P2}']"),
     (lambda: {**sign(ALICE, [(P1, 1)], 0), "signature": sign(BOB, [(P1, 1)], 0)["signature"]}, 400, None),
     (lambda: {**sign(ALICE, [(P1, 1)], 0), "signature": "0x1234"}, 400, None),
 ])

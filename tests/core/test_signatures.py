@@ -185,3 +185,31 @@ def test_is_contract_code(code, is_contract):
 
 def test_signed_json_is_valid_json():
     assert json.loads(signatures.allocation_message_json(PAYLOAD, is_manually_edited=True))["isManuallyEdited"] is True
+
+
+def _high_s_twin(signature: bytes) -> bytes:
+    """The malleable twin of a signature: (r, n - s) with the recovery bit flipped; it recovers the same key."""
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (n - s).to_bytes(32, "big") + bytes([55 - v if v >= 27 else 1 - v])
+
+
+@pytest.mark.parametrize("message", ["allocation", "tos"])
+def test_high_s_signatures_are_refused(message):
+    """EIP-2: for every signed action (all go through verify_signature) only the low-s form counts."""
+    if message == "allocation":
+        digest = signatures.allocation_digest(PAYLOAD, chain_id=CHAIN_ID)
+        signed = Account.unsafe_sign_hash(digest, ALICE_KEY.key).signature
+        target = digest
+    else:
+        target = signatures.tos_message(ALICE_KEY.address)
+        signed = Account.sign_message(encode_defunct(text=target), ALICE_KEY.key).signature
+    twin = _high_s_twin(bytes(signed))
+    from eth_keys import keys  # the twin is a real signature of the same key: only EIP-2 tells them apart
+
+    digest = target if isinstance(target, bytes) else signatures.eip191_digest(target)
+    assert keys.Signature(twin[:64] + bytes([twin[64] - 27])).recover_public_key_from_msg_hash(
+        digest).to_checksum_address() == ALICE_KEY.address
+    assert signatures.verify_signature(ALICE_KEY.address, target, _hex(bytes(signed)))
+    assert not signatures.verify_signature(ALICE_KEY.address, target, _hex(twin))
+    assert signatures.recover_address(digest, twin) is None

@@ -25,8 +25,8 @@ def staff(client, django_user_model):
 def frozen(scheduled_chain):
     """Epoch 2 current; epoch 1 has its pending snapshot (frozen), epoch 2 is open."""
     scheduled_chain.set_time(timestamp=START + DURATION + 5)
+    scheduled_chain.add_project(1, A, name="Old")  # before the snapshot: the chain refuses it after (issue 10)
     baker.make(PendingEpochSnapshot, epoch=1, locked_ratio="0.1")
-    scheduled_chain.add_project(1, A, name="Old")
     scheduled_chain.add_project(2, A, name="Open")
     return scheduled_chain
 
@@ -69,7 +69,7 @@ def test_an_open_project_cannot_be_moved_into_a_frozen_epoch_and_can_be_deleted(
 
 def test_copy_into_a_frozen_epoch_is_refused(staff, frozen):
     baker.make(PendingEpochSnapshot, epoch=2, locked_ratio="0.1")
-    frozen.add_project(1, B, name="B")  # (written as the chain, before issue 10's rule)
+    Project.objects.create(epoch=1, address=B, name="B")  # a row from before the chain refused it (issue 10)
     ids = list(Project.objects.filter(epoch=1).values_list("id", flat=True))
     response = staff.post("/admin/projects/project/?epoch=all", {"action": "copy_to_next_epoch",
                                                                  "_selected_action": ids}, follow=True)

@@ -1,0 +1,125 @@
+"""Answer times of abusive requests against daphne (the production ASGI stack, DEBUG off, SQLite, a local
+chain in its allocation window), over a real socket:
+
+    .venv/bin/python -m bench abuse
+
+- an allocate body of 40,000 items naming two projects with a garbage signature (3.2 MB: over the body limit)
+  and one of 10,000 items (0.8 MB: read, then refused for its item count), both before any lock;
+- an allocate and a leverage simulation with a 5,000-digit amount;
+- a JSON body nested 100,000 deep;
+- a 10 MB body (refused with 413 from its Content-Length).
+Target: each answered (a 4xx) in under 50 ms. BENCH_ABUSE_PORT (default 21090) is daphne's port.
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("BENCH_ABUSE_PORT", "21090"))
+TARGET_MS = 50.0
+PROJECTS = ["0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222"]
+USER = "0x00000000000000000000000000000000000000aA".replace("aA", "AA")
+START = 2_000_000_000
+
+
+def _env(folder: str) -> dict:
+    return dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", DATABASE_URL=f"sqlite:///{folder}/db.sqlite3",
+                DEBUG="0", SECRET_KEY="bench-only-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
+                LOCAL_CHAIN_CLOCK_RUNNING="0", REDIS_URL="", LOG_LEVEL="ERROR", CHAIN_BACKEND="local")
+
+
+def _manage(env, *args) -> None:
+    subprocess.run([sys.executable, "manage.py", *map(str, args)], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def _seed(env) -> None:
+    _manage(env, "migrate", "--noinput", "-v0")
+    _manage(env, "chain", "time", "--set", START - 100)
+    _manage(env, "chain", "configure", "--start", START, "--duration", 600, "--decision-window", 300)
+    _manage(env, "chain", "proceeds", 1, 10**20)
+    for project in PROJECTS:
+        _manage(env, "chain", "project", "add", 1, project)
+    _manage(env, "chain", "time", "--set", START + 10)
+    _manage(env, "chain", "lock", USER, 10**23)
+    _manage(env, "chain", "time", "--set", START + 610)
+
+
+def _request(method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, float, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+    started = time.perf_counter()
+    try:
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, (time.perf_counter() - started) * 1000, data
+    finally:
+        connection.close()
+
+
+def _wait_ready(process) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("daphne exited")
+        try:
+            with socket.create_connection(("127.0.0.1", PORT), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("daphne did not start")
+
+
+def _allocate(items: int, amount: str = "0") -> bytes:
+    return json.dumps({"userAddress": USER, "payload": {"allocations": [
+        {"proposalAddress": PROJECTS[i % 2], "amount": amount} for i in range(items)], "nonce": 0},
+        "signature": "0x" + "ab" * 65, "isManuallyEdited": False}).encode()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-abuse-") as folder:
+        env = _env(folder)
+        _seed(env)
+        daphne = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(PORT),
+                                   "octant.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            _wait_ready(daphne)
+            status, _, _ = _request("POST", "/snapshots/pending")
+            assert status == 201, status
+            _request("GET", "/epochs/current")  # warm up
+            _request("POST", "/allocations/allocate", _allocate(1))
+            cases = [
+                ("allocate, 40,000 items (3.2 MB)", "POST", "/allocations/allocate", _allocate(40_000), {}),
+                ("allocate, 10,000 items (0.8 MB)", "POST", "/allocations/allocate", _allocate(10_000), {}),
+                ("allocate, 5,000-digit amount", "POST", "/allocations/allocate", _allocate(1, "9" * 5_000), {}),
+                ("leverage, 5,000-digit amount", "POST", f"/allocations/leverage/{USER}",
+                 json.dumps({"allocations": [{"proposalAddress": PROJECTS[0], "amount": "9" * 5_000}]}).encode(), {}),
+                ("JSON nested 100,000 deep", "POST", "/allocations/allocate", b"[" * 100_000 + b"]" * 100_000, {}),
+                ("10 MB body", "POST", "/allocations/allocate", b" " * 10_000_000, {}),
+            ]
+            failed = False
+            print(f"{'request':36} {'status':>6} {'ms (best of 3)':>15}")
+            for name, method, path, body, headers in cases:
+                runs = [_request(method, path, body, headers) for _ in range(3)]
+                statuses = {status for status, _, _ in runs}
+                best = min(ms for _, ms, _ in runs)
+                ok = best < TARGET_MS and all(400 <= s < 500 for s in statuses)
+                failed |= not ok
+                print(f"{name:36} {'/'.join(map(str, sorted(statuses))):>6} {best:15.1f}"
+                      + ("" if ok else "   <- over target or not a 4xx"))
+            print(f"target: each a 4xx in under {TARGET_MS:.0f} ms")
+            return 1 if failed else 0
+        finally:
+            daphne.terminate()
+            daphne.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

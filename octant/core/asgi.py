@@ -1,0 +1,65 @@
+"""ASGI wrappers of the HTTP application: the request-size limit and the static files."""
+import json
+
+from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404
+
+
+class StaticFiles(ASGIStaticFilesHandler):
+    """Django's static files handler, with a path that tries to leave the static folder (`%2e%2e/`, which
+    Django refuses as suspicious) answered 404 like any missing file instead of a 500."""
+
+    def serve(self, request):
+        try:
+            return super().serve(request)
+        except SuspiciousOperation:
+            raise Http404("not found")
+
+
+class BodyLimit:
+    """Refuses an HTTP request body over settings.MAX_REQUEST_BYTES with 413 before the application sees it:
+    at once when Content-Length says so, or as soon as a chunked body passes the limit. A body within the
+    limit is handed on as one message."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.MAX_REQUEST_BYTES
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and not (length.isdigit() and len(length) <= 18 and int(length) <= limit):
+            return await self.refuse(send, limit, 413 if length.isdigit() else 400)
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                return await self.refuse(send, limit, 413)
+            if not message.get("more_body"):
+                break
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()  # the application waits for the disconnect
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def refuse(send, limit: int, status: int):
+        message = (f"Request body too large: at most {limit} bytes" if status == 413
+                   else "Invalid request: bad Content-Length")
+        content = json.dumps({"message": message}).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": content})

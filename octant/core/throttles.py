@@ -1,0 +1,48 @@
+"""Rate limits per client IP (DRF throttles), configured by settings.THROTTLE_RATES (None = off):
+`read` counts every request, `write` the unsafe methods, `heavy` the costly reads that views mark with
+`heavy = True` (simulations, every budget or allocation of an epoch). The counters live in the cache; if
+the cache is down a request is let through rather than refused."""
+import logging
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class _IpThrottle(SimpleRateThrottle):
+    def get_rate(self):
+        return settings.THROTTLE_RATES.get(self.scope)
+
+    def applies(self, request, view) -> bool:
+        return True
+
+    def get_cache_key(self, request, view):
+        if not self.applies(request, view):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # the cache is down: better unthrottled than an outage of the API
+            logger.warning("throttle %s: the cache is unavailable; request let through", self.scope, exc_info=True)
+            return True
+
+
+class ReadThrottle(_IpThrottle):
+    scope = "read"
+
+
+class WriteThrottle(_IpThrottle):
+    scope = "write"
+
+    def applies(self, request, view) -> bool:
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+class HeavyThrottle(_IpThrottle):
+    scope = "heavy"
+
+    def applies(self, request, view) -> bool:
+        return getattr(view, "heavy", False)
