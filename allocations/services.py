@@ -15,7 +15,7 @@ from deposits.models import Budget
 from epochs import selectors as epoch_selectors
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
-from octant.core.api import AddressField, WeiField, camelize_keys
+from octant.core.api import AddressField, WeiField
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
 from users.models import User
@@ -69,12 +69,12 @@ def allocate_from_request(data) -> int:
     if view.pending is None:  # the reference checks the window before the body
         raise exceptions.AllocationWindowClosed()
     payload = data.get("payload") if isinstance(data, dict) else None
-    if isinstance(payload, dict):  # before anything walks the items (camelize_keys included)
+    if isinstance(payload, dict):  # before anything walks the items
         try:
             check_allocation_count(payload.get("allocations"), epoch=view.pending)
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"payload": exc.detail})
-    body = AllocateInput(data=camelize_keys(data) if isinstance(data, dict) else data)
+    body = AllocateInput(data=data)  # keys camelCase already: the HTTP parser and the socket's json_loads
     body.is_valid(raise_exception=True)
     values = body.validated_data
     result = allocate(

@@ -1,5 +1,4 @@
 """HTTP plumbing shared by every app: the one exception handler, input parsing and wire fields."""
-import json
 import logging
 
 from drf_spectacular.utils import extend_schema_field
@@ -10,7 +9,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import exceptions
 from .addresses import checksum
-from .http import camelize_keys  # noqa: F401 - re-exported for the services
+from .http import camelize_keys, loads_camel  # noqa: F401 - re-exported for the services
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +54,9 @@ def exception_handler(exc, context):
 
 
 def json_loads(text):
-    """json.loads, with input nested too deep for the parser (RecursionError) refused as a ValueError."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply")
+    """json.loads as the HTTP parser does it (octant.core.http.loads_camel): snake_case keys become camelCase,
+    and input nested too deep is a ValueError."""
+    return loads_camel(text)
 
 
 MAX_EPOCH = 2**31 - 1

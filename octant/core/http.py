@@ -1,8 +1,10 @@
 """The JSON wire at the edges: DRF's renderer and parser as the reference's v2 app behaves (a None body is
 `null`, snake_case keys are accepted), and JSON for Django's own 404/405 pages. Imports no DRF view, so
 DRF's settings can name these classes."""
+from django.conf import settings
 from django.http import JsonResponse
 from rest_framework import exceptions, parsers, renderers
+from rest_framework.utils import json as drf_json
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -53,16 +55,40 @@ def _camel(key: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+def camel_object(pairs):
+    """`object_pairs_hook` of json.loads that builds each object with camelCase keys, as `camelize_keys`
+    does, while parsing: no second walk over a large body."""
+    obj = dict(pairs)
+    if not any("_" in key for key in obj):
+        return obj
+    result = {}
+    for key, value in obj.items():
+        camel = _camel(key)
+        if camel != key and camel in obj:
+            continue
+        result[camel] = value
+    return result
+
+
+def loads_camel(text: str):
+    """json.loads (NaN and Infinity refused) with camelCase keys; a text without "_" has no snake_case key, so
+    it is parsed as it is. Input nested too deep for the parser is a ValueError, not a RecursionError."""
+    try:
+        return drf_json.loads(text, object_pairs_hook=camel_object if "_" in text else None)
+    except RecursionError:
+        raise ValueError("nested too deeply")
+
+
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser; object keys may be snake_case (see `camelize_keys`). A body nested too deep for
-    the parser is a 400 like any other malformed JSON, not a 500 (RecursionError)."""
+    """DRF's JSON parser; object keys may be snake_case (see `camelize_keys`), converted while parsing. A body
+    nested too deep for the parser is a 400 like any other malformed JSON, not a 500 (RecursionError)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - nested too deeply")
-        return camelize_keys(data)
+            return loads_camel((stream.read() if stream is not None else b"").decode(encoding))
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}")
 
 
 class JSONErrorPagesMiddleware:
