@@ -5,7 +5,8 @@ import pytest
 from eth_utils import to_checksum_address
 from rest_framework.test import APIClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from epochs.tasks import epochs_tick
 from octant.chain.backends import get_chain
@@ -59,8 +60,13 @@ def staff(browser, live_server, django_user_model, chain):
     browser.find_element(By.NAME, "password").send_keys("a-long-password")
     screenshot(browser, "01-login")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    assert browser.find_element(By.ID, "dashboard")
+    assert loaded(browser, By.ID, "dashboard")
     return browser
+
+
+def loaded(browser, by, value):
+    """The element once the page that follows a click shows it (a loaded machine can be slow to navigate)."""
+    return WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located((by, value)))
 
 
 def open_(browser, live_server, path):
@@ -95,7 +101,7 @@ def test_add_project_refuses_a_bad_address_and_checksums_a_lowercase_one(staff, 
     staff.find_element(By.NAME, "address").send_keys("0xnothex")
     staff.find_element(By.NAME, "name").send_keys("Not Hex")
     staff.find_element(By.NAME, "_save").click()
-    errors = staff.find_element(By.CSS_SELECTOR, ".errorlist").text
+    errors = loaded(staff, By.CSS_SELECTOR, ".errorlist").text
     screenshot(staff, "03-add-project-bad-address")
     assert "Enter an Ethereum address" in errors and not Project.objects.filter(name="Not Hex").exists()
 
@@ -120,7 +126,7 @@ def test_copy_projects_to_the_next_epoch(staff, live_server):
     staff.find_element(By.ID, "action-toggle").click()
     Select(staff.find_element(By.NAME, "action")).select_by_value("copy_to_next_epoch")
     staff.find_element(By.NAME, "index").click()
-    text = staff.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    text = loaded(staff, By.CSS_SELECTOR, "ul.messagelist").text
     screenshot(staff, "05-copy-to-next-epoch")
     assert "Epoch 5: copied 4 project(s) to epoch 6." in text
     assert sorted(Project.objects.filter(epoch=6).values_list("name", flat=True)) == sorted([*NAMES, "Fresh Project"])
@@ -136,7 +142,7 @@ def test_import_projects_from_csv(staff, live_server, tmp_path):
     staff.find_element(By.CSS_SELECTOR, ".object-tools a[href$=\"/import/\"]").click()
     staff.find_element(By.NAME, "file").send_keys(str(bad))
     staff.find_element(By.NAME, "_import").click()
-    errors = staff.find_element(By.ID, "import-errors").text
+    errors = loaded(staff, By.ID, "import-errors").text
     screenshot(staff, "06-import-csv-row-errors")
     assert "Enter an Ethereum address" in errors and "already a project of epoch 5" in errors
     assert not Project.objects.filter(name="Good One").exists()  # all or nothing
@@ -167,7 +173,7 @@ def test_a_finalized_epoch_is_frozen(staff, live_server, chain):
     epoch.send_keys(str(EPOCH))
     staff.find_element(By.NAME, "address").send_keys(LOWER)
     staff.find_element(By.NAME, "_save").click()
-    errors = staff.find_element(By.CSS_SELECTOR, ".errorlist").text
+    errors = loaded(staff, By.CSS_SELECTOR, ".errorlist").text
     screenshot(staff, "09-add-to-finalized-epoch-refused")
     assert "Epoch 4 is frozen" in errors and not Project.objects.filter(epoch=EPOCH, address=to_checksum_address(LOWER))
 
@@ -185,7 +191,7 @@ def test_dashboard_and_snapshot_of_a_finalized_epoch(staff, live_server, chain):
     staff.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a, #result_list tbody tr td a").click()
     text = staff.find_element(By.TAG_NAME, "body").text
     screenshot(staff, "11-finalized-snapshot")
-    table = staff.find_element(By.ID, "project-rewards")
+    table = loaded(staff, By.ID, "project-rewards")
     assert "Clean Water" in table.text and "Seed Library" in table.text and " ETH" in table.text
     assert "wei" in staff.find_element(By.CSS_SELECTOR, "#project-rewards td span.wei").get_attribute("title")
     assert "Matched rewards" in text or "matched rewards" in text.lower()
@@ -196,7 +202,7 @@ def test_dashboard_and_snapshot_of_a_finalized_epoch(staff, live_server, chain):
         assert " ETH" in text and fits(staff), name
     open_(staff, live_server, "/admin/epochs/finalizedepochsnapshot/")
     staff.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a, #result_list tbody tr td a").click()
-    table = staff.find_element(By.ID, "project-rewards")
+    table = loaded(staff, By.ID, "project-rewards")
     last_column = table.find_elements(By.CSS_SELECTOR, "thead th")[-1]
     assert last_column.rect["x"] + last_column.rect["width"] <= staff.execute_script("return window.innerWidth")
     assert fits(staff)
