@@ -84,17 +84,17 @@ async def test_a_websocket_frame_over_the_limit_closes_the_socket(settings):
 @pytest.mark.django_db(transaction=True)  # the connect-time state read
 async def test_json_nested_too_deep_on_the_websocket_keeps_the_socket(settings):
     client = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/socket.io/?EIO=4&transport=websocket")
-    assert (await client.connect())[0]
-    await client.receive_from()
+    assert (await client.connect(timeout=10))[0]
+    await client.receive_from(timeout=10)
     await client.send_to(text_data="40")
-    assert (await client.receive_from()).startswith("40")
+    assert (await client.receive_from(timeout=10)).startswith("40")
     deep = "[" * 50_000 + "]" * 50_000
     await client.send_to(text_data="42" + deep)  # a whole packet nested too deep: ignored
     await client.send_to(text_data="42" + json.dumps(["allocate", deep]))  # an allocate body nested too deep
-    answer = json.loads((await client.receive_from(timeout=2))[2:])
+    answer = json.loads((await client.receive_from(timeout=10))[2:])
     assert answer == ["exception", {"message": "Invalid request: JSON parse error - nested too deeply"}]
     await client.send_to(text_data="2probe")
-    assert await client.receive_from(timeout=2) == "3probe"  # still alive
+    assert await client.receive_from(timeout=10) == "3probe"  # still alive
     await client.disconnect()
 
 
