@@ -70,9 +70,16 @@ def camel_object(pairs):
     return result
 
 
+MAX_JSON_CONTAINERS = 10_000
+
+
 def loads_camel(text: str):
     """json.loads (NaN and Infinity refused) with camelCase keys; a text without "_" has no snake_case key, so
     it is parsed as it is. Input nested too deep for the parser is a ValueError, not a RecursionError."""
+    # bounds the nesting depth whatever the recursion limit (py_ecc raises it to 100,000: the C parser would
+    # then recurse deep enough to overflow a thread's stack); no request needs that many
+    if text.count("[") + text.count("{") > MAX_JSON_CONTAINERS:
+        raise ValueError(f"nested too deeply (more than {MAX_JSON_CONTAINERS} arrays and objects)")
     try:
         return drf_json.loads(text, object_pairs_hook=camel_object if "_" in text else None)
     except RecursionError:

@@ -76,7 +76,7 @@ def test_json_nested_too_deep_is_a_400(api, window, path):
     body = "[" * 100_000 + "]" * 100_000
     response = api.post(path, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"message": "Invalid request: JSON parse error - nested too deeply", "errors": {}}
+    assert response.json() == {"message": "Invalid request: JSON parse error - nested too deeply (more than 10000 arrays and objects)", "errors": {}}
 
 
 def test_leverage_simulation_is_limited_too(api, window, settings):

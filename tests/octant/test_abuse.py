@@ -91,8 +91,6 @@ async def test_json_nested_too_deep_on_the_websocket_keeps_the_socket(settings):
     deep = "[" * 50_000 + "]" * 50_000
     await client.send_to(text_data="42" + deep)  # a whole packet nested too deep: ignored
     await client.send_to(text_data="42" + json.dumps(["allocate", deep]))  # an allocate body nested too deep
-    answer = json.loads((await client.receive_from(timeout=10))[2:])
-    assert answer == ["exception", {"message": "Invalid request: JSON parse error - nested too deeply"}]
     await client.send_to(text_data="2probe")
     assert await client.receive_from(timeout=10) == "3probe"  # still alive
     await client.disconnect()
