@@ -17,7 +17,11 @@ WORKER="" SERVER=""
 stop() {  # TERM both (the worker finishes its task), KILL whatever still runs after 20 s
   trap - EXIT INT TERM
   kill -TERM $WORKER $SERVER 2>/dev/null || true
-  for _ in $(seq 200); do kill -0 $WORKER $SERVER 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 200); do  # until both are gone (one `kill -0` of both fails as soon as either is)
+    { kill -0 $WORKER || kill -0 $SERVER; } 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -z "$WORKER" ] || pkill -KILL -P "$WORKER" 2>/dev/null || true  # the worker's embedded beat process
   kill -KILL $WORKER $SERVER 2>/dev/null || true
   wait $WORKER $SERVER 2>/dev/null || true
 }

@@ -225,6 +225,7 @@ class RpcServer(_Server):
     def _one(self, request, fault):
         from eth_abi import encode
         from eth_tester.exceptions import TransactionFailed
+        from eth_utils.exceptions import ValidationError
 
         if isinstance(fault, dict):
             return {"jsonrpc": "2.0", "id": request.get("id"), "error": fault}
@@ -239,6 +240,8 @@ class RpcServer(_Server):
                 response = self.request(request["method"], request.get("params") or [])
             if method_fault == "drop":
                 raise Drop()
+        except ValidationError as exc:  # e.g. a resent transaction's nonce is used: a node answers an error
+            return {"jsonrpc": "2.0", "id": request.get("id"), "error": {"code": -32000, "message": str(exc)}}
         except TransactionFailed as exc:
             reason = str(exc).removeprefix("execution reverted: ")
             return {"jsonrpc": "2.0", "id": request.get("id"), "error": {
