@@ -73,3 +73,30 @@ class ProjectFunding(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["epoch", "project_address"], name="funding_unique_per_project")]
+
+
+class DonorFunding(models.Model):
+    """One donor's live allocations of one epoch, summed, kept in the allocation's transaction: what the
+    user can still claim (budget - Σ allocations when positive, math.md §3.9) without reading allocations.
+    A donor without live allocations has no row. `first_allocation_id` orders donors as the full
+    computation lists them."""
+
+    epoch = models.PositiveIntegerField()
+    address = models.CharField(max_length=42)
+    allocated = WeiField(default=0)
+    claimed = WeiField(default=0)
+    first_allocation_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["epoch", "address"], name="donor_funding_unique")]
+        indexes = [models.Index(fields=["epoch", "first_allocation_id"], name="donor_funding_order")]
+
+
+class EpochFunding(models.Model):
+    """Totals of an epoch's live allocations, kept in the allocation's transaction: Σ claimed over donors
+    (so the live total withdrawals cost O(projects)) and a version bumped by every change, the key of
+    what is cached per epoch state (merkle tree, list bodies)."""
+
+    epoch = models.PositiveIntegerField(unique=True)
+    claimed = WeiField(default=0)
+    version = models.PositiveBigIntegerField(default=0)

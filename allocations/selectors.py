@@ -10,7 +10,7 @@ from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 
-from .models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
+from .models import Allocation, AllocationRequest, EpochFunding, ProjectFunding, UniquenessQuotient
 
 
 def live_allocations(*, epoch: int):
@@ -80,6 +80,33 @@ def funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:
     return [engine.ProjectAggregate(address, allocated, Decimal(sqrt_sum)) for address, allocated, sqrt_sum in rows]
 
 
+def exact_funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:
+    """funding_aggregates equal to the full computation's: a project whose aggregate is inexact (allocations
+    replaced, its rebuild not run yet) is summed again from its own live allocations, in memory."""
+    ordered = []
+    for address, allocated, sqrt_sum, first, exact in ProjectFunding.objects.filter(epoch=epoch).values_list(
+            "project_address", "allocated", "sqrt_sum", "first_allocation_id", "exact"):
+        if exact:
+            sqrt_sum = Decimal(sqrt_sum)
+        else:
+            rows = allocations_with_uq(epoch=epoch, project=address)
+            aggregate = engine.aggregate_allocations(rows)
+            first = rows[0]["id"] if rows else None
+            allocated, sqrt_sum = (aggregate[0].allocated, aggregate[0].sqrt_sum) if aggregate else (0, None)
+        if first is not None:
+            ordered.append((first, engine.ProjectAggregate(address, allocated, sqrt_sum)))
+    return [aggregate for _, aggregate in sorted(ordered, key=lambda pair: pair[0])]
+
+
+def aggregates_usable(*, epoch: int) -> bool:
+    """Whether the epoch's rewards can come from the aggregates exactly: not in exact mode (whose sums are
+    not kept), and the epoch's totals exist if it has live allocations (they do unless loaded in bulk
+    without `donor_funding_rebuild`)."""
+    if variant(epoch, rules=epoch_rules()).exact:
+        return False
+    return EpochFunding.objects.filter(epoch=epoch).exists() or not live_allocations(epoch=epoch).exists()
+
+
 def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
     """Project rewards of the pending epoch as they stand, in the epoch's project-list order (as the
     reference lists them; projects outside the list after it)."""
@@ -92,16 +119,18 @@ def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
                                                                                                  len(position))))
 
 
-def _estimated_project_rewards(*, epoch: int, projects: list[str]) -> engine.ProjectRewardsResult:
+def _estimated_project_rewards(*, epoch: int, projects: list[str], matched: int | None = None,
+                               exact: bool = False) -> engine.ProjectRewardsResult:
     """Capped QF comes from the aggregates in O(projects); the preliminary variants of epochs 1-3 (linear in
-    the per-project sums) from the sums; exact capped QF from the allocations."""
-    matched = estimated_matched_rewards(epoch=epoch)
+    the per-project sums) from the sums; exact capped QF from the allocations. `exact`: equal to the full
+    computation to the last digit even while some aggregates wait for their rebuild."""
+    matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
     rules = epoch_rules()
     chosen = variant(epoch, rules=rules)
     if chosen.exact:  # exact sums are not kept in the aggregates: O(allocations)
         return engine.project_rewards(epoch, allocations=allocations_with_uq(epoch=epoch), projects=projects,
                                       matched_rewards=matched, rules=rules)
-    aggregates = funding_aggregates(epoch=epoch)
+    aggregates = exact_funding_aggregates(epoch=epoch) if exact else funding_aggregates(epoch=epoch)
     if chosen.project_rewards is ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
         return engine.project_rewards_from_aggregates(
             aggregates=aggregates, projects=projects, matched_rewards=matched,

@@ -22,7 +22,7 @@ from users.models import User
 from users.selectors import is_patron
 
 from . import selectors
-from .models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
+from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
         raise exceptions.AllocationWindowClosed()
     if not allocations:
         raise exceptions.EmptyAllocations()
-    details, epoch_projects = _check(user_address, epoch, allocations, nonce)
+    details, epoch_projects, budget = _check(user_address, epoch, allocations, nonce)
     payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
     digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
     if not signatures.verify_signature(user_address, digest, signature,
@@ -123,7 +123,7 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     try:
         with transaction.atomic():
             result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited,
-                                      view.now, details, epoch_projects)
+                                      view.now, details, epoch_projects, budget)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -154,7 +154,7 @@ def _check(user_address, epoch, allocations, nonce):
     current_nonce = User.objects.filter(address=user_address).values_list("allocation_nonce", flat=True).first()
     budget = Budget.objects.filter(epoch=epoch, address=user_address).values_list("amount", flat=True).first()
     details = _check_nonce_and_patron(user_address, epoch, nonce, current_nonce, budget)
-    return details, _check_payload(user_address, epoch, allocations, budget)
+    return details, _check_payload(user_address, epoch, allocations, budget), budget
 
 
 def _check_nonce(nonce: int, current_nonce: int | None) -> None:
@@ -194,7 +194,7 @@ def _check_payload(user_address, epoch, allocations, budget) -> list[str]:
 
 
 def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now, details,
-                     epoch_projects) -> Allocated:
+                     epoch_projects, budget) -> Allocated:
     user = User.objects.select_for_update().filter(address=user_address).first()
     if user is None:
         user = User.objects.create(address=user_address)  # a concurrent twin's insert fails: IntegrityError
@@ -223,6 +223,7 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
     created = Allocation.objects.bulk_create(
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
     _update_funding(epoch, funding, previous, created, uq)
+    _update_donor(epoch, user_address, had_live=bool(previous), created=created, budget=budget)
     return Allocated(epoch=epoch, projects=touched)
 
 
@@ -240,6 +241,7 @@ def allocations_revoke(*, address: str, epoch: int) -> int:
             epoch=epoch, project_address__in=touched).order_by("project_address")}
         Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
         _update_funding(epoch, funding, previous, [], uq)
+        _update_donor(epoch, address, had_live=True, created=[], budget=0)
         result = Allocated(epoch=epoch, projects=touched)
     transaction.on_commit(lambda: _after_commit(result))
     return len(previous)
@@ -274,6 +276,61 @@ def _update_funding(epoch, funding, previous, created, uq) -> None:
             row.save()
         else:  # broadcast_version is the broadcaster's, written without this row's lock
             row.save(update_fields=["allocated", "sqrt_sum", "first_allocation_id", "exact", "version"])
+
+
+def _update_donor(epoch, address, *, had_live: bool, created, budget: int) -> None:
+    """Keep the donor's row and the epoch's Σ claimed equal to what the live allocations give (the rows
+    are written under the user's lock; the epoch row is locked until commit)."""
+    claimed_before = 0
+    if had_live:
+        row = DonorFunding.objects.filter(epoch=epoch, address=address).first()
+        if row is not None:
+            claimed_before = row.claimed
+            row.delete()
+    claimed_after = 0
+    if created:
+        allocated = sum(a.amount for a in created)
+        claimed_after = max(budget - allocated, 0)
+        DonorFunding.objects.create(epoch=epoch, address=address, allocated=allocated, claimed=claimed_after,
+                                    first_allocation_id=min(a.id for a in created))
+    totals = EpochFunding.objects.select_for_update().filter(epoch=epoch).first()
+    if totals is None:  # the epoch's first allocation: a concurrent twin may insert it too
+        EpochFunding.objects.get_or_create(epoch=epoch)
+        totals = EpochFunding.objects.select_for_update().get(epoch=epoch)
+    totals.claimed += claimed_after - claimed_before  # (in Python: SQLite keeps wei as text)
+    totals.version += 1
+    totals.save()
+
+
+def donor_funding_rebuild(*, epoch: int) -> int:
+    """Recompute the epoch's donor rows and totals from its live allocations (data loaded in bulk,
+    deployments from before the rows existed). Returns how many donors it has."""
+    return rebuild_donor_funding(epoch, Allocation=Allocation, Budget=Budget, DonorFunding=DonorFunding,
+                                 EpochFunding=EpochFunding)
+
+
+def rebuild_donor_funding(epoch, *, Allocation, Budget, DonorFunding, EpochFunding) -> int:
+    """donor_funding_rebuild with the models given (the migration passes its historical ones)."""
+    from django.db.models import Min
+
+    with transaction.atomic():
+        sums = Allocation.objects.filter(epoch=epoch, deleted_at__isnull=True).values("user__address").annotate(
+            first=Min("id")).order_by("first").values_list("user__address", "first")
+        budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
+        # summed in Python: exact on every database
+        exact = {}
+        for address, amount in Allocation.objects.filter(epoch=epoch, deleted_at__isnull=True).values_list(
+                "user__address", "amount").iterator(chunk_size=20_000):
+            exact[address] = exact.get(address, 0) + int(amount)
+        rows = [DonorFunding(epoch=epoch, address=address, allocated=exact[address],
+                             claimed=max(budgets.get(address, 0) - exact[address], 0), first_allocation_id=first)
+                for address, first in sums]
+        DonorFunding.objects.filter(epoch=epoch).delete()
+        DonorFunding.objects.bulk_create(rows, batch_size=5_000)
+        version = EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first() or 0
+        EpochFunding.objects.update_or_create(epoch=epoch, defaults={
+            "claimed": sum(r.claimed for r in rows), "version": version + 1})
+    return len(rows)
 
 
 def _after_commit(result: Allocated) -> None:

@@ -59,9 +59,14 @@ def patrons_at(*, epoch: int, timestamp: int) -> list[str]:
     return epochs_engine.patrons(toggles, at=timestamp)
 
 
-def finalization_compute(*, epoch: int, at: int | None = None) -> Finalization:
+def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: bool = False,
+                         users: bool = True) -> Finalization:
     """The finalized snapshot of `epoch` as it stands (math.md §3.13). Patrons are taken at `at` (default:
-    the close of the epoch's allocation window). MissingSnapshot without a pending snapshot."""
+    the close of the epoch's allocation window). MissingSnapshot without a pending snapshot.
+
+    `from_aggregates`: the same figures from the kept aggregates (projects, donors, the epoch's Σ claimed)
+    in O(projects + donors), or O(projects) without `users` (then `user_rewards` and `leaves` are empty);
+    the full computation where the aggregates cannot give them exactly (exact mode)."""
     from allocations import selectors as allocation_selectors
     from projects.selectors import project_addresses
 
@@ -70,6 +75,8 @@ def finalization_compute(*, epoch: int, at: int | None = None) -> Finalization:
         raise MissingSnapshot()
     if at is None:
         at = selectors.epoch_details(epoch=epoch).finalized_at
+    if from_aggregates and allocation_selectors.aggregates_usable(epoch=epoch):
+        return _finalization_from_aggregates(snapshot, at=at, users=users)
     budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
     patrons = patrons_at(epoch=epoch, timestamp=at)
     patrons_rewards = epochs_engine.patrons_rewards(budgets, patrons)
@@ -100,6 +107,49 @@ def finalization_compute(*, epoch: int, at: int | None = None) -> Finalization:
     )
     leaves = sorted([*claimed, *((a, amount) for a, amount, _ in result.project_leaves)])
     object.__setattr__(result, "leaves", leaves)
+    return result
+
+
+def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, at: int, users: bool) -> Finalization:
+    from allocations import selectors as allocation_selectors
+    from allocations.models import DonorFunding, EpochFunding, ProjectFunding
+    from octant.core.fields import sum_wei
+    from projects.selectors import project_addresses
+
+    epoch = snapshot.epoch
+    patrons = patrons_at(epoch=epoch, timestamp=at)
+    patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=set(patrons)), "amount") \
+        if patrons else 0
+    rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
+    try:
+        matched = rewards.matched_rewards
+    except epochs_engine.InvalidMatchedRewardsStrategy:
+        matched = patrons_rewards
+    project_rewards = allocation_selectors._estimated_project_rewards(
+        epoch=epoch, projects=project_addresses(epoch=epoch), matched=matched, exact=True)
+    if users:
+        claimed = [(address, amount) for address, amount in DonorFunding.objects.filter(
+            epoch=epoch, claimed__gt=0).order_by("first_allocation_id").values_list("address", "claimed")]
+        claimed_sum = sum(amount for _, amount in claimed)
+    else:
+        claimed = []
+        claimed_sum = EpochFunding.objects.filter(epoch=epoch).values_list("claimed", flat=True).first() or 0
+    total_withdrawals = epochs_engine.total_withdrawals(
+        claimed_rewards_sum=claimed_sum, project_rewards_sum=project_rewards.rewards_sum)
+    leftover = epochs_engine.leftover(
+        epoch, staking_proceeds=snapshot.eth_proceeds, operational_cost=snapshot.operational_cost,
+        community_fund=snapshot.community_fund, ppf=snapshot.ppf, total_withdrawals=total_withdrawals,
+        matched_rewards=matched, used_matched_rewards=project_rewards.used_matched_rewards, rules=epoch_rules())
+    result = Finalization(
+        epoch=epoch, staking_proceeds=snapshot.eth_proceeds, patrons=patrons, patrons_rewards=patrons_rewards,
+        matched_rewards=matched, staking_matched_reserved=rewards.staking_matched_reserved,
+        project_rewards=project_rewards, user_rewards=claimed,
+        allocations_sum=sum_wei(ProjectFunding.objects.filter(epoch=epoch), "allocated"),
+        total_withdrawals=total_withdrawals, leftover=leftover, leaves=[],
+    )
+    if users:
+        leaves = sorted([*claimed, *((a, amount) for a, amount, _ in result.project_leaves)])
+        object.__setattr__(result, "leaves", leaves)
     return result
 
 
@@ -149,7 +199,8 @@ def epoch_info(*, epoch: int) -> dict:
     snapshot = PendingEpochSnapshot.objects.get(epoch=epoch)
     finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     if finalized is None:
-        live = finalization_compute(epoch=epoch, at=view.now if state is EpochState.PENDING else None)
+        live = finalization_compute(epoch=epoch, at=view.now if state is EpochState.PENDING else None,
+                                    from_aggregates=True, users=False)
         return _info(epoch, octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
                      totalWithdrawals=live.total_withdrawals, patronsRewards=live.patrons_rewards,
                      matchedRewards=live.matched_rewards, leftover=live.leftover,
@@ -159,7 +210,11 @@ def epoch_info(*, epoch: int) -> dict:
         epoch, leftover=finalized.leftover, staking_proceeds=snapshot.eth_proceeds,
         operational_cost=snapshot.operational_cost, community_fund=snapshot.community_fund, ppf=snapshot.ppf,
         total_withdrawals=finalized.total_withdrawals or 0, rules=epoch_rules())
-    allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
+    if allocation_selectors.aggregates_usable(epoch=epoch):  # Σ per project: all the donated sum needs
+        allocations = [{"project": a.address, "amount": a.allocated}
+                       for a in allocation_selectors.exact_funding_aggregates(epoch=epoch)]
+    else:
+        allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
     donated = epochs_engine.donated_to_projects(
         matched_rewards=finalized.matched_rewards, unused_matched_rewards=unused,
         allocations_sum=sum(a["amount"] for a in allocations),
