@@ -51,10 +51,12 @@ def allocations_with_uq(*, epoch: int, project: str | None = None) -> list[dict]
 # --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
 
 
-def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_at: int | None = None) -> int:
+def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_at: int | None = None,
+                              patron_toggles: list[dict] | None = None) -> int:
     """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
     of the users in patron mode now (math.md §3.7). `now` and the epoch's `finalized_at`, when the caller
-    has them, spare reading them again."""
+    has them, spare reading them again, and so do the patron-mode toggles up to `finalized_at` at least
+    (epochs.rewards.patron_toggles)."""
     from epochs import engine as epochs_engine
     from epochs.rewards import octant_rewards_of, patrons_at
     from deposits.models import Budget
@@ -65,7 +67,10 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
         raise MissingSnapshot()
     now = chain_view().now if now is None else now
     at = min(now, epoch_details(epoch=epoch).finalized_at if finalized_at is None else finalized_at)
-    patrons = patrons_at(epoch=epoch, timestamp=at)
+    if patron_toggles is None:
+        patrons = patrons_at(epoch=epoch, timestamp=at)
+    else:
+        patrons = epochs_engine.patrons(patron_toggles, at=at)
     patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
     try:
         return octant_rewards_of(snapshot, patrons_rewards=patrons_rewards).matched_rewards

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
@@ -48,6 +48,7 @@ class AllocateInput(serializers.Serializer):
 class Allocated:
     epoch: int
     projects: list[str]  # every project whose donors changed
+    replaced: bool = True  # whether earlier allocations were withdrawn (aggregates left inexact)
 
 
 def check_allocation_count(items, *, epoch: int) -> None:
@@ -114,7 +115,7 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
         raise exceptions.AllocationWindowClosed()
     if not allocations:
         raise exceptions.EmptyAllocations()
-    details, epoch_projects, budget = _check(user_address, epoch, allocations, nonce)
+    details, epoch_projects, known = _check(user_address, epoch, allocations, nonce)
     payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
     digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
     if not signatures.verify_signature(user_address, digest, signature,
@@ -123,7 +124,7 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     try:
         with transaction.atomic():
             result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited,
-                                      view.now, details, epoch_projects, budget)
+                                      view.now, details, epoch_projects, known)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -151,10 +152,34 @@ def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], n
 def _check(user_address, epoch, allocations, nonce):
     """The checks between the nonce and the signature, without any lock; returns (epoch details, epoch
     projects)."""
-    current_nonce = User.objects.filter(address=user_address).values_list("allocation_nonce", flat=True).first()
-    budget = Budget.objects.filter(epoch=epoch, address=user_address).values_list("amount", flat=True).first()
-    details = _check_nonce_and_patron(user_address, epoch, nonce, current_nonce, budget)
-    return details, _check_payload(user_address, epoch, allocations, budget), budget
+    known = _known_user(user_address, epoch)
+    details = _check_nonce_and_patron(user_address, epoch, nonce, known.nonce, known.budget)
+    return details, _check_payload(user_address, epoch, allocations, known.budget), known
+
+
+@dataclass(frozen=True)
+class KnownUser:
+    id: int | None
+    nonce: int | None
+    budget: int | None
+    uq: str | None  # the frozen UQ score of the epoch, once the user has allocated in it
+
+
+def _known_user(address: str, epoch: int) -> KnownUser:
+    """What the allocation needs of the user, in one query (two for a user not seen yet)."""
+    from django.db.models import OuterRef, Subquery
+
+    from octant.core.fields import WeiField as WeiModelField
+
+    row = User.objects.filter(address=address).annotate(
+        budget=Subquery(Budget.objects.filter(epoch=epoch, address=OuterRef("address")).values("amount")[:1],
+                        output_field=WeiModelField()),
+        uq=Subquery(UniquenessQuotient.objects.filter(epoch=epoch, user=OuterRef("pk")).values("score")[:1]),
+    ).values_list("id", "allocation_nonce", "budget", "uq").first()
+    if row:
+        return KnownUser(*row)
+    budget = Budget.objects.filter(epoch=epoch, address=address).values_list("amount", flat=True).first()
+    return KnownUser(None, None, budget, None)
 
 
 def _check_nonce(nonce: int, current_nonce: int | None) -> None:
@@ -194,37 +219,44 @@ def _check_payload(user_address, epoch, allocations, budget) -> list[str]:
 
 
 def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now, details,
-                     epoch_projects, budget) -> Allocated:
-    user = User.objects.select_for_update().filter(address=user_address).first()
-    if user is None:
-        user = User.objects.create(address=user_address)  # a concurrent twin's insert fails: IntegrityError
-    # again under the lock, what a concurrent request may have changed (the budget is known to exist)
-    _check_nonce(nonce, user.allocation_nonce)
-    if is_patron(address=user_address, at=details.finalized_at):
+                     epoch_projects, known: KnownUser) -> Allocated:
+    # the nonce moves only if it is still the one checked, which locks the user's row: a concurrent request
+    # of the same user waits here, then finds the nonce moved (the budget is known to exist)
+    if known.id is None:
+        user = User.objects.create(address=user_address, allocation_nonce=nonce)  # a twin's: IntegrityError
+    else:
+        if not User.objects.filter(id=known.id, allocation_nonce=known.nonce).update(allocation_nonce=nonce):
+            raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
+        user = User(id=known.id, address=user_address, allocation_nonce=nonce)
+    budget = known.budget
+    from epochs import engine as epochs_engine
+    from epochs.rewards import patron_toggles
+
+    toggles = patron_toggles(timestamp=details.finalized_at)  # read once: this check and the matched rewards
+    if user_address in epochs_engine.patrons(toggles, at=details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
     projects = [project for project, _ in allocations]
 
-    uq = _uq_for(user, epoch)
+    uq = Decimal(known.uq) if known.uq is not None else _uq_for(user, epoch)
     previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
         "id", "project_address", "amount"))
     touched = sorted({p for _, p, _ in previous} | set(projects))
     funding = {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
         epoch=epoch, project_address__in=touched).order_by("project_address")}
-    matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=details.finalized_at)
+    matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=details.finalized_at,
+                                                  patron_toggles=toggles)
     leverage = selectors.simulate_allocation(
         epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=epoch_projects,
         matched=matched, address=user_address).leverage
 
     Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
-    user.allocation_nonce = nonce
-    user.save(update_fields=["allocation_nonce"])
     AllocationRequest.objects.create(user=user, epoch=epoch, nonce=nonce, signature=signature,
                                      is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
     created = Allocation.objects.bulk_create(
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
     _update_funding(epoch, funding, previous, created, uq)
-    _update_donor(epoch, user_address, had_live=bool(previous), created=created, budget=budget)
-    return Allocated(epoch=epoch, projects=touched)
+    _update_donor(epoch, user_address, previous=previous, created=created, budget=budget)
+    return Allocated(epoch=epoch, projects=touched, replaced=bool(previous))
 
 
 def allocations_revoke(*, address: str, epoch: int) -> int:
@@ -241,7 +273,8 @@ def allocations_revoke(*, address: str, epoch: int) -> int:
             epoch=epoch, project_address__in=touched).order_by("project_address")}
         Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
         _update_funding(epoch, funding, previous, [], uq)
-        _update_donor(epoch, address, had_live=True, created=[], budget=0)
+        budget = Budget.objects.filter(epoch=epoch, address=address).values_list("amount", flat=True).first()
+        _update_donor(epoch, address, previous=previous, created=[], budget=budget or 0)
         result = Allocated(epoch=epoch, projects=touched)
     transaction.on_commit(lambda: _after_commit(result))
     return len(previous)
@@ -272,32 +305,37 @@ def _update_funding(epoch, funding, previous, created, uq) -> None:
                 row.first_allocation_id = allocation.id
     for row in funding.values():
         row.version += 1
-        if row.pk is None:
-            row.save()
-        else:  # broadcast_version is the broadcaster's, written without this row's lock
-            row.save(update_fields=["allocated", "sqrt_sum", "first_allocation_id", "exact", "version"])
+    # broadcast_version is the broadcaster's, written without these rows' lock: not among the fields
+    ProjectFunding.objects.bulk_update([row for row in funding.values() if row.pk is not None],
+                                       ["allocated", "sqrt_sum", "first_allocation_id", "exact", "version"])
+    ProjectFunding.objects.bulk_create([row for row in funding.values() if row.pk is None])
 
 
-def _update_donor(epoch, address, *, had_live: bool, created, budget: int) -> None:
-    """Keep the donor's row and the epoch's Σ claimed equal to what the live allocations give (the rows
-    are written under the user's lock; the epoch row is locked until commit)."""
-    claimed_before = 0
-    if had_live:
-        row = DonorFunding.objects.filter(epoch=epoch, address=address).first()
-        if row is not None:
-            claimed_before = row.claimed
-            row.delete()
+def _update_donor(epoch, address, *, previous, created, budget: int) -> None:
+    """Keep the donor's row and the epoch's Σ claimed equal to what the live allocations give: one write
+    for the donor (under the user's lock), one for the epoch's totals (its row locked until commit)."""
+    claimed_before = max(budget - sum(amount for _, _, amount in previous), 0) if previous else 0
     claimed_after = 0
+    rows = DonorFunding.objects.filter(epoch=epoch, address=address)
     if created:
         allocated = sum(a.amount for a in created)
         claimed_after = max(budget - allocated, 0)
-        DonorFunding.objects.create(epoch=epoch, address=address, allocated=allocated, claimed=claimed_after,
-                                    first_allocation_id=min(a.id for a in created))
+        values = {"allocated": allocated, "claimed": claimed_after, "first_allocation_id": min(a.id for a in created)}
+        if not previous:
+            DonorFunding.objects.create(epoch=epoch, address=address, **values)
+        else:
+            rows.update(**values)
+    elif previous:
+        rows.delete()
+    delta = claimed_after - claimed_before
+    if connection.vendor == "postgresql":  # exact numeric arithmetic in place: one statement
+        if EpochFunding.objects.filter(epoch=epoch).update(claimed=F("claimed") + delta, version=F("version") + 1):
+            return
     totals = EpochFunding.objects.select_for_update().filter(epoch=epoch).first()
     if totals is None:  # the epoch's first allocation: a concurrent twin may insert it too
         EpochFunding.objects.get_or_create(epoch=epoch)
         totals = EpochFunding.objects.select_for_update().get(epoch=epoch)
-    totals.claimed += claimed_after - claimed_before  # (in Python: SQLite keeps wei as text)
+    totals.claimed += delta  # in Python: SQLite keeps wei as text
     totals.version += 1
     totals.save()
 
@@ -345,7 +383,7 @@ def _after_commit(result: Allocated) -> None:
     from . import realtime, tasks
 
     try:
-        if ProjectFunding.objects.filter(epoch=result.epoch, exact=False).exists():
+        if result.replaced:  # only a withdrawal leaves an aggregate inexact
             enqueue_once(tasks.project_funding_rebuild, result.epoch)
     except Exception:
         logger.exception("queueing the aggregate rebuild after an allocation failed; the beat tick will")

@@ -49,14 +49,18 @@ def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 
                                         patrons_rewards=patrons_rewards, rules=epoch_rules())
 
 
-def patrons_at(*, epoch: int, timestamp: int) -> list[str]:
-    """Users in patron mode at chain time `timestamp` (math.md §3.8)."""
+def patron_toggles(*, timestamp: int) -> list[dict]:
+    """Every patron-mode toggle up to chain time `timestamp`, in order, as epochs.engine.patrons takes them."""
     from users.models import PatronEvent
 
-    toggles = ({"user": a, "enabled": e, "created_at": t} for a, e, t in
-               PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
-               .values_list("address", "enabled", "timestamp"))
-    return epochs_engine.patrons(toggles, at=timestamp)
+    return [{"user": a, "enabled": e, "created_at": t} for a, e, t in
+            PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
+            .values_list("address", "enabled", "timestamp")]
+
+
+def patrons_at(*, epoch: int, timestamp: int) -> list[str]:
+    """Users in patron mode at chain time `timestamp` (math.md §3.8)."""
+    return epochs_engine.patrons(patron_toggles(timestamp=timestamp), at=timestamp)
 
 
 def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: bool = False,
