@@ -165,7 +165,7 @@ class FinalizedSnapshotSimulateApi(APIView):
             raise NotInAllocationWindow()
         if not PendingEpochSnapshot.objects.filter(epoch=view.pending).exists():
             raise PendingSnapshotMissing()
-        result = finalization_compute(epoch=view.pending, at=view.now)
+        result = finalization_compute(epoch=view.pending, at=view.now, from_aggregates=True)
         position = {project: index for index, project in enumerate(project_addresses(epoch=view.pending))}
         leaves = sorted(result.project_leaves, key=lambda leaf: position.get(leaf[0], len(position)))
         return Response({

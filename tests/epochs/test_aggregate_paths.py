@@ -109,6 +109,11 @@ def test_aggregates_equal_the_full_computation(api, db, epoch, seed, django_asse
     assert simulated["totalWithdrawals"] == str(full.total_withdrawals)
     assert simulated["merkleRoot"] == full.merkle_root
     assert simulated["userRewards"] == [{"address": a, "amount": str(v)} for a, v in full.user_rewards]
+    assert (simulated["leftover"], simulated["matchedRewards"], simulated["patronsRewards"]) == (
+        str(full.leftover), str(full.matched_rewards), str(full.patrons_rewards))
+    assert sorted((p["address"], p["amount"], p["matched"]) for p in simulated["projectsRewards"]) == sorted(
+        (a, str(amount), str(m)) for a, amount, m in full.project_leaves)
+    assert api.get("/snapshots/finalized/simulate").json() == simulated  # the merkle tree reused
 
     chain.set_time(timestamp=START + epoch * DURATION + WINDOW + 1)  # window closed: finalizing
     assert selectors.epoch_state(epoch=epoch) is selectors.EpochState.FINALIZING
