@@ -1,6 +1,8 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
+
+from octant.core.http import json_list_response
 from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
@@ -75,8 +77,8 @@ class EpochAllocationsApi(APIView):
             "donor": serializers.CharField(), "amount": WeiField(), "project": serializers.CharField()}, many=True)}))
     def get(self, request, epoch_number):
         include_zero = request.query_params.get("includeZeroAllocations", "false").lower() in ("true", "1")
-        rows = selectors.epoch_allocations(epoch=parse_epoch(epoch_number), include_zero=include_zero)
-        return Response({"allocations": [{"donor": d, "amount": str(a), "project": p} for d, a, p in rows]})
+        chunks = selectors.epoch_allocations_chunks(epoch=parse_epoch(epoch_number), include_zero=include_zero)
+        return json_list_response("allocations", chunks)
 
 
 class UserAllocationsApi(APIView):
@@ -108,7 +110,7 @@ class DonorsApi(APIView):
     @extend_schema(responses=inline_serializer("Donors", {"donors": serializers.ListField(
         child=serializers.CharField())}))
     def get(self, request, epoch_number):
-        return Response({"donors": selectors.donors(epoch=parse_epoch(epoch_number))})
+        return json_list_response("donors", selectors.donors_chunks(epoch=parse_epoch(epoch_number)))
 
 
 class EstimatedProjectRewardsApi(APIView):

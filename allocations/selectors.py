@@ -10,7 +10,7 @@ from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 
-from .models import Allocation, AllocationRequest, EpochFunding, ProjectFunding, UniquenessQuotient
+from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
 
 def live_allocations(*, epoch: int):
@@ -162,6 +162,29 @@ def projects_donors(*, epoch: int, projects: list[str]) -> dict[str, list[tuple[
 def donors(*, epoch: int) -> list[str]:
     return list(live_allocations(epoch=epoch).order_by("user__address").values_list(
         "user__address", flat=True).distinct())
+
+
+def donors_chunks(*, epoch: int):
+    """`donors` in chunks: from the donor rows (one per donor) where they are kept, else from the allocations."""
+    from octant.core.http import keyset_chunks
+
+    if not (EpochFunding.objects.filter(epoch=epoch).exists() or not live_allocations(epoch=epoch).exists()):
+        yield donors(epoch=epoch)
+        return
+    yield from keyset_chunks(DonorFunding.objects.filter(epoch=epoch), key="address", fields=("address",),
+                             make=lambda address: address)
+
+
+def epoch_allocations_chunks(*, epoch: int, include_zero: bool):
+    """`epoch_allocations` as JSON-ready items, read a chunk at a time in allocation order."""
+    from octant.core.http import keyset_chunks
+
+    rows = live_allocations(epoch=epoch)
+    if not include_zero:
+        rows = rows.exclude(amount=0)
+    return keyset_chunks(rows, key="id", fields=("id", "user__address", "amount", "project_address"),
+                         make=lambda _, donor, amount, project: {"donor": donor, "amount": str(amount),
+                                                                "project": project})
 
 
 def epoch_allocations(*, epoch: int, include_zero: bool) -> list[tuple[str, int, str]]:

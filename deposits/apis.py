@@ -81,8 +81,13 @@ class EpochBudgetsApi(APIView):
     @extend_schema(responses=inline_serializer("EpochBudgets", {"budgets": inline_serializer(
         "AddressBudget", {"address": serializers.CharField(), "amount": WeiField()}, many=True)}))
     def get(self, request, epoch_number):
-        rows = selectors.budgets(epoch=parse_epoch(epoch_number))
-        return Response({"budgets": [{"address": address, "amount": str(amount)} for address, amount in rows]})
+        from octant.core.http import json_list_response, keyset_chunks
+
+        from .models import Budget
+
+        return json_list_response("budgets", keyset_chunks(
+            Budget.objects.filter(epoch=parse_epoch(epoch_number)), key="address", fields=("address", "amount"),
+            make=lambda address, amount: {"address": address, "amount": str(amount)}))
 
 
 class UpcomingBudgetApi(APIView):

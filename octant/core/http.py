@@ -116,3 +116,67 @@ class JSONErrorPagesMiddleware:
                 replacement["Allow"] = response["Allow"]
             return replacement
         return response
+
+
+class StreamingJSON:
+    """A JSON body `{"<key>": [items...]}` sent in chunks as they are read (octant.core.http.json_list_response),
+    byte for byte what DRF's renderer writes for the whole list: compact separators, no ASCII escaping."""
+
+    def __init__(self, key: str, chunks):
+        self.key = key
+        self.chunks = chunks  # an iterator of lists of JSON-ready items
+
+    def __iter__(self):
+        import json
+
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+        yield ("{" + dumps(self.key) + ":[").encode()
+        first = True
+        for items in self.chunks:
+            if not items:
+                continue
+            text = dumps(items)[1:-1]  # the items of the list, without its brackets
+            yield (text if first else "," + text).encode()
+            first = False
+        yield b"]}"
+
+
+def json_list_response(key: str, chunks):
+    """A streaming `{"<key>": [...]}` answer whose chunks are produced one at a time: in the sync thread
+    under ASGI (one database read per chunk, never the whole list in memory), as a plain iterator under WSGI
+    and the test client."""
+    from asgiref.sync import sync_to_async
+    from django.http import StreamingHttpResponse
+
+    class Response(StreamingHttpResponse):
+        async def __aiter__(self):
+            parts = iter(self.streaming_content)
+            pull = sync_to_async(next, thread_sensitive=True)
+            while (part := await pull(parts, None)) is not None:
+                yield part
+
+        @property
+        def text(self):  # the whole body at once, for a caller that wants it (the test client's json())
+            if not hasattr(self, "_text"):
+                self._text = b"".join(self.streaming_content).decode()
+            return self._text
+
+    return Response(iter(StreamingJSON(key, chunks)), content_type="application/json")
+
+
+def keyset_chunks(queryset, *, key: str, fields: tuple, make, size: int = 20_000):
+    """The rows of `queryset` in `key` order, read `size` at a time, each chunk a fresh query after the last
+    key seen (no cursor held between chunks), each row turned into an item by `make(*fields)`; `key` must be
+    unique in the queryset and be the first of `fields`."""
+    last = None
+    while True:
+        rows = queryset.order_by(key)
+        if last is not None:
+            rows = rows.filter(**{f"{key}__gt": last})
+        rows = list(rows.values_list(*fields)[:size])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [make(*row) for row in rows]
+        if len(rows) < size:
+            return
