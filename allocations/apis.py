@@ -116,7 +116,10 @@ class DonorsApi(APIView):
 class EstimatedProjectRewardsApi(APIView):
     @extend_schema(responses=inline_serializer("EstimatedProjectRewards", {"rewards": ProjectRewardOut(many=True)}))
     def get(self, request):
-        result = selectors.estimated_project_rewards(epoch=_pending_epoch())
+        view = epoch_selectors.chain_view()
+        if view.pending is None:
+            raise AllocationWindowClosed()
+        result = selectors.estimated_project_rewards_shared(epoch=view.pending, now=view.now)
         return Response({"rewards": [{"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)}
                                      for r in result.rewards]})
 

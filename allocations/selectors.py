@@ -124,6 +124,28 @@ def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
                                                                                                  len(position))))
 
 
+def estimated_project_rewards_shared(*, epoch: int, now: int | None = None) -> engine.ProjectRewardsResult:
+    """estimated_project_rewards computed once per state of the epoch and shared through the cache by every
+    request and process: the state is the projects' aggregate versions (every allocation change bumps one;
+    a rebuild makes an inexact row exact) and the patron-mode toggles so far."""
+    from django.core.cache import cache
+    from django.db.models import Count, Max, Q, Sum
+
+    from epochs.selectors import chain_view
+    from users.models import PatronEvent
+
+    funding = ProjectFunding.objects.filter(epoch=epoch).aggregate(
+        versions=Sum("version"), rows=Count("id"), inexact=Count("id", filter=Q(exact=False)))
+    now = chain_view().now if now is None else now
+    toggles = PatronEvent.objects.filter(timestamp__lte=now).aggregate(last=Max("id"), count=Count("id"))
+    key = "estimate:{}:{versions}:{rows}:{inexact}:{last}:{count}".format(epoch, **funding, **toggles)
+    result = cache.get(key)
+    if result is None:
+        result = estimated_project_rewards(epoch=epoch)
+        cache.set(key, result, timeout=3600)
+    return result
+
+
 def _estimated_project_rewards(*, epoch: int, projects: list[str], matched: int | None = None,
                                exact: bool = False) -> engine.ProjectRewardsResult:
     """Capped QF comes from the aggregates in O(projects); the preliminary variants of epochs 1-3 (linear in
