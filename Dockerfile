@@ -16,4 +16,4 @@ ENV GIT_COMMIT=$GIT_COMMIT
 RUN DEBUG=1 python manage.py collectstatic --noinput -v0 && chown -R octant /app
 USER octant
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "octant.asgi:application"]
+CMD ["python", "scripts/serve.py", "--port", "8000"]
