@@ -54,7 +54,9 @@ def _postgres_admin(sql: str) -> None:
 
 @contextlib.contextmanager
 def fresh_database(backend: str, name: str):
-    """A new empty database for one run, removed afterwards; yields its DATABASE_URL."""
+    """A new empty database for one run, removed afterwards; yields its DATABASE_URL. BENCH_DATABASE names
+    the PostgreSQL database instead of `name` (one of your own when several people share the server)."""
+    name = os.environ.get("BENCH_DATABASE") or name
     if backend == "sqlite":
         folder = tempfile.mkdtemp(prefix=f"{name}-")
         try:
