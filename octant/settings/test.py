@@ -28,4 +28,3 @@ BAKER_CUSTOM_FIELDS_GEN = {"octant.core.fields.WeiField": _random_wei}
 # The suite walks fresh local chains through epochs 1-3 to exercise every historic variant, so it follows
 # the mainnet history; tests of the default ("current" rules off mainnet) override this.
 EPOCH_RULES = env.str("EPOCH_RULES", default="mainnet")  # noqa: F405
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - no connection of a helper thread outlives its test
