@@ -335,8 +335,14 @@ class EthereumChain(ChainBackend):
         return account
 
     def glm_sender_nonce(self) -> int:
-        """The sender's mined transaction count, as the reference reads it."""
-        return self.rpc(self.w3.eth.get_transaction_count, self._glm_sender().address, "latest")
+        """The sender's mined transaction count, as the reference reads it, or the first journalled transfer
+        not yet seen mined (a worker died after sending it), so that its claim gets its hash recorded."""
+        address = self._glm_sender().address
+        unconfirmed = ChainTransaction.objects.filter(
+            sender=address, key__startswith="glm-transfer:", status=ChainTransaction.Status.SIGNED).order_by("nonce")
+        first = unconfirmed.values_list("nonce", flat=True).first()
+        count = self.rpc(self.w3.eth.get_transaction_count, address, "latest")
+        return count if first is None else min(count, first)
 
     def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
         """`GLM.transfer(to, amount)` from the claim sender as transaction `nonce`, signed and journalled
