@@ -8,7 +8,8 @@
 - `SablierSubgraphServer`: the Sablier lockup subgraph's `lockupStreams` with nested `actions`, at any block.
 
 Both can answer with injected faults (HTTP errors, JSON-RPC errors, delays) to test failure handling.
-`Deployment` puts our contracts (contracts/Octant.sol) on a fresh in-process EVM behind both."""
+`Deployment` puts our contracts (contracts/Octant.sol) on a fresh in-process EVM behind the first two, with
+an (empty) Sablier subgraph beside them."""
 import bisect
 import collections
 import json
@@ -420,6 +421,7 @@ def mirror(w3, contracts: dict) -> SubgraphData:
 COMPILED = json.loads((Path(__file__).parent / "contracts" / "compiled.json").read_text())["contracts"]
 MULTISIG_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
 GLM = ETH = 10**18
+SABLIER_SENDER = "0x00000000000000000000000000000000000000aa"
 
 
 class Deployment:
@@ -444,11 +446,13 @@ class Deployment:
         self.contracts = {"Auth": self.auth, "Epochs": self.epochs, "GLM": self.glm, "Deposits": self.deposits,
                           "Projects": self.projects, "Vault": self.vault, "WithdrawalsTarget": self.target}
         self.subgraph = SubgraphServer().start()
+        self.sablier = SablierSubgraphServer().start()  # streams of SABLIER_SENDER: set `sablier.data`
         self.sync_subgraph()
 
     def stop(self):
         self.rpc.stop()
         self.subgraph.stop()
+        self.sablier.stop()
 
     def deploy(self, name, *args):
         factory = self.w3.eth.contract(abi=COMPILED[name]["abi"], bytecode=COMPILED[name]["bytecode"])
@@ -457,7 +461,8 @@ class Deployment:
 
     def settings(self) -> dict:
         return {"CHAIN_BACKEND": "ethereum", "CHAIN_ID": self.w3.eth.chain_id, "ETH_RPC_PROVIDER_URL": self.rpc.url,
-                "SUBGRAPH_ENDPOINT": self.subgraph.url, "TESTNET_MULTISIG_PRIVATE_KEY": MULTISIG_KEY,
+                "SUBGRAPH_ENDPOINT": self.subgraph.url, "SABLIER_SUBGRAPH_ENDPOINT": self.sablier.url,
+                "SABLIER_SENDER_ADDRESS": SABLIER_SENDER, "SABLIER_EXCLUDED_STREAMS": [], "TESTNET_MULTISIG_PRIVATE_KEY": MULTISIG_KEY,
                 "CONTRACTS": {name: c.address for name, c in self.contracts.items()},
                 "VAULT_CONFIRM_WITHDRAWALS_ENABLED": True, "ETH_RPC_BACKOFF": 0.01, "SUBGRAPH_TIMEOUT": 5.0,
                 "ETH_RPC_TIMEOUT": 5.0, "CHAIN_TX_RECEIPT_TIMEOUT": 5.0}

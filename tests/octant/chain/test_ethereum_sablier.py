@@ -8,12 +8,12 @@ from deposits.models import DepositEvent, SablierStream
 from epochs import engine as epochs_engine
 from epochs.tasks import epochs_tick
 from octant.chain.backends import get_chain
-from octant.chain.devpeers import SablierData, SablierSubgraphServer
+from octant.chain.devpeers import SABLIER_SENDER as SENDER
+from octant.chain.devpeers import SablierData
 from octant.core.exceptions import ChainUnavailable
 
 from .support import ETH, GLM
 
-SENDER = "0x00000000000000000000000000000000000000aa"
 USERS = [f"0x{i:040x}" for i in range(1, 41)]
 BIG = 1099  # the last stream: 1,050 withdrawals, more than a page of actions
 
@@ -49,13 +49,8 @@ def fixture_streams(token: str, *, t0=1_700_000_000):
 
 
 @pytest.fixture
-def sablier(deployment, settings):
-    server = SablierSubgraphServer().start()
-    settings.SABLIER_SUBGRAPH_ENDPOINT = server.url
-    settings.SABLIER_SENDER_ADDRESS = SENDER
-    settings.SABLIER_EXCLUDED_STREAMS = []
-    yield server
-    server.stop()
+def sablier(deployment):
+    return deployment.sablier
 
 
 def test_pages_streams_and_actions_by_id_at_one_block_and_reruns_add_nothing(deployment, sablier):
@@ -120,6 +115,16 @@ def test_an_outage_midway_resumes_without_loss_or_duplicates(deployment, sablier
 def test_without_an_endpoint_nothing_is_indexed(deployment, settings):
     settings.SABLIER_SUBGRAPH_ENDPOINT = ""
     assert get_chain().sync_sablier_streams() == 0
+    assert deployment.sablier.queries == []
+
+
+def test_excluded_streams_are_skipped(deployment, sablier, settings):
+    settings.SABLIER_EXCLUDED_STREAMS = [3, 7]
+    streams, actions = fixture_streams(deployment.glm.address.lower())
+    sablier.data = SablierData(streams[:10], [a for a in actions if a["stream"] in {s["id"] for s in streams[:10]}])
+    get_chain().sync_sablier_streams()
+    assert SablierStream.objects.count() == 8
+    assert not SablierStream.objects.filter(stream_id__endswith="-00003").exists()
 
 
 def test_a_streams_glm_counts_in_the_budget_as_the_engine_says(deployment, sablier):
