@@ -340,6 +340,7 @@ class RpcServer(_Server):
     def _one(self, request, fault):
         from eth_abi import encode
         from eth_tester.exceptions import TransactionFailed
+        from eth_utils.exceptions import ValidationError
 
         if isinstance(fault, dict):
             return {"jsonrpc": "2.0", "id": request.get("id"), "error": fault}
@@ -354,6 +355,8 @@ class RpcServer(_Server):
                 response = self.request(request["method"], request.get("params") or [])
             if method_fault == "drop":
                 raise Drop()
+        except ValidationError as exc:  # e.g. a resent transaction whose nonce is used: a node's JSON-RPC error
+            return {"jsonrpc": "2.0", "id": request.get("id"), "error": {"code": -32000, "message": str(exc)}}
         except TransactionFailed as exc:
             reason = str(exc).removeprefix("execution reverted: ")
             return {"jsonrpc": "2.0", "id": request.get("id"), "error": {
