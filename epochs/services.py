@@ -50,6 +50,7 @@ def pending_snapshot_take() -> int | None:
     if epoch > 1 and not PendingEpochSnapshot.objects.filter(epoch=epoch - 1).exists():
         raise SnapshotOutOfOrder(epoch, epoch - 1)
     chain.sync_deposit_events()
+    chain.sync_sablier_streams()
     details = selectors.epoch_details(epoch=epoch, view=view)
     data = selectors.pending_snapshot_compute(
         epoch=epoch, start=details.start, end=details.end, staking_proceeds=chain.staking_proceeds(epoch))

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True)
 def epochs_tick() -> dict:
-    """Keep the epoch state current: index new deposit events and started epochs, take the pending
+    """Keep the epoch state current: index new deposit events (Sablier stream actions included) and started epochs, take the pending
     snapshot as soon as an allocation window opens and the finalized one as soon as it closes, then set
     finalized merkle roots on the Vault; then queue what allocations could not (allocations.services.catch_up).
 
@@ -32,7 +32,8 @@ def _tick() -> dict:
     from allocations.services import catch_up
     from withdrawals.services import vault_confirm
 
-    events = get_chain().sync_deposit_events()
+    chain = get_chain()
+    events = chain.sync_deposit_events() + chain.sync_sablier_streams()
     epochs = services.epochs_index()
     try:
         pending = services.pending_snapshot_take()

@@ -4,10 +4,12 @@
 - `SubgraphServer`: a GraphQL HTTP endpoint (graphql-core) with the Octant subgraph's query surface
   (`lockeds`, `unlockeds`, `withdrawals`, `vaultMerkleRoots`, `epoches`, `_meta`; `where` filters,
   `orderBy`, `first` up to 1000, `skip`, `block: {number}`), serving entity rows that `mirror` builds from
-  the in-process chain's logs, or any rows given.
+  the in-process chain's logs, or any rows given;
+- `SablierSubgraphServer`: the Sablier lockup subgraph's `lockupStreams` with nested `actions`, at any block.
 
 Both can answer with injected faults (HTTP errors, JSON-RPC errors, delays) to test failure handling.
-`Deployment` puts our contracts (contracts/Octant.sol) on a fresh in-process EVM behind both."""
+`Deployment` puts our contracts (contracts/Octant.sol) on a fresh in-process EVM behind the first two, with
+an (empty) Sablier subgraph beside them."""
 import bisect
 import collections
 import json
@@ -207,6 +209,119 @@ class SubgraphServer(_Server):
         return answer
 
 
+SABLIER_SCHEMA = """
+scalar BigInt
+scalar Bytes
+enum OrderDirection { asc desc }
+enum ActionCategory { Approval ApprovalForAll Cancel Create Renounce Transfer Withdraw }
+input Block_height { number: Int }
+type _Block_ { number: Int! }
+type _Meta_ { block: _Block_! hasIndexingErrors: Boolean! }
+type Asset { id: String! address: Bytes! symbol: String! }
+type Action { id: String! category: ActionCategory! addressA: Bytes addressB: Bytes amountA: BigInt amountB: BigInt
+  timestamp: BigInt! hash: Bytes! block: BigInt! }
+input Action_filter { id_gt: String category: ActionCategory category_in: [ActionCategory!] }
+enum Action_orderBy { id timestamp }
+type LockupStream { id: String! sender: Bytes! recipient: Bytes! asset: Asset! depositAmount: BigInt!
+  intactAmount: BigInt! withdrawnAmount: BigInt! canceled: Boolean! startTime: BigInt! endTime: BigInt!
+  timestamp: BigInt!
+  actions(skip: Int = 0, first: Int = 100, orderBy: Action_orderBy, orderDirection: OrderDirection,
+    where: Action_filter): [Action!]! }
+input Asset_filter { address: String }
+input LockupStream_filter { id: String id_gt: String sender: String recipient: String asset_: Asset_filter }
+enum LockupStream_orderBy { id timestamp }
+type Query {
+  lockupStreams(skip: Int = 0, first: Int = 100, orderBy: LockupStream_orderBy, orderDirection: OrderDirection,
+    where: LockupStream_filter, block: Block_height): [LockupStream!]!
+  _meta(block: Block_height): _Meta_
+}
+"""
+
+
+class SablierData:
+    """The Sablier lockup subgraph's streams as of any block: `streams` (dicts with `id`, `sender`,
+    `recipient`, `asset` (token address), `depositAmount`, `endTime`, `blockNumber`) and `actions` (dicts with
+    `id`, `stream`, `category`, `addressA`, `addressB`, `amountA`, `amountB`, `timestamp`, `hash`,
+    `blockNumber`). A stream's intact, withdrawn and cancelled state at a block follows from its actions up
+    to that block, as the subgraph's handlers would have left it."""
+
+    def __init__(self, streams=(), actions=(), head: int = 0):
+        self.streams = sorted(streams, key=lambda s: s["id"])
+        self.actions = collections.defaultdict(list)
+        for action in sorted(actions, key=lambda a: a["id"]):
+            self.actions[action["stream"]].append(action)
+        self.head = max([head, *(s["blockNumber"] for s in self.streams),
+                         *(a["blockNumber"] for a in actions)])
+
+    def query(self, *, first=100, skip=0, orderBy=None, orderDirection=None, where=None, block=None):
+        if first > 1000 or skip > 5000:
+            raise GraphQLError("The `first` argument must be between 0 and 1000, and `skip` at most 5000")
+        pin = block["number"] if block and block.get("number") is not None else self.head
+        if pin > self.head:
+            raise GraphQLError(f"subgraph has only indexed up to block number {self.head}")
+        where = dict(where or {})
+        token = (where.pop("asset_", None) or {}).get("address")
+        found = []
+        for stream in self.streams:
+            if stream["blockNumber"] > pin or (token and stream["asset"] != token.lower()):
+                continue
+            if any(stream[field] != value.lower() if field in ("sender", "recipient") else stream["id"] != value
+                   for field, value in where.items() if field != "id_gt"):
+                continue
+            if "id_gt" in where and not stream["id"] > where["id_gt"]:
+                continue
+            found.append(self._at(stream, pin))
+        found.sort(key=lambda s: (s[orderBy or "id"], s["id"]), reverse=orderDirection == "desc")
+        return found[skip:skip + first]
+
+    def _at(self, stream, pin):
+        actions = [a for a in self.actions[stream["id"]] if a["blockNumber"] <= pin]
+        withdrawn = sum(a["amountB"] for a in actions if a["category"] == "Withdraw")
+        refunded = sum(a["amountA"] for a in actions if a["category"] == "Cancel")
+        return {**stream, "intactAmount": stream["depositAmount"] - withdrawn - refunded, "withdrawnAmount": withdrawn,
+                "canceled": refunded > 0 or any(a["category"] == "Cancel" for a in actions),
+                "startTime": stream.get("startTime", 0), "timestamp": stream.get("startTime", 0),
+                "asset": {"id": stream["asset"], "address": stream["asset"], "symbol": "GLM"},
+                "_actions": actions}
+
+
+def _actions(stream, _info, first=100, skip=0, orderBy=None, orderDirection=None, where=None):
+    if first > 1000:
+        raise GraphQLError("The `first` argument must be between 0 and 1000")
+    where = where or {}
+    rows = [a for a in stream["_actions"]
+            if ("category_in" not in where or a["category"] in where["category_in"])
+            and ("category" not in where or a["category"] == where["category"])
+            and ("id_gt" not in where or a["id"] > where["id_gt"])]
+    rows.sort(key=lambda a: (a[orderBy or "id"], a["id"]), reverse=orderDirection == "desc")
+    return rows[skip:skip + first]
+
+
+class SablierSubgraphServer(_Server):
+    """The Sablier subgraph's query surface (`lockupStreams` with nested `actions`, `_meta`) over
+    `SablierData`."""
+
+    def __init__(self, data: SablierData | None = None, port: int = 0):
+        super().__init__(port)
+        self.data = data or SablierData()
+        self.queries: list[str] = []
+        self.schema = build_schema(SABLIER_SCHEMA)
+        self.schema.type_map["BigInt"].serialize = str
+        query = self.schema.query_type
+        query.fields["lockupStreams"].resolve = lambda _root, _info, **kw: self.data.query(**kw)
+        query.fields["_meta"].resolve = lambda _root, _info, **kw: {"block": {"number": self.data.head},
+                                                                     "hasIndexingErrors": False}
+        self.schema.type_map["LockupStream"].fields["actions"].resolve = _actions
+
+    def handle(self, request, fault):
+        self.queries.append(request["query"])
+        result = graphql_sync(self.schema, request["query"], variable_values=request.get("variables"))
+        answer = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [{"message": e.message} for e in result.errors]
+        return answer
+
+
 class RpcServer(_Server):
     """JSON-RPC over an `EthereumTesterProvider`. A fault that is a dict is answered as a JSON-RPC error."""
 
@@ -240,7 +355,7 @@ class RpcServer(_Server):
                 response = self.request(request["method"], request.get("params") or [])
             if method_fault == "drop":
                 raise Drop()
-        except ValidationError as exc:  # e.g. a resent transaction's nonce is used: a node answers an error
+        except ValidationError as exc:  # e.g. a resent transaction whose nonce is used: a node's JSON-RPC error
             return {"jsonrpc": "2.0", "id": request.get("id"), "error": {"code": -32000, "message": str(exc)}}
         except TransactionFailed as exc:
             reason = str(exc).removeprefix("execution reverted: ")
@@ -309,6 +424,7 @@ def mirror(w3, contracts: dict) -> SubgraphData:
 COMPILED = json.loads((Path(__file__).parent / "contracts" / "compiled.json").read_text())["contracts"]
 MULTISIG_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
 GLM = ETH = 10**18
+SABLIER_SENDER = "0x00000000000000000000000000000000000000aa"
 
 
 class Deployment:
@@ -333,11 +449,13 @@ class Deployment:
         self.contracts = {"Auth": self.auth, "Epochs": self.epochs, "GLM": self.glm, "Deposits": self.deposits,
                           "Projects": self.projects, "Vault": self.vault, "WithdrawalsTarget": self.target}
         self.subgraph = SubgraphServer().start()
+        self.sablier = SablierSubgraphServer().start()  # streams of SABLIER_SENDER: set `sablier.data`
         self.sync_subgraph()
 
     def stop(self):
         self.rpc.stop()
         self.subgraph.stop()
+        self.sablier.stop()
 
     def deploy(self, name, *args):
         factory = self.w3.eth.contract(abi=COMPILED[name]["abi"], bytecode=COMPILED[name]["bytecode"])
@@ -346,7 +464,8 @@ class Deployment:
 
     def settings(self) -> dict:
         return {"CHAIN_BACKEND": "ethereum", "CHAIN_ID": self.w3.eth.chain_id, "ETH_RPC_PROVIDER_URL": self.rpc.url,
-                "SUBGRAPH_ENDPOINT": self.subgraph.url, "TESTNET_MULTISIG_PRIVATE_KEY": MULTISIG_KEY,
+                "SUBGRAPH_ENDPOINT": self.subgraph.url, "SABLIER_SUBGRAPH_ENDPOINT": self.sablier.url,
+                "SABLIER_SENDER_ADDRESS": SABLIER_SENDER, "SABLIER_EXCLUDED_STREAMS": [], "TESTNET_MULTISIG_PRIVATE_KEY": MULTISIG_KEY,
                 "CONTRACTS": {name: c.address for name, c in self.contracts.items()},
                 "VAULT_CONFIRM_WITHDRAWALS_ENABLED": True, "ETH_RPC_BACKOFF": 0.01, "SUBGRAPH_TIMEOUT": 5.0,
                 "ETH_RPC_TIMEOUT": 5.0, "CHAIN_TX_RECEIPT_TIMEOUT": 5.0}

@@ -23,7 +23,7 @@ from octant.core.exceptions import ChainError
 from . import epoch_math, proceeds
 from .base import ChainBackend
 from .models import ChainTransaction, IndexCursor, IndexedVaultRoot, IndexedWithdrawal, StoredProceeds
-from .subgraph import Subgraph
+from .subgraph import SablierSubgraph, Subgraph
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,11 @@ class EthereumChain(ChainBackend):
     def subgraph(self) -> Subgraph:
         return Subgraph(settings.SUBGRAPH_ENDPOINT, timeout=settings.SUBGRAPH_TIMEOUT,
                         page_size=settings.SUBGRAPH_PAGE_SIZE)
+
+    @cached_property
+    def sablier(self) -> SablierSubgraph:
+        return SablierSubgraph(settings.SABLIER_SUBGRAPH_ENDPOINT, timeout=settings.SUBGRAPH_TIMEOUT,
+                               page_size=settings.SUBGRAPH_PAGE_SIZE)
 
     def contract(self, name: str):
         address = settings.CONTRACTS.get(name)
@@ -236,6 +241,26 @@ class EthereumChain(ChainBackend):
             counts["projects"] = projects_store(rows=self.project_rows(epochs))
         return counts
 
+    def sync_sablier_streams(self) -> int:
+        """The GLM streams of SABLIER_SENDER_ADDRESS from the Sablier subgraph, all read at one pinned block
+        and paged by id; each page's new or changed streams (a new action always changes the intact amount,
+        or cancels) are stored with their actions in one transaction, so an outage midway loses nothing and
+        a re-run adds nothing. Without SABLIER_SUBGRAPH_ENDPOINT there is nothing to index."""
+        from deposits.models import SablierStream
+        from deposits.services import sablier_streams_index
+
+        if not settings.SABLIER_SUBGRAPH_ENDPOINT:
+            return 0
+        known = {row[0]: row[1:] for row in SablierStream.objects.values_list(
+            "stream_id", "intact_amount", "cancelled", "withdrawn_amount", "deposit_amount")}
+        pinned, added = self.sablier.head(), 0
+        for page in self.sablier.streams(sender=settings.SABLIER_SENDER_ADDRESS, token=self.contract("GLM").address,
+                                         pinned=pinned):
+            changed = [s for s in page if known.get(s["id"]) != _stream_state(s)]
+            if changed:
+                added += sablier_streams_index(streams=changed, excluded=settings.SABLIER_EXCLUDED_STREAMS)
+        return added
+
     def project_rows(self, epochs) -> list[dict]:
         """`{"epoch", "address"}` rows from `Projects.getProposalAddresses` (which falls back to the latest
         earlier non-empty list) for each epoch."""
@@ -299,6 +324,55 @@ class EthereumChain(ChainBackend):
             except IntegrityError:  # another worker journalled them first: theirs are sent
                 pass
         return list(ChainTransaction.objects.filter(key__in=keys).order_by("nonce"))
+
+    # --- GLM transfers from the claim sender (epoch-0 claims)
+    def _glm_sender(self):
+        if not settings.GLM_SENDER_PRIVATE_KEY:
+            raise ChainError("GLM_SENDER_PRIVATE_KEY is not set")
+        account = Account.from_key(settings.GLM_SENDER_PRIVATE_KEY)
+        if settings.GLM_SENDER_ADDRESS and to_checksum_address(settings.GLM_SENDER_ADDRESS) != account.address:
+            raise ChainError("GLM_SENDER_PRIVATE_KEY is not the key of GLM_SENDER_ADDRESS")
+        return account
+
+    def glm_sender_nonce(self) -> int:
+        """The sender's mined transaction count, as the reference reads it, or the first journalled transfer
+        not yet seen mined (a worker died after sending it), so that its claim gets its hash recorded."""
+        address = self._glm_sender().address
+        unconfirmed = ChainTransaction.objects.filter(
+            sender=address, key__startswith="glm-transfer:", status=ChainTransaction.Status.SIGNED).order_by("nonce")
+        first = unconfirmed.values_list("nonce", flat=True).first()
+        count = self.rpc(self.w3.eth.get_transaction_count, address, "latest")
+        return count if first is None else min(count, first)
+
+    def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
+        """`GLM.transfer(to, amount)` from the claim sender as transaction `nonce`, signed and journalled
+        (`ChainTransaction` "glm-transfer:<nonce>") before it is first sent: a later call for the same nonce
+        resends the same bytes until the receipt is in, so a worker that died after sending never sends a
+        second transfer. A nonce the sender has used otherwise, or one beyond its next, is refused."""
+        account = self._glm_sender()
+        key = f"glm-transfer:{nonce}"
+        row = ChainTransaction.objects.filter(key=key).first()
+        if row is None:
+            expected = self.rpc(self.w3.eth.get_transaction_count, account.address, "pending")
+            if nonce != expected:
+                raise ChainError(f"Nonce {nonce} is not the sender's next nonce ({expected})")
+            call = self.contract("GLM").functions.transfer(to_checksum_address(to), int(amount))
+            gas = self.rpc(call.estimate_gas, {"from": account.address})
+            signed = account.sign_transaction({"to": self.contract("GLM").address, "value": 0, "gas": gas * 5 // 4,
+                                               "data": call._encode_transaction_data(), **self._fees(),
+                                               "nonce": nonce, "chainId": self.chain_id(), "type": 2})
+            try:
+                with transaction.atomic():
+                    ChainTransaction.objects.create(key=key, sender=account.address, nonce=nonce,
+                                                    tx_hash="0x" + signed.hash.hex(),
+                                                    raw="0x" + signed.raw_transaction.hex())
+            except IntegrityError:  # another worker journalled this nonce first: its transaction is sent
+                pass
+            row = ChainTransaction.objects.filter(key=key).first()
+            if row is None:
+                raise ChainError(f"Nonce {nonce} of {account.address} is journalled for another transaction")
+        self._send_and_confirm(row)
+        return row.tx_hash
 
     def _fees(self) -> dict:
         """EIP-1559 fees: room for the base fee to double, plus the node's suggested tip."""
@@ -401,6 +475,12 @@ def _deposit_event(entity: str, row: dict) -> dict:
             "type": "lock" if lock else "unlock", "amount": amount, "before": before,
             "after": before + amount if lock else before - amount, "timestamp": int(row["timestamp"]),
             "transaction_hash": row["transactionHash"], "block_number": int(row["blockNumber"])}
+
+
+def _stream_state(stream: dict) -> tuple:
+    """What `SablierStream` keeps of a subgraph stream: (intact, cancelled, withdrawn, deposit amounts)."""
+    withdrawn = sum(int(a["amountB"]) for a in stream.get("actions") or [] if a["category"] == "Withdraw")
+    return int(stream["intactAmount"]), bool(stream["canceled"]), withdrawn, int(stream["depositAmount"])
 
 
 def _store(model, rows, *, key="key") -> int:

@@ -84,6 +84,47 @@ class Subgraph:
                     start = last
 
 
+SABLIER_ACTION_FIELDS = "id category addressA addressB amountA amountB timestamp hash"
+SABLIER_CATEGORIES = "category_in: [Create, Withdraw, Cancel]"
+
+
+class SablierSubgraph(Subgraph):
+    """The Sablier lockup subgraph (lifecycle.md §4.3): GLM streams of one sender with their Create, Withdraw
+    and Cancel actions, read at one pinned block, paged by stream id (and, for a stream with more actions
+    than a page, by action id)."""
+
+    def streams(self, *, sender: str, token: str, pinned: int):
+        """Yield pages (lists) of streams, each with all its actions (`actions`, in id order)."""
+        streams = ("query($pin: Int!, $sender: String!, $token: String!, $after: String!, $first: Int!) { "
+                   "rows: lockupStreams(block: {number: $pin}, first: $first, orderBy: id, orderDirection: asc, "
+                   "where: {sender: $sender, asset_: {address: $token}, id_gt: $after}) { "
+                   "id intactAmount canceled endTime depositAmount recipient "
+                   f"actions(first: $first, orderBy: id, orderDirection: asc, where: {{{SABLIER_CATEGORIES}}}) "
+                   f"{{ {SABLIER_ACTION_FIELDS} }} }} }}")
+        more = ("query($pin: Int!, $stream: String!, $after: String!, $first: Int!) { "
+                "rows: lockupStreams(block: {number: $pin}, where: {id: $stream}) { "
+                f"actions(first: $first, orderBy: id, orderDirection: asc, where: {{{SABLIER_CATEGORIES}, "
+                f"id_gt: $after}}) {{ {SABLIER_ACTION_FIELDS} }} }} }}")
+        after, n = "", self.page_size
+        with self.client as session:
+            while True:
+                page = self._execute(session, streams, pin=pinned, sender=sender.lower(), token=token.lower(),
+                                     after=after, first=n)["rows"]
+                for stream in page:
+                    actions = stream["actions"]
+                    while len(actions) and len(actions) % n == 0:
+                        [row] = self._execute(session, more, pin=pinned, stream=stream["id"],
+                                              after=actions[-1]["id"], first=n)["rows"]
+                        if not row["actions"]:
+                            break
+                        actions += row["actions"]
+                if page:
+                    yield page
+                if len(page) < n:
+                    return
+                after = page[-1]["id"]
+
+
 @lru_cache(maxsize=64)
 def _parsed(query: str):
     return parse(query)

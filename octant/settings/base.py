@@ -262,6 +262,13 @@ MULTISIG_APPROVE_PAUSE = env.float("MULTISIG_APPROVE_PAUSE", default=1.0)  # sec
 MULTISIG_APPROVE_SECONDS = env.float("MULTISIG_APPROVE_SECONDS", default=30.0)  # the approve job's period
 CELERY_BEAT_SCHEDULE["multisig-approve"] = {"task": "multisig.tasks.multisig_approve",
                                            "schedule": MULTISIG_APPROVE_SECONDS}
+# Sablier GLM streams (lifecycle.md §4.3), read by the ethereum backend; no endpoint: not indexed (as e2e)
+SABLIER_SUBGRAPH_ENDPOINT = env.str("SABLIER_SUBGRAPH_ENDPOINT", default=env.str(
+    "SABLIER_MAINNET_SUBGRAPH_URL" if CHAIN_ID == 1 else "SABLIER_SEPOLIA_SUBGRAPH_URL", default=""))
+SABLIER_SENDER_ADDRESS = env.str("SABLIER_SENDER_ADDRESS", default="0x4BEbdb9792ed50eBB00611083ba384F05791a9FB"
+                                 if CHAIN_ID == 1 else "0xf86fD85672683c220709B9ED80bAD7a51800206a")
+SABLIER_EXCLUDED_STREAMS = env.list("SABLIER_EXCLUDED_STREAMS", cast=int, default=[] if CHAIN_ID == 1
+                                    else [190, 191, 194, 195, 211, 213])  # the incorrectly cancelled ones
 GLM_CLAIM_ENABLED = env.bool("GLM_CLAIM_ENABLED", default=False)
 GLM_WITHDRAWAL_AMOUNT = env.int("GLM_WITHDRAWAL_AMOUNT", default=1000 * 10**18)
 GLM_SENDER_NONCE = env.int("GLM_SENDER_NONCE", default=0)

@@ -23,6 +23,7 @@ def test_index_command_shows_progress_and_prints_counts(deployment):
     call_command("index", stdout=out, stderr=err)
     result = json.loads(out.getvalue())
     assert result["depositEvents"] == 1 and result["projects"] == 2 and result["block"] == chain.w3.eth.block_number
+    assert result["sablierEvents"] == 0
     assert "lockeds" in err.getvalue() and "block" in err.getvalue()  # the progress bar
     out = StringIO()
     call_command("index", "--no-progress", stdout=out)
@@ -68,4 +69,4 @@ def test_healthcheck_and_sync_status(deployment):
 def test_index_command_on_the_local_chain(db):
     out = StringIO()
     call_command("index", stdout=out)
-    assert json.loads(out.getvalue()) == {"depositEvents": 0}
+    assert json.loads(out.getvalue()) == {"depositEvents": 0, "sablierEvents": 0}

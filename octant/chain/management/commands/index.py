@@ -10,7 +10,8 @@ from octant.core.exceptions import OctantError
 
 class Command(BaseCommand):
     help = ("Index new deposit events, vault withdrawals, merkle roots and projects from the subgraph and the "
-            "contracts, from where the last pass stopped, with a progress bar per entity; prints the counts.")
+            "contracts, and Sablier GLM streams from the Sablier subgraph, from where the last pass stopped, with a "
+            "progress bar per entity; prints the counts.")
 
     def add_arguments(self, parser):
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, no_progress=False, **options):
         chain = get_chain()
         if not hasattr(chain, "index"):  # the local chain writes its events straight into the tables
-            self.stdout.write(json.dumps({"depositEvents": chain.sync_deposit_events()}))
+            self.stdout.write(json.dumps({"depositEvents": chain.sync_deposit_events(),
+                                          "sablierEvents": chain.sync_sablier_streams()}))
             return
         bars = {}
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
 
         try:
             result = chain.index(progress=progress)
+            result["sablierEvents"] = chain.sync_sablier_streams()
         except OctantError as exc:
             raise CommandError(str(exc))
         finally:
