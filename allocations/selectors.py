@@ -58,7 +58,7 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
     has them, spare reading them again, and so do the patron-mode toggles up to `finalized_at` at least
     (epochs.rewards.patron_toggles)."""
     from epochs import engine as epochs_engine
-    from epochs.rewards import octant_rewards_of, patrons_at
+    from epochs.rewards import patrons_at, rewards_and_matched
     from deposits.models import Budget
     from epochs.selectors import chain_view, epoch_details
 
@@ -72,10 +72,7 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
     else:
         patrons = epochs_engine.patrons(patron_toggles, at=at)
     patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
-    try:
-        return octant_rewards_of(snapshot, patrons_rewards=patrons_rewards).matched_rewards
-    except epochs_engine.InvalidMatchedRewardsStrategy:
-        return patrons_rewards
+    return rewards_and_matched(snapshot, patrons_rewards=patrons_rewards)[1]
 
 
 def funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:

@@ -65,6 +65,16 @@ def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 
                                         patrons_rewards=patrons_rewards, rules=epoch_rules())
 
 
+def rewards_and_matched(snapshot: PendingEpochSnapshot, *, patrons_rewards: int) -> tuple:
+    """The epoch's Octant rewards and its matched rewards; where the strategy is invalid (locked ratio above
+    0.7 in epochs 3-10) only the patrons' rewards are matched."""
+    rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
+    try:
+        return rewards, rewards.matched_rewards
+    except epochs_engine.InvalidMatchedRewardsStrategy:
+        return rewards, patrons_rewards
+
+
 def patron_toggles(*, timestamp: int) -> list[dict]:
     """Every patron-mode toggle up to chain time `timestamp`, in order, as epochs.engine.patrons takes them."""
     from users.models import PatronEvent
@@ -100,11 +110,7 @@ def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: 
     budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
     patrons = patrons_at(epoch=epoch, timestamp=at)
     patrons_rewards = epochs_engine.patrons_rewards(budgets, patrons)
-    rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
-    try:
-        matched = rewards.matched_rewards
-    except epochs_engine.InvalidMatchedRewardsStrategy:
-        matched = patrons_rewards
+    rewards, matched = rewards_and_matched(snapshot, patrons_rewards=patrons_rewards)
     allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
     project_rewards = allocations_engine.project_rewards(
         epoch, allocations=allocations, projects=project_addresses(epoch=epoch), matched_rewards=matched,
@@ -113,20 +119,31 @@ def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: 
     for allocation in allocations:
         by_user[allocation["donor"]] = by_user.get(allocation["donor"], 0) + allocation["amount"]
     claimed = epochs_engine.claimed_rewards(budgets, by_user)
+    return _finalization(snapshot, patrons=patrons, patrons_rewards=patrons_rewards, rewards=rewards,
+                         matched=matched, project_rewards=project_rewards, claimed=claimed,
+                         claimed_sum=sum(c for _, c in claimed), allocations_sum=sum(by_user.values()),
+                         with_leaves=True)
+
+
+def _finalization(snapshot: PendingEpochSnapshot, *, patrons, patrons_rewards, rewards, matched, project_rewards,
+                  claimed, claimed_sum, allocations_sum, with_leaves) -> Finalization:
+    """Total withdrawals, leftover and (with_leaves) the merkle leaves from the epoch's parts."""
     total_withdrawals = epochs_engine.total_withdrawals(
-        claimed_rewards_sum=sum(c for _, c in claimed), project_rewards_sum=project_rewards.rewards_sum)
+        claimed_rewards_sum=claimed_sum, project_rewards_sum=project_rewards.rewards_sum)
     leftover = epochs_engine.leftover(
-        epoch, staking_proceeds=snapshot.eth_proceeds, operational_cost=snapshot.operational_cost,
+        snapshot.epoch, staking_proceeds=snapshot.eth_proceeds, operational_cost=snapshot.operational_cost,
         community_fund=snapshot.community_fund, ppf=snapshot.ppf, total_withdrawals=total_withdrawals,
         matched_rewards=matched, used_matched_rewards=project_rewards.used_matched_rewards, rules=epoch_rules())
     result = Finalization(
-        epoch=epoch, staking_proceeds=snapshot.eth_proceeds, patrons=patrons, patrons_rewards=patrons_rewards,
-        matched_rewards=matched, staking_matched_reserved=rewards.staking_matched_reserved,
-        project_rewards=project_rewards, user_rewards=claimed, allocations_sum=sum(by_user.values()),
-        total_withdrawals=total_withdrawals, leftover=leftover, leaves=[],
+        epoch=snapshot.epoch, staking_proceeds=snapshot.eth_proceeds, patrons=patrons,
+        patrons_rewards=patrons_rewards, matched_rewards=matched,
+        staking_matched_reserved=rewards.staking_matched_reserved, project_rewards=project_rewards,
+        user_rewards=claimed, allocations_sum=allocations_sum, total_withdrawals=total_withdrawals,
+        leftover=leftover, leaves=[],
     )
-    leaves = sorted([*claimed, *((a, amount) for a, amount, _ in result.project_leaves)])
-    object.__setattr__(result, "leaves", leaves)
+    if with_leaves:
+        leaves = sorted([*claimed, *((a, amount) for a, amount, _ in result.project_leaves)])
+        object.__setattr__(result, "leaves", leaves)
     return result
 
 
@@ -140,11 +157,7 @@ def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, at: int, us
     patrons = patrons_at(epoch=epoch, timestamp=at)
     patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=set(patrons)), "amount") \
         if patrons else 0
-    rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
-    try:
-        matched = rewards.matched_rewards
-    except epochs_engine.InvalidMatchedRewardsStrategy:
-        matched = patrons_rewards
+    rewards, matched = rewards_and_matched(snapshot, patrons_rewards=patrons_rewards)
     project_rewards = allocation_selectors._estimated_project_rewards(
         epoch=epoch, projects=project_addresses(epoch=epoch), matched=matched, exact=True)
     if users:
@@ -154,23 +167,10 @@ def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, at: int, us
     else:
         claimed = []
         claimed_sum = EpochFunding.objects.filter(epoch=epoch).values_list("claimed", flat=True).first() or 0
-    total_withdrawals = epochs_engine.total_withdrawals(
-        claimed_rewards_sum=claimed_sum, project_rewards_sum=project_rewards.rewards_sum)
-    leftover = epochs_engine.leftover(
-        epoch, staking_proceeds=snapshot.eth_proceeds, operational_cost=snapshot.operational_cost,
-        community_fund=snapshot.community_fund, ppf=snapshot.ppf, total_withdrawals=total_withdrawals,
-        matched_rewards=matched, used_matched_rewards=project_rewards.used_matched_rewards, rules=epoch_rules())
-    result = Finalization(
-        epoch=epoch, staking_proceeds=snapshot.eth_proceeds, patrons=patrons, patrons_rewards=patrons_rewards,
-        matched_rewards=matched, staking_matched_reserved=rewards.staking_matched_reserved,
-        project_rewards=project_rewards, user_rewards=claimed,
-        allocations_sum=sum_wei(ProjectFunding.objects.filter(epoch=epoch), "allocated"),
-        total_withdrawals=total_withdrawals, leftover=leftover, leaves=[],
-    )
-    if users:
-        leaves = sorted([*claimed, *((a, amount) for a, amount, _ in result.project_leaves)])
-        object.__setattr__(result, "leaves", leaves)
-    return result
+    return _finalization(snapshot, patrons=patrons, patrons_rewards=patrons_rewards, rewards=rewards,
+                         matched=matched, project_rewards=project_rewards, claimed=claimed, claimed_sum=claimed_sum,
+                         allocations_sum=sum_wei(ProjectFunding.objects.filter(epoch=epoch), "allocated"),
+                         with_leaves=users)
 
 
 # --- /epochs/info --------------------------------------------------------------------------------------
