@@ -69,6 +69,13 @@ def loaded(browser, by, value):
     return WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located((by, value)))
 
 
+def page_text(browser, expected):
+    """The page's text once it shows `expected` (the page that follows a click may still be loading)."""
+    WebDriverWait(browser, 15).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), expected))
+    return browser.find_element(By.TAG_NAME, "body").text
+
+
 def open_(browser, live_server, path):
     browser.get(live_server.url + path)
     return browser.find_element(By.TAG_NAME, "body").text
@@ -109,7 +116,7 @@ def test_add_project_refuses_a_bad_address_and_checksums_a_lowercase_one(staff, 
     address.clear()
     address.send_keys(LOWER)
     staff.find_element(By.NAME, "_save").click()
-    text = staff.find_element(By.TAG_NAME, "body").text
+    text = page_text(staff, "was added successfully")
     screenshot(staff, "04-add-project-lowercase-saved")
     assert "was added successfully" in text
     project = Project.objects.get(name="Not Hex")
@@ -140,7 +147,7 @@ def test_import_projects_from_csv(staff, live_server, tmp_path):
                    f"Dup,{PROJECTS[0]},,already listed\n")
     open_(staff, live_server, "/admin/projects/project/")
     staff.find_element(By.CSS_SELECTOR, ".object-tools a[href$=\"/import/\"]").click()
-    staff.find_element(By.NAME, "file").send_keys(str(bad))
+    loaded(staff, By.NAME, "file").send_keys(str(bad))
     staff.find_element(By.NAME, "_import").click()
     errors = loaded(staff, By.ID, "import-errors").text
     screenshot(staff, "06-import-csv-row-errors")
@@ -153,7 +160,7 @@ def test_import_projects_from_csv(staff, live_server, tmp_path):
                     "Second,0x4444444444444444444444444444444444444444,,\n")
     staff.find_element(By.NAME, "file").send_keys(str(good))
     staff.find_element(By.NAME, "_import").click()
-    text = staff.find_element(By.TAG_NAME, "body").text
+    text = page_text(staff, "Imported 2 project(s) into epoch 5.")
     screenshot(staff, "07-import-csv-done")
     assert "Imported 2 project(s) into epoch 5." in text and "Good One" in text
     assert Project.objects.get(name="Good One").address == to_checksum_address(LOWER)
@@ -189,9 +196,9 @@ def test_dashboard_and_snapshot_of_a_finalized_epoch(staff, live_server, chain):
     assert fits(staff)
     open_(staff, live_server, "/admin/epochs/finalizedepochsnapshot/")
     staff.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a, #result_list tbody tr td a").click()
+    table = loaded(staff, By.ID, "project-rewards")
     text = staff.find_element(By.TAG_NAME, "body").text
     screenshot(staff, "11-finalized-snapshot")
-    table = loaded(staff, By.ID, "project-rewards")
     assert "Clean Water" in table.text and "Seed Library" in table.text and " ETH" in table.text
     assert "wei" in staff.find_element(By.CSS_SELECTOR, "#project-rewards td span.wei").get_attribute("title")
     assert "Matched rewards" in text or "matched rewards" in text.lower()
