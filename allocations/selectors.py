@@ -2,13 +2,25 @@
 import dataclasses
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, Sum
+
 from allocations import engine
+from antisybil.selectors import uq_score
+from deposits.models import Budget
+from epochs import engine as epochs_engine
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
-from epochs.variants import ProjectRewards as ProjectRewardsStrategy
 from epochs.rules import epoch_rules
+from epochs.selectors import chain_view, epoch_details, rewards_and_matched
+from epochs.variants import ProjectRewards as ProjectRewardsStrategy
 from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
+from octant.core.http import keyset_chunks
+from octant.core.numeric import reference_context
+from projects.selectors import project_addresses
+from users.models import PatronEvent
+from users.selectors import patrons_at
 
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
@@ -56,11 +68,7 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
     """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
     of the users in patron mode now (math.md §3.7). `now` and the epoch's `finalized_at`, when the caller
     has them, spare reading them again, and so do the patron-mode toggles up to `finalized_at` at least
-    (epochs.rewards.patron_toggles)."""
-    from epochs import engine as epochs_engine
-    from epochs.rewards import patrons_at, rewards_and_matched
-    from deposits.models import Budget
-    from epochs.selectors import chain_view, epoch_details
+    (users.selectors.patron_toggles)."""
 
     snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
@@ -68,7 +76,7 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
     now = chain_view().now if now is None else now
     at = min(now, epoch_details(epoch=epoch).finalized_at if finalized_at is None else finalized_at)
     if patron_toggles is None:
-        patrons = patrons_at(epoch=epoch, timestamp=at)
+        patrons = patrons_at(timestamp=at)
     else:
         patrons = epochs_engine.patrons(patron_toggles, at=at)
     patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
@@ -112,7 +120,6 @@ def aggregates_usable(*, epoch: int) -> bool:
 def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
     """Project rewards of the pending epoch as they stand, in the epoch's project-list order (as the
     reference lists them; projects outside the list after it)."""
-    from projects.selectors import project_addresses
 
     projects = project_addresses(epoch=epoch)
     result = _estimated_project_rewards(epoch=epoch, projects=projects)
@@ -125,12 +132,6 @@ def estimated_project_rewards_shared(*, epoch: int, now: int | None = None) -> e
     """estimated_project_rewards computed once per state of the epoch and shared through the cache by every
     request and process: the state is the projects' aggregate versions (every allocation change bumps one;
     a rebuild makes an inexact row exact) and the patron-mode toggles so far."""
-    from django.core.cache import cache
-    from django.db.models import Count, Max, Q, Sum
-
-    from epochs.selectors import chain_view
-    from users.models import PatronEvent
-
     funding = ProjectFunding.objects.filter(epoch=epoch).aggregate(
         versions=Sum("version"), rows=Count("id"), inexact=Count("id", filter=Q(exact=False)))
     now = chain_view().now if now is None else now
@@ -185,7 +186,6 @@ def donors(*, epoch: int) -> list[str]:
 
 def donors_chunks(*, epoch: int):
     """`donors` in chunks: from the donor rows (one per donor) where they are kept, else from the allocations."""
-    from octant.core.http import keyset_chunks
 
     if not (EpochFunding.objects.filter(epoch=epoch).exists() or not live_allocations(epoch=epoch).exists()):
         yield donors(epoch=epoch)
@@ -196,7 +196,6 @@ def donors_chunks(*, epoch: int):
 
 def epoch_allocations_chunks(*, epoch: int, include_zero: bool):
     """`epoch_allocations` as JSON-ready items, read a chunk at a time in allocation order."""
-    from octant.core.http import keyset_chunks
 
     rows = live_allocations(epoch=epoch)
     if not include_zero:
@@ -228,7 +227,6 @@ def next_nonce(*, address: str) -> int:
 
 def epoch_threshold(*, epoch: int) -> int | None:
     """The allocation threshold of epochs 1-3 (math.md §5.2); None from epoch 4."""
-    from projects.selectors import project_addresses
 
     rules = epoch_rules()
     if variant(epoch, rules=rules).threshold_multiplier is None:
@@ -239,15 +237,12 @@ def epoch_threshold(*, epoch: int) -> int | None:
 
 def socket_state(*, projects: list[str] | None = None) -> dict | None:
     """What websocket clients are sent (api.md §3.3); None outside an allocation window with a snapshot."""
-    from epochs.selectors import chain_view
 
     epoch = chain_view().pending
     if epoch is None or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
         return None
     rewards = estimated_project_rewards(epoch=epoch)
     if projects is None:
-        from projects.selectors import project_addresses
-
         projects = project_addresses(epoch=epoch)
     donors = projects_donors(epoch=epoch, projects=projects)
     return {
@@ -266,7 +261,6 @@ def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
         "score", flat=True).first()
     if stored is not None:
         return Decimal(stored)
-    from antisybil.selectors import uq_score
 
     return uq_score(address)
 
@@ -278,8 +272,6 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
     aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
     The epoch's `projects` and `matched` rewards are read unless given. In exact mode (no exact aggregates)
     it recomputes from every live allocation, the user's (`address`) replaced."""
-    from octant.core.numeric import reference_context
-    from projects.selectors import project_addresses
 
     matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
     projects = project_addresses(epoch=epoch) if projects is None else projects
@@ -331,3 +323,14 @@ def epoch_leverage(*, epoch: int) -> float:
     snapshot = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     matched = snapshot.matched_rewards if snapshot else estimated_matched_rewards(epoch=epoch)
     return engine.epoch_leverage(matched, allocations_sum(epoch=epoch))
+
+
+def uniqueness_quotient(*, epoch: int, address: str) -> Decimal:
+    """`/user/{a}/uq/{e}`: the frozen UQ, or the one the passport would give now."""
+    return uq_for_simulation(epoch=epoch, address=address)
+
+
+def uniqueness_quotients(*, epoch: int) -> list[tuple[str, str]]:
+    # the reference's query has no ORDER BY: rows come in insertion order
+    return list(UniquenessQuotient.objects.filter(epoch=epoch).order_by("id").values_list(
+        "user__address", "score"))

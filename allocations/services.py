@@ -11,15 +11,20 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from allocations import engine
+from antisybil.selectors import uq_score
 from deposits.models import Budget
+from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
 from octant.core.api import AddressField, WeiField
+from octant.core.fields import WeiField as WeiModelField
+from octant.core.numeric import reference_context
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
-from users.models import User
-from users.selectors import is_patron
+from users.models import PatronEvent, User
+from users.selectors import is_patron, patron_toggles
+from users.services import locked_user, verify_signed_text
 
 from . import selectors
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
@@ -92,7 +97,6 @@ def _uq_for(user: User, epoch: int) -> Decimal:
     row = UniquenessQuotient.objects.filter(user=user, epoch=epoch).first()
     if row:
         return Decimal(row.score)
-    from antisybil.selectors import uq_score
 
     uq = uq_score(user.address)  # the stored passport (or a delegated one): lifecycle.md §5.1
     UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
@@ -169,8 +173,6 @@ def _known_user(address: str, epoch: int) -> KnownUser:
     """What the allocation needs of the user, in one query (two for a user not seen yet)."""
     from django.db.models import OuterRef, Subquery
 
-    from octant.core.fields import WeiField as WeiModelField
-
     row = User.objects.filter(address=address).annotate(
         budget=Subquery(Budget.objects.filter(epoch=epoch, address=OuterRef("address")).values("amount")[:1],
                         output_field=WeiModelField()),
@@ -229,8 +231,6 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
             raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
         user = User(id=known.id, address=user_address, allocation_nonce=nonce)
     budget = known.budget
-    from epochs import engine as epochs_engine
-    from epochs.rewards import patron_toggles
 
     toggles = patron_toggles(timestamp=details.finalized_at)  # read once: this check and the matched rewards
     if user_address in epochs_engine.patrons(toggles, at=details.finalized_at):
@@ -257,6 +257,21 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
     _update_funding(epoch, funding, previous, created, uq)
     _update_donor(epoch, user_address, previous=previous, created=created, budget=budget)
     return Allocated(epoch=epoch, projects=touched, replaced=bool(previous))
+
+
+def patron_mode_toggle(*, address: str, signature: str) -> bool:
+    """Switch patron mode (EIP-191 signed). While an allocation window is open, the user's allocations of
+    that epoch are withdrawn in the same transaction: a patron's budget goes to the matching pool. Returns
+    the new status."""
+    view = epoch_selectors.chain_view()
+    with transaction.atomic():
+        locked_user(address)
+        enable = not is_patron(address=address)
+        verify_signed_text(address, signatures.patron_mode_message(address, enable=enable), signature)
+        PatronEvent.objects.create(address=address, enabled=enable, timestamp=view.now)
+        if view.pending is not None:
+            allocations_revoke(address=address, epoch=view.pending)
+    return enable
 
 
 def allocations_revoke(*, address: str, epoch: int) -> int:
@@ -286,8 +301,6 @@ def _eip1271_call(address: str, digest: bytes, signature: bytes) -> bytes:
 
 
 def _update_funding(epoch, funding, previous, created, uq) -> None:
-    from octant.core.numeric import reference_context
-
     with reference_context():
         for _, project, amount in previous:
             row = funding[project]

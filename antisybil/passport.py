@@ -7,6 +7,7 @@ from django.conf import settings
 
 from octant.core.exceptions import ExternalApiException
 from octant.core.external import JsonApi
+from octant.chain.backends import get_chain
 
 SCORE_POLL_TRIES = 5
 
@@ -26,8 +27,6 @@ class LocalPassport(PassportProvider):
     """Scores set on the local chain; no stamps."""
 
     def fetch(self, address: str) -> Passport:
-        from octant.chain.backends import get_chain
-
         score = get_chain().passport_score(address)
         return Passport(score=str(score if score is not None else 0))
 

@@ -7,7 +7,10 @@ from octant.core import signatures
 from octant.core.exceptions import (AddressAlreadyDelegated, AntisybilScoreTooLow, DelegationAlreadyExists,
                                     DelegationDoesNotExist, InvalidDelegationForLockingAddress,
                                     InvalidDelegationRequest, InvalidRecalculationRequest, UserNotFound)
+from deposits.selectors import current_epoch_effective_deposit
+from epochs.selectors import chain_view
 from users.models import User
+from users.services import verify_signed_text
 
 from . import selectors
 from .models import PassportStamps, ScoreDelegation
@@ -34,22 +37,14 @@ def antisybil_refresh(*, address: str) -> None:
     _store(user, passport)
 
 
-def _verify(address: str, message: str, signature: str) -> None:
-    from users.services import _verify as verify_text  # EOA or EIP-1271, as for the terms of service
-
-    verify_text(address, message, signature)
-
-
 def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_signature: str) -> None:
     """Lend the secondary address's passport score to the primary (lifecycle.md §9.5), in v2's order of
     checks, except that the locking check looks at the secondary address itself."""
-    from deposits.selectors import current_epoch_effective_deposit
-    from epochs.selectors import chain_view
 
     selectors.require_delegation_configured()
     message = signatures.delegation_message(secondary, primary)
-    _verify(primary, message, primary_signature)
-    _verify(secondary, message, secondary_signature)
+    verify_signed_text(primary, message, primary_signature)
+    verify_signed_text(secondary, message, secondary_signature)
     if primary == secondary or selectors.is_on_timeout_list(secondary):
         raise InvalidDelegationRequest()
     if ScoreDelegation.objects.filter(hashed_addr__in=[selectors.primary_hash(primary),

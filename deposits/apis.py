@@ -6,10 +6,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from epochs import budgets
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from octant.core.api import DecimalStringField, WeiField, decimal_string, parse_address, parse_epoch
 from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
+from octant.core.http import json_list_response
 
 from . import selectors
 
@@ -81,20 +83,14 @@ class EpochBudgetsApi(APIView):
     @extend_schema(responses=inline_serializer("EpochBudgets", {"budgets": inline_serializer(
         "AddressBudget", {"address": serializers.CharField(), "amount": WeiField()}, many=True)}))
     def get(self, request, epoch_number):
-        from octant.core.http import json_list_response, keyset_chunks
-
-        from .models import Budget
-
-        return json_list_response("budgets", keyset_chunks(
-            Budget.objects.filter(epoch=parse_epoch(epoch_number)), key="address", fields=("address", "amount"),
-            make=lambda address, amount: {"address": address, "amount": str(amount)}))
+        return json_list_response("budgets", selectors.budgets_chunks(epoch=parse_epoch(epoch_number)))
 
 
 class UpcomingBudgetApi(APIView):
     @extend_schema(responses=inline_serializer("UpcomingBudget", {"upcomingBudget": WeiField()}))
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"upcomingBudget": str(selectors.upcoming_budget(address=address))})
+        return Response({"upcomingBudget": str(budgets.upcoming_budget(address=address))})
 
 
 class GlmAmountInput(serializers.Serializer):
@@ -122,7 +118,7 @@ class EstimatedBudgetApi(APIView):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        budget, matched = selectors.estimated_budget_by_epochs(
+        budget, matched = budgets.estimated_budget_by_epochs(
             epochs=data.validated_data["numberOfEpochs"], glm_amount=data.validated_data["glmAmount"])
         return Response({"budget": str(budget), "matchedFunding": str(matched)})
 
@@ -134,7 +130,7 @@ class EstimatedBudgetByDaysApi(APIView):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        budget = selectors.estimated_budget_by_days(days=data.validated_data["days"],
+        budget = budgets.estimated_budget_by_days(days=data.validated_data["days"],
                                                    glm_amount=data.validated_data["glmAmount"])
         return Response({"budget": str(budget)})
 

@@ -2,9 +2,12 @@
 from django.conf import settings
 
 from deposits import engine
+from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.variants import CutOff, TimeWeights, variant
+from octant.core.http import keyset_chunks
+from users.selectors import patrons_at
 
 from .models import Budget, Deposit, DepositEvent
 
@@ -87,73 +90,32 @@ def budgets(*, epoch: int) -> list[tuple[str, int]]:
     return list(Budget.objects.filter(epoch=epoch).order_by("address").values_list("address", "amount"))
 
 
+def budgets_chunks(*, epoch: int):
+    """The epoch's budgets by address, in chunks of wire dicts read by keyset (streamed by the API)."""
+    return keyset_chunks(Budget.objects.filter(epoch=epoch), key="address", fields=("address", "amount"),
+                         make=lambda address, amount: {"address": address, "amount": str(amount)})
+
+
+def epoch_patrons(*, epoch: int) -> list[str]:
+    """Users in patron mode when the epoch's allocation window closed, with a budget in it."""
+    patrons = patrons_at(timestamp=epoch_selectors.epoch_details(epoch=epoch).finalized_at)
+    with_budget = set(Budget.objects.filter(epoch=epoch, address__in=patrons, amount__gt=0).values_list(
+        "address", flat=True))
+    return [p for p in patrons if p in with_budget]
+
+
 # --- estimates for the current epoch and beyond ---------------------------------------------------------
-
-
-def _current_epoch():
-    from epochs import selectors as epoch_selectors
-
-    view = epoch_selectors.chain_view()
-    return view, epoch_selectors.epoch_details(epoch=view.current, view=view)
 
 
 def current_epoch_effective_deposits(*, address: str | None = None) -> engine.EffectiveDeposits:
     """The current epoch's effective deposits at its planned end, assuming no further events."""
-    view, details = _current_epoch()
+    view, details = epoch_selectors.current_epoch_details()
     return effective_deposits(epoch=view.current, start=details.start, end=details.end, address=address)
 
 
 def current_epoch_effective_deposit(*, address: str) -> int:
     deposits = current_epoch_effective_deposits(address=address).deposits
     return deposits[0].effective_deposit if deposits else 0
-
-
-def upcoming_budget(*, address: str) -> int:
-    """The budget `address` would get if the current epoch ended now (math.md §4.3)."""
-    from epochs import engine as epochs_engine
-
-    view, details = _current_epoch()
-    by_user = epoch_events_by_user(epoch=view.current, start=details.start, end=view.now)
-    return epochs_engine.upcoming_budget(view.current, user=address, events_by_user=by_user, start=details.start,
-                                         now=view.now, rules=epoch_rules())
-
-
-def _future_budget_epoch(view):
-    from epochs import engine as epochs_engine
-    from epochs import selectors as epoch_selectors
-    from octant.chain.backends import get_chain
-
-    future = epoch_selectors.epoch_details(epoch=view.current + 1, view=view)
-    return epochs_engine.estimated_budget_epoch(
-        future.number, start=future.start, duration=future.duration, remaining=future.duration,
-        total_effective_deposit=get_chain().total_locked(), rules=epoch_rules())
-
-
-def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
-    """Budget for locking `glm_amount` from now for `days` days (math.md §4.4)."""
-    from epochs import engine as epochs_engine
-
-    view, details = _current_epoch()
-    current = epochs_engine.estimated_budget_epoch(
-        view.current, start=details.start, duration=details.duration, remaining=max(0, details.end - view.now),
-        total_effective_deposit=effective_deposits(epoch=view.current, start=details.start, end=details.end).total,
-        rules=epoch_rules())
-    return epochs_engine.estimate_budget_by_days(current=current, future=_future_budget_epoch(view), days=days,
-                                                glm_amount=glm_amount)
-
-
-def estimated_budget_by_epochs(*, epochs: int, glm_amount: int) -> tuple[int, int]:
-    """Budget for locking `glm_amount` for `epochs` whole future epochs, and the matched funding it would
-    draw at the last finalized epoch's leverage (math.md §4.5, §4.6)."""
-    from allocations.selectors import finalized_epoch_leverage
-    from epochs import engine as epochs_engine
-    from epochs import selectors as epoch_selectors
-
-    view = epoch_selectors.chain_view()
-    leverage = finalized_epoch_leverage(epoch=view.finalized)
-    budget = epochs_engine.estimate_budget_by_epochs(future=_future_budget_epoch(view), epochs=epochs,
-                                                     glm_amount=glm_amount)
-    return budget, epochs_engine.estimated_matching_fund(budget, leverage)
 
 
 # --- Sablier streams (lifecycle.md §4.3) -------------------------------------------------------------------

@@ -6,8 +6,10 @@ from django.utils.html import format_html, format_html_join
 from octant.core.admin import ReadOnlyAdmin, address_html, wei_html
 from octant.core.display import short_address
 from octant.core.exceptions import OctantError
+from projects.models import Project
+from withdrawals.models import Reward
 
-from . import selectors
+from . import selectors, services
 from .models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 
 
@@ -20,11 +22,9 @@ class EpochAdmin(admin.ModelAdmin):
     list_display = ["number", "state", "starts", "ends", "window_closes", "duration", "decision_window"]
     readonly_fields = ["number", "start", "duration", "decision_window", "state"]
 
-    def get_queryset(self, request):
-        from .services import epochs_index
-
-        epochs_index()
-        return super().get_queryset(request)
+    def changelist_view(self, request, extra_context=None):
+        services.epochs_index()  # list every epoch the chain has started, not only those indexed so far
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="state")
     def state(self, obj):
@@ -79,9 +79,6 @@ class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
         return format_html('<code title="{}">{}</code>', root, short_address(root)) if root else "—"
 
     def _rows(self, obj):
-        from projects.models import Project
-        from withdrawals.models import Reward
-
         rewards = list(Reward.objects.filter(epoch=obj.epoch, matched__isnull=False).order_by("-amount", "address"))
         names = dict(Project.objects.filter(epoch=obj.epoch, address__in=[r.address for r in rewards])
                      .values_list("address", "name"))

@@ -16,7 +16,9 @@ from octant.core.exceptions import (
     PendingSnapshotMissing,
 )
 
-from . import selectors, services
+from projects.selectors import project_addresses
+
+from . import overview, selectors, services, snapshots
 from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 
 ESTIMATED_STAKING_APR = 0.038
@@ -32,6 +34,7 @@ class IndexedEpochApi(APIView):
     @extend_schema(responses=inline_serializer("IndexedEpoch", {
         "currentEpoch": serializers.IntegerField(), "indexedEpoch": serializers.IntegerField()}))
     def get(self, request):
+        services.epochs_index()  # a write on a GET, as the reference: it indexes what the chain started
         indexed = selectors.indexed_epoch()
         if not indexed:
             raise EpochsNotFound()
@@ -83,7 +86,7 @@ class PendingSnapshotApi(APIView):
     @extend_schema(request=None, responses={201: inline_serializer("SnapshotTaken", {
         "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
-        epoch = services.pending_snapshot_take()
+        epoch = snapshots.pending_snapshot_take()
         if epoch is None:
             return Response(None, status=200)
         return Response({"epoch": epoch}, status=201)
@@ -103,7 +106,7 @@ class PendingSnapshotSimulateApi(APIView):
         "userBudgets": inline_serializer("SimulatedBudget", {
             "userAddress": serializers.CharField(), "budget": WeiField()}, many=True)}))
     def get(self, request):
-        data = selectors.pending_snapshot_simulate()
+        data = snapshots.pending_snapshot_simulate()
         r = data.rewards
         return Response({
             "rewards": {
@@ -128,9 +131,7 @@ class EpochInfoApi(APIView):
         "ppf": WeiField(allow_null=True), "communityFund": WeiField(allow_null=True),
         "donatedToProjects": WeiField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
     def get(self, request, epoch_number):
-        from .rewards import epoch_info
-
-        return Response(epoch_info(epoch=parse_epoch(epoch_number)))
+        return Response(overview.epoch_info(epoch=parse_epoch(epoch_number)))
 
 
 class FinalizedSnapshotApi(APIView):
@@ -138,7 +139,7 @@ class FinalizedSnapshotApi(APIView):
     @extend_schema(request=None, responses={201: inline_serializer("FinalizedSnapshotTaken", {
         "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
-        epoch = services.finalized_snapshot_take()
+        epoch = snapshots.finalized_snapshot_take()
         if epoch is None:
             return Response(None, status=200)
         return Response({"epoch": epoch}, status=201)
@@ -156,16 +157,12 @@ class FinalizedSnapshotSimulateApi(APIView):
         "totalWithdrawals": WeiField(), "leftover": WeiField(signed=True),
         "merkleRoot": serializers.CharField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
     def get(self, request):
-        from projects.selectors import project_addresses
-
-        from .rewards import finalization_compute
-
         view = selectors.chain_view()
         if view.pending is None:
             raise NotInAllocationWindow()
         if not PendingEpochSnapshot.objects.filter(epoch=view.pending).exists():
             raise PendingSnapshotMissing()
-        result = finalization_compute(epoch=view.pending, at=view.now, from_aggregates=True)
+        result = snapshots.finalization_compute(epoch=view.pending, at=view.now, from_aggregates=True)
         position = {project: index for index, project in enumerate(project_addresses(epoch=view.pending))}
         leaves = sorted(result.project_leaves, key=lambda leaf: position.get(leaf[0], len(position)))
         return Response({

@@ -3,8 +3,14 @@ epoch in (or last out of) its allocation window."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from allocations import selectors as allocation_selectors
+from deposits.models import Budget
+from octant.core.display import short_address
 from octant.core.exceptions import OctantError
 from octant.core.fields import sum_wei
+from projects.models import Project
+from projects.selectors import project_addresses
+from withdrawals.models import Reward
 
 from . import selectors
 from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
@@ -77,17 +83,12 @@ def _state_name(epoch: int, view) -> str:
 
 
 def _names(epoch: int, addresses) -> dict[str, str]:
-    from projects.models import Project
-
     return dict(Project.objects.filter(epoch=epoch, address__in=list(addresses)).values_list("address", "name"))
 
 
 def epoch_figures(*, epoch: int, view: selectors.ChainView | None = None) -> EpochFigures | None:
     """Budgets, allocations, matching and the top projects of an epoch that has its pending snapshot:
     final figures once finalized, live estimates before. None without a pending snapshot."""
-    from allocations import selectors as allocation_selectors
-    from deposits.models import Budget
-    from projects.selectors import project_addresses
 
     pending = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if pending is None:
@@ -98,8 +99,6 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView | None = None) -> Epo
     budgets = Budget.objects.filter(epoch=epoch)
     live = allocation_selectors.live_allocations(epoch=epoch)
     if finalized:
-        from withdrawals.models import Reward
-
         rewards = [(r.address, r.amount - r.matched, r.matched) for r in
                    Reward.objects.filter(epoch=epoch, matched__isnull=False).order_by("-amount", "address")]
         matched, leftover, estimate = finalized.matched_rewards, finalized.leftover, False
@@ -145,7 +144,6 @@ def epoch_dashboard() -> Dashboard:
 
 def dashboard_chart(figures: EpochFigures | None) -> str | None:
     """The top projects' allocated and matched rewards as a PNG data URI (log scale), None without rows."""
-    from octant.core.display import short_address
 
     from .charts import as_data_uri, matched_vs_allocated_png
 

@@ -1,4 +1,5 @@
-"""Reads about epochs: what the chain says now, the state of an epoch (lifecycle.md §1.3), epoch timing."""
+"""Reads about epochs: what the chain says now, the state of an epoch (lifecycle.md §1.3), epoch timing, and
+the Octant rewards of an epoch from its pending snapshot."""
 import enum
 from dataclasses import dataclass
 
@@ -56,32 +57,29 @@ def epoch_state(*, epoch: int, view: ChainView | None = None) -> EpochState:
 
 
 def indexed_epoch() -> int:
-    """The last epoch whose timing has been indexed (0 if none)."""
-    from .services import epochs_index
-
-    epochs_index()
-    last = Epoch.objects.order_by("-number").first()
-    return last.number if last else 0
+    """The last epoch whose timing has been indexed (0 if none); `services.epochs_index` indexes."""
+    last = Epoch.objects.order_by("-number").values_list("number", flat=True).first()
+    return last or 0
 
 
 def epoch_details(*, epoch: int, view: ChainView | None = None) -> Epoch:
-    """Timing of a started epoch (indexed on demand), or of a future one from the chain's schedule.
-    Unsaved for future epochs. EpochNotIndexed if the chain cannot tell."""
+    """Timing of an indexed epoch, else of a started or the next epoch as the chain tells it (unsaved:
+    reads never write; `services.epochs_index` stores it). EpochNotIndexed if the chain cannot tell."""
     row = Epoch.objects.filter(number=epoch).first()
     if row:
         return row
-    view = view or chain_view()
-    if 1 <= epoch <= view.current:
-        from .services import epochs_index
-
-        epochs_index()
-        row = Epoch.objects.filter(number=epoch).first()
-        if row:
-            return row
-    timing = get_chain().epoch_timing(epoch) if epoch > view.current else None
+    if epoch < 1:
+        raise EpochNotIndexed(epoch)
+    timing = get_chain().epoch_timing(epoch)
     if timing is None:
         raise EpochNotIndexed(epoch)
     return Epoch(number=epoch, start=timing.start, duration=timing.duration, decision_window=timing.decision_window)
+
+
+def current_epoch_details() -> tuple[ChainView, Epoch]:
+    """The chain view and the current epoch's timing, read together."""
+    view = chain_view()
+    return view, epoch_details(epoch=view.current, view=view)
 
 
 def last_pending_snapshot_epoch() -> int | None:
@@ -94,39 +92,6 @@ def last_finalized_snapshot_epoch() -> int | None:
     return row.epoch if row else None
 
 
-@dataclass(frozen=True)
-class PendingSnapshotData:
-    """What a pending snapshot holds (math.md §3.12), computed but not stored."""
-
-    epoch: int
-    rewards: "epochs_engine.OctantRewards"
-    deposits: list  # deposits.engine.UserDeposit, every processed user
-    budgets: list[tuple[str, int]]  # non-zero budgets
-
-
-def pending_snapshot_compute(*, epoch: int, start: int, end: int, staking_proceeds: int) -> PendingSnapshotData:
-    """Effective deposits over [start, end], the epoch's octant rewards and every user's budget."""
-    from deposits import selectors as deposit_selectors
-
-    effective = deposit_selectors.effective_deposits(epoch=epoch, start=start, end=end)
-    rules = epoch_rules()
-    rewards = epochs_engine.octant_rewards(
-        epoch, staking_proceeds=staking_proceeds, total_effective_deposit=effective.total, rules=rules)
-    budgets = epochs_engine.user_budgets(
-        epoch, deposits=((d.address, d.effective_deposit) for d in effective.deposits),
-        total_effective_deposit=effective.total, vanilla_individual_rewards=rewards.vanilla_individual_rewards,
-        ppf=rewards.ppf, rules=rules)
-    return PendingSnapshotData(epoch=epoch, rewards=rewards, deposits=effective.deposits, budgets=budgets)
-
-
-def pending_snapshot_simulate() -> PendingSnapshotData:
-    """The pending snapshot of the current epoch as if it ended now, with the real proceeds so far."""
-    view = chain_view()
-    details = epoch_details(epoch=view.current, view=view)
-    return pending_snapshot_compute(epoch=view.current, start=details.start, end=view.now,
-                                    staking_proceeds=get_chain().staking_proceeds(view.current))
-
-
 def epoch_has_pending_snapshot(*, epoch: int) -> bool:
     """Whether `epoch`'s pending snapshot exists: from then on its projects and inputs are the past, frozen."""
     return PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
@@ -135,3 +100,19 @@ def epoch_has_pending_snapshot(*, epoch: int) -> bool:
 def epochs_with_pending_snapshot(*, epochs) -> set[int]:
     """Which of `epochs` have their pending snapshot (one query)."""
     return set(PendingEpochSnapshot.objects.filter(epoch__in=set(epochs)).values_list("epoch", flat=True))
+
+
+def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 0) -> epochs_engine.OctantRewards:
+    return epochs_engine.octant_rewards(snapshot.epoch, staking_proceeds=snapshot.eth_proceeds,
+                                        total_effective_deposit=snapshot.total_effective_deposit,
+                                        patrons_rewards=patrons_rewards, rules=epoch_rules())
+
+
+def rewards_and_matched(snapshot: PendingEpochSnapshot, *, patrons_rewards: int) -> tuple:
+    """The epoch's Octant rewards and its matched rewards; where the strategy is invalid (locked ratio above
+    0.7 in epochs 3-10) only the patrons' rewards are matched."""
+    rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
+    try:
+        return rewards, rewards.matched_rewards
+    except epochs_engine.InvalidMatchedRewardsStrategy:
+        return rewards, patrons_rewards

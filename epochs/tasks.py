@@ -8,7 +8,10 @@ from octant.chain.backends import get_chain
 from octant.core.exceptions import SnapshotOutOfOrder
 from octant.core.queue import run_alone
 
-from . import services
+from allocations.services import catch_up
+from withdrawals.services import vault_confirm
+
+from . import services, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +32,15 @@ def epochs_tick() -> dict:
 
 
 def _tick() -> dict:
-    from allocations.services import catch_up
-    from withdrawals.services import vault_confirm
-
     chain = get_chain()
     events = chain.sync_deposit_events() + chain.sync_sablier_streams()
     epochs = services.epochs_index()
     try:
-        pending = services.pending_snapshot_take()
+        pending = snapshots.pending_snapshot_take()
     except SnapshotOutOfOrder as exc:
         logger.error("epochs_tick: %s", exc)
         pending = None
-    finalized = services.finalized_snapshot_take()
+    finalized = snapshots.finalized_snapshot_take()
     vault = vault_confirm()
     pending_epoch = get_chain().pending_epoch()
     if pending_epoch is not None:

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import RequestValidationError, parse_address
+from octant.core.api import RequestValidationError, client_ip, parse_address
 
 from . import services
 from .models import MultisigSignature
@@ -29,14 +29,12 @@ class PendingSignatureApi(APIView):
 
     @extend_schema(request=MessageInput, responses={201: None})
     def post(self, request, user_address, op_type):
-        from users.apis import _client_ip
-
         address = parse_address(user_address, field="userAddress")
         op_type = _op_type(op_type)
         body = MessageInput(data=request.data)
         body.is_valid(raise_exception=True)
         services.submit(address=address, op_type=op_type, message=body.validated_data["message"],
-                        ip=_client_ip(request))
+                        ip=client_ip(request))
         return Response(None, status=201)
 
 

@@ -9,10 +9,13 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework import serializers
 
-from allocations.services import AllocationPayloadInput
+from allocations.services import AllocationPayloadInput, allocate, allocation_check
+from epochs.selectors import chain_view
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
 from octant.core.addresses import checksum
+from users.selectors import has_accepted_tos
+from users.services import tos_accept
 
 from .models import MultisigSignature
 from .safe_api import SafeTransactionService
@@ -47,9 +50,6 @@ def _parse_allocation(message) -> tuple[dict, bool]:
 
 def submit(*, address: str, op_type: str, message, ip: str) -> MultisigSignature:
     """Store a Safe's message as pending once the Safe Transaction Service knows it for this Safe."""
-    from allocations.services import allocation_check
-    from epochs.selectors import chain_view
-    from users.selectors import has_accepted_tos
 
     if op_type == MultisigSignature.Type.TOS:
         if not isinstance(message, str) or message != signatures.tos_message(address):
@@ -94,14 +94,10 @@ def _settle(row: MultisigSignature, status: str, signature: str | None) -> None:
 
 
 def _apply_tos(row: MultisigSignature, signature: str) -> None:
-    from users.services import tos_accept
-
     tos_accept(address=row.address, signature=signature, ip=row.user_ip)
 
 
 def _apply_allocation(row: MultisigSignature, signature: str) -> None:
-    from allocations.services import allocate
-
     data = json.loads(row.message)
     allocate(user_address=row.address, nonce=data["payload"]["nonce"], signature=signature,
              is_manually_edited=data["isManuallyEdited"],
@@ -137,7 +133,6 @@ LOCK_KEY = "multisig-approve-running"
 def approve_pending() -> dict:
     """Apply every pending message whose Safe has confirmed it: terms of service first, then (only while
     an allocation window is open) allocations. One run at a time."""
-    from epochs.selectors import chain_view
 
     if not cache.add(LOCK_KEY, True, timeout=600):
         return {"skipped": True}

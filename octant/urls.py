@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from octant.core import info_apis
+from octant import info_apis
 from octant.core.front_door import front_door
 
 urlpatterns = [

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from epochs.models import PendingEpochSnapshot
 from octant.core.exceptions import EpochFrozen
 
 from .models import Project
@@ -13,7 +14,6 @@ from .models import Project
 
 def epoch_editable_check(*, epoch: int) -> None:
     """Raise EpochFrozen if the epoch's projects and staking proceeds are fixed (its pending snapshot exists)."""
-    from epochs.models import PendingEpochSnapshot
 
     if PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
         raise EpochFrozen(epoch)

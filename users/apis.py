@@ -1,21 +1,23 @@
-import ipaddress
-
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from allocations import selectors as allocation_selectors
+from allocations import services as allocation_services
+from deposits import selectors as deposit_selectors
+from epochs import history
+from epochs.selectors import chain_view
 from octant.core import signing_docs
-from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
-from octant.core.exceptions import EpochNotIndexed, XRealIpHeaderMissing
+from octant.core.api import DecimalStringField, WeiField, client_ip, parse_address, parse_epoch
+from octant.core.exceptions import EpochNotIndexed
 
 from . import selectors, services
 
 
 class HistoryQuery(serializers.Serializer):
     cursor = serializers.CharField(required=False, allow_blank=True)
-    limit = serializers.IntegerField(required=False, min_value=1, default=selectors.MAX_PAGE)
+    limit = serializers.IntegerField(required=False, min_value=1, default=history.MAX_PAGE)
 
 
 class HistoryApi(APIView):
@@ -37,24 +39,13 @@ class HistoryApi(APIView):
         address = parse_address(user_address, field="userAddress")
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page, next_cursor = selectors.history(address=address, cursor=query.validated_data.get("cursor") or None,
+        page, next_cursor = history.history(address=address, cursor=query.validated_data.get("cursor") or None,
                                               limit=query.validated_data["limit"])
         return Response({"history": page, "nextCursor": next_cursor})
 
 
 class SignatureInput(serializers.Serializer):
     signature = serializers.CharField(max_length=10_000)
-
-
-def _client_ip(request) -> str:
-    """The client's IP from X-Real-IP (set by the proxy), stored only if it is a valid IP address."""
-    try:
-        return str(ipaddress.ip_address(request.headers.get("X-Real-IP", "").strip()))
-    except ValueError:
-        pass
-    if settings.X_REAL_IP_REQUIRED:
-        raise XRealIpHeaderMissing()
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 class TosApi(APIView):
@@ -69,7 +60,7 @@ class TosApi(APIView):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
         body.is_valid(raise_exception=True)
-        services.tos_accept(address=address, signature=body.validated_data["signature"], ip=_client_ip(request))
+        services.tos_accept(address=address, signature=body.validated_data["signature"], ip=client_ip(request))
         return Response({"accepted": True}, status=201)
 
 
@@ -86,13 +77,11 @@ class PatronModeApi(APIView):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response({"status": services.patron_mode_toggle(address=address,
-                                                               signature=body.validated_data["signature"])})
+        return Response({"status": allocation_services.patron_mode_toggle(
+            address=address, signature=body.validated_data["signature"])})
 
 
 def _indexed_epoch(value) -> int:
-    from epochs.selectors import chain_view
-
     epoch = parse_epoch(value)
     if epoch > chain_view().current:
         raise EpochNotIndexed(epoch)
@@ -103,13 +92,13 @@ class EpochPatronsApi(APIView):
     @extend_schema(responses=inline_serializer("EpochPatrons", {"patrons": serializers.ListField(
         child=serializers.CharField())}))
     def get(self, request, epoch_number):
-        return Response({"patrons": selectors.epoch_patrons(epoch=_indexed_epoch(epoch_number))})
+        return Response({"patrons": deposit_selectors.epoch_patrons(epoch=_indexed_epoch(epoch_number))})
 
 
 class UniquenessQuotientApi(APIView):
     @extend_schema(responses=inline_serializer("UniquenessQuotient", {"uniquenessQuotient": DecimalStringField()}))
     def get(self, request, user_address, epoch_number):
-        uq = selectors.uniqueness_quotient(epoch=parse_epoch(epoch_number),
+        uq = allocation_selectors.uniqueness_quotient(epoch=parse_epoch(epoch_number),
                                            address=parse_address(user_address, field="userAddress"))
         return Response({"uniquenessQuotient": str(uq)})
 
@@ -118,5 +107,5 @@ class AllUniquenessQuotientsApi(APIView):
     @extend_schema(responses=inline_serializer("UniquenessQuotients", {"uqsInfo": inline_serializer("UqInfo", {
         "userAddress": serializers.CharField(), "uniquenessQuotient": DecimalStringField()}, many=True)}))
     def get(self, request, epoch_number):
-        rows = selectors.uniqueness_quotients(epoch=parse_epoch(epoch_number))
+        rows = allocation_selectors.uniqueness_quotients(epoch=parse_epoch(epoch_number))
         return Response({"uqsInfo": [{"userAddress": a, "uniquenessQuotient": s} for a, s in rows]})

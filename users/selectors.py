@@ -1,84 +1,11 @@
-"""Reads about users: the history timeline."""
-import base64
-import binascii
+"""Reads about users: patron mode, terms-of-service consent."""
+from epochs import engine as epochs_engine
 
-from octant.core.api import RequestValidationError
-
-MAX_PAGE = 100
-
-
-def _item(kind, timestamp, *, amount=None, tx=None, epoch=None, edited=None, leverage=None, allocations=None):
-    return {"type": kind, "timestamp": str(timestamp), "eventData": {
-        "amount": None if amount is None else str(amount), "transactionHash": tx, "epoch": epoch,
-        "isManuallyEdited": edited, "leverage": leverage, "allocations": allocations}}
-
-
-def _timeline(address: str) -> list[dict]:
-    from allocations.models import Allocation, AllocationRequest
-    from deposits.models import Budget, DepositEvent
-    from epochs.models import Epoch, FinalizedEpochSnapshot
-    from epochs.rewards import patrons_at
-    from octant.chain.backends import get_chain
-
-    items = [_item(kind, ts, amount=amount, tx=tx or None) for kind, ts, amount, tx in
-             DepositEvent.objects.filter(address=address).values_list("type", "timestamp", "amount",
-                                                                       "transaction_hash")]
-    allocations: dict[int, list] = {}
-    for nonce, project, amount in Allocation.objects.filter(user__address=address).order_by("id").values_list(
-            "nonce", "project_address", "amount"):
-        allocations.setdefault(nonce, []).append({"projectAddress": project, "amount": str(amount)})
-    for request in AllocationRequest.objects.filter(user__address=address):
-        items.append(_item("allocation", request.timestamp or int(request.created_at.timestamp()), epoch=request.epoch,
-                           edited=request.is_manually_edited,
-                           leverage=None if request.leverage is None else str(request.leverage),
-                           allocations=allocations.get(request.nonce, [])))
-    items += [_item("withdrawal", w["timestamp"], amount=w["amount"], tx=w.get("transactionHash"),
-                    epoch=w.get("epoch")) for w in get_chain().withdrawal_events(address)]
-    for epoch in FinalizedEpochSnapshot.objects.values_list("epoch", flat=True):
-        budget = Budget.objects.filter(epoch=epoch, address=address).values_list("amount", flat=True).first()
-        timing = Epoch.objects.filter(number=epoch).first()
-        if budget and timing and address in patrons_at(epoch=epoch, timestamp=timing.finalized_at):
-            items.append(_item("patron_mode_donation", timing.finalized_at, amount=budget, epoch=epoch))
-    items.sort(key=lambda i: (int(i["timestamp"]), i["type"], int(i["eventData"]["amount"] or 0),
-                              i["eventData"]["transactionHash"] or ""), reverse=True)
-    return items
-
-
-def _decode(cursor: str) -> tuple[int, int]:
-    try:
-        timestamp, offset = base64.urlsafe_b64decode(cursor.encode()).decode().split(".")
-        return int(timestamp), int(offset)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise RequestValidationError({"cursor": ["Invalid cursor"]})
-
-
-def _encode(timestamp: int, offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{timestamp}.{offset}".encode()).decode()
-
-
-def history(*, address: str, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
-    """One page of the user's timeline, newest first (api.md §1.11). The cursor names the first item of
-    the page: its timestamp and how many items of that timestamp come before it."""
-    items = _timeline(address)
-    start = 0
-    if cursor:
-        timestamp, offset = _decode(cursor)
-        while start < len(items) and int(items[start]["timestamp"]) > timestamp:
-            start += 1
-        start += offset
-    page = items[start:start + min(limit, MAX_PAGE)]
-    end = start + len(page)
-    if end >= len(items):
-        return page, None
-    timestamp = items[end]["timestamp"]
-    offset = sum(1 for item in items[:end] if item["timestamp"] == timestamp)
-    return page, _encode(int(timestamp), offset)
+from .models import PatronEvent, UserConsent
 
 
 def is_patron(*, address: str, at: int | None = None) -> bool:
     """Whether the user's latest patron-mode toggle (up to chain time `at`) enabled it."""
-    from .models import PatronEvent
-
     events = PatronEvent.objects.filter(address=address)
     if at is not None:
         events = events.filter(timestamp__lte=at)
@@ -87,32 +14,16 @@ def is_patron(*, address: str, at: int | None = None) -> bool:
 
 
 def has_accepted_tos(*, address: str) -> bool:
-    from .models import UserConsent
-
     return UserConsent.objects.filter(user__address=address).exists()
 
 
-def epoch_patrons(*, epoch: int) -> list[str]:
-    """Users in patron mode when the epoch's allocation window closed, with a budget in it."""
-    from deposits.models import Budget
-    from epochs.rewards import patrons_at
-    from epochs.selectors import epoch_details
-
-    patrons = patrons_at(epoch=epoch, timestamp=epoch_details(epoch=epoch).finalized_at)
-    with_budget = set(Budget.objects.filter(epoch=epoch, address__in=patrons, amount__gt=0).values_list(
-        "address", flat=True))
-    return [p for p in patrons if p in with_budget]
+def patron_toggles(*, timestamp: int) -> list[dict]:
+    """Every patron-mode toggle up to chain time `timestamp`, in order, as epochs.engine.patrons takes them."""
+    return [{"user": a, "enabled": e, "created_at": t} for a, e, t in
+            PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
+            .values_list("address", "enabled", "timestamp")]
 
 
-def uniqueness_quotient(*, epoch: int, address: str):
-    from allocations.selectors import uq_for_simulation
-
-    return uq_for_simulation(epoch=epoch, address=address)
-
-
-def uniqueness_quotients(*, epoch: int) -> list[tuple[str, str]]:
-    from allocations.models import UniquenessQuotient
-
-    # the reference's query has no ORDER BY: rows come in insertion order
-    return list(UniquenessQuotient.objects.filter(epoch=epoch).order_by("id").values_list(
-        "user__address", "score"))
+def patrons_at(*, timestamp: int) -> list[str]:
+    """Users in patron mode at chain time `timestamp` (math.md §3.8)."""
+    return epochs_engine.patrons(patron_toggles(timestamp=timestamp), at=timestamp)

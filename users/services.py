@@ -1,15 +1,16 @@
-"""Writes about users: Terms of Service consent and patron mode."""
+"""Writes about users: Terms of Service consent, and the signature check shared by signed user actions.
+(Switching patron mode also withdraws allocations, so it is `allocations.services.patron_mode_toggle`.)"""
 from django.db import transaction
 
 from octant.chain.backends import get_chain
 from octant.core import signatures
 from octant.core.exceptions import DuplicateConsent, InvalidSignature
 
-from . import selectors
-from .models import PatronEvent, User, UserConsent
+from .models import User, UserConsent
 
 
-def _verify(address: str, message: str, signature: str) -> None:
+def verify_signed_text(address: str, message: str, signature: str) -> None:
+    """EIP-191 text signed by `address`: an EOA's signature, or one its contract accepts (EIP-1271)."""
     chain = get_chain()
 
     def eip1271(addr, digest, sig):
@@ -21,7 +22,8 @@ def _verify(address: str, message: str, signature: str) -> None:
         raise InvalidSignature(signature, address)
 
 
-def _locked_user(address: str) -> User:
+def locked_user(address: str) -> User:
+    """The user row, created if new, locked for the rest of the transaction."""
     user, _ = User.objects.get_or_create(address=address)
     return User.objects.select_for_update().get(pk=user.pk)
 
@@ -29,26 +31,8 @@ def _locked_user(address: str) -> User:
 @transaction.atomic
 def tos_accept(*, address: str, signature: str, ip: str) -> None:
     """Record the user's consent to the Terms of Service, signed with EIP-191 (once per user)."""
-    user = _locked_user(address)
+    user = locked_user(address)
     if UserConsent.objects.filter(user=user).exists():
         raise DuplicateConsent(address)
-    _verify(address, signatures.tos_message(address), signature)
+    verify_signed_text(address, signatures.tos_message(address), signature)
     UserConsent.objects.create(user=user, ip=ip)
-
-
-def patron_mode_toggle(*, address: str, signature: str) -> bool:
-    """Switch patron mode (EIP-191 signed). While an allocation window is open, the user's allocations of
-    that epoch are withdrawn: a patron's budget goes to the matching pool. Returns the new status."""
-    from allocations.services import allocations_revoke
-    from epochs.selectors import chain_view
-
-    view = chain_view()
-    with transaction.atomic():
-        _locked_user(address)
-        enable = not selectors.is_patron(address=address)
-        _verify(address, signatures.patron_mode_message(address, enable=enable), signature)
-        PatronEvent.objects.create(address=address, enabled=enable, timestamp=view.now)
-        if view.pending is not None:
-            allocations_revoke(address=address, epoch=view.pending)
-    return enable
-

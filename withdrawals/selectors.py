@@ -1,12 +1,15 @@
 """Reads about withdrawals: merkle trees of finalized epochs, what an address can withdraw."""
 from functools import lru_cache
 
+from allocations.selectors import live_allocations
 from deposits.models import Budget
+from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
 from epochs.models import FinalizedEpochSnapshot
 from octant.chain.backends import get_chain
 from octant.core.exceptions import InvalidEpoch, MissingAddress
 from octant.core.fields import sum_wei
+from users.selectors import patrons_at
 
 from . import engine
 from .models import Reward
@@ -33,7 +36,6 @@ def merkle_tree(*, epoch: int) -> tuple[engine.MerkleTree, list[tuple[str, int]]
 def withdrawals(*, address: str) -> list[dict]:
     """Everything `address` can still withdraw (math.md §7): the open window's pending claim first, then
     one entry per reward row above the Vault's last claimed epoch, with its proof."""
-    from allocations.selectors import live_allocations
 
     chain = get_chain()
     entries = []
@@ -60,14 +62,11 @@ def withdrawals(*, address: str) -> list[dict]:
 
 def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
     """Budgets that were neither allocated nor given as a patron (math.md §4.7)."""
-    from allocations.selectors import live_allocations
-    from epochs import engine as epochs_engine
-    from epochs.rewards import patrons_at
 
     details = epoch_selectors.epoch_details(epoch=epoch)
     budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
     donors = set(live_allocations(epoch=epoch).values_list("user__address", flat=True).distinct())
-    patrons = patrons_at(epoch=epoch, timestamp=details.finalized_at)
+    patrons = patrons_at(timestamp=details.finalized_at)
     return epochs_engine.unused_rewards(budgets, donors=donors, patron_addresses=patrons)
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from epochs.selectors import epoch_has_pending_snapshot
 from octant.core.admin import ADDRESS_OVERRIDES, AmountsAdmin, ReadOnlyAdmin
 
 from . import models
@@ -20,8 +21,6 @@ class StakingProceedsForm(forms.ModelForm):
         fields = ["epoch", "amount"]
 
     def clean_epoch(self):
-        from epochs.selectors import epoch_has_pending_snapshot
-
         epoch = self.cleaned_data["epoch"]
         if epoch is not None and epoch_has_pending_snapshot(epoch=epoch):
             raise ValidationError(f"Epoch {epoch} is frozen: its pending snapshot exists, so its staking "
@@ -37,8 +36,6 @@ class LocalStakingProceedsAdmin(AmountsAdmin):
     list_display = ["epoch", "amount"]
 
     def _frozen(self, obj):
-        from epochs.selectors import epoch_has_pending_snapshot
-
         return obj is not None and epoch_has_pending_snapshot(epoch=obj.epoch)
 
     def has_change_permission(self, request, obj=None):

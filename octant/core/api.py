@@ -1,5 +1,8 @@
 """HTTP plumbing shared by every app: the one exception handler, input parsing and wire fields."""
+import ipaddress
 import logging
+
+from django.conf import settings
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf_exceptions
@@ -51,6 +54,17 @@ def exception_handler(exc, context):
         detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
         response.data = {"message": str(detail)}
     return response
+
+
+def client_ip(request) -> str:
+    """The client's IP from X-Real-IP (set by the proxy), stored only if it is a valid IP address."""
+    try:
+        return str(ipaddress.ip_address(request.headers.get("X-Real-IP", "").strip()))
+    except ValueError:
+        pass
+    if settings.X_REAL_IP_REQUIRED:
+        raise exceptions.XRealIpHeaderMissing()
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def json_loads(text):

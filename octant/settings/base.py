@@ -14,7 +14,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 
 INSTALLED_APPS = [
     "octant.apps.DaphneConfig",  # daphne, without importing its server in every process
-    "octant.core.admin_site.OctantAdminConfig",  # django.contrib.admin with our site
+    "octant.admin_site.OctantAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

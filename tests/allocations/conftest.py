@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from eth_account import Account
 
-from epochs.services import pending_snapshot_take
+from epochs.snapshots import pending_snapshot_take
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
 

@@ -10,7 +10,7 @@ from allocations import engine
 from allocations.models import Allocation, AllocationRequest, ProjectFunding, UniquenessQuotient
 from deposits.models import Budget
 from epochs.models import PendingEpochSnapshot
-from epochs.rewards import octant_rewards_of
+from epochs.selectors import octant_rewards_of
 
 from ..conftest import DURATION, START, WINDOW
 from .conftest import EPOCH, PROJECTS, USERS, sign

@@ -23,7 +23,7 @@ from eth_account import Account
 from allocations import realtime, selectors, services
 from allocations.consumers import SocketIOConsumer
 from allocations.selectors import socket_state
-from epochs.services import pending_snapshot_take
+from epochs.snapshots import pending_snapshot_take
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
 from octant.routing import websocket_urlpatterns

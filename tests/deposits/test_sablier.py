@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from deposits import engine
 from deposits.models import DepositEvent, SablierStream
-from epochs.services import pending_snapshot_take
+from epochs.snapshots import pending_snapshot_take
 
 from ..conftest import DURATION, START
 

@@ -9,8 +9,8 @@ from eth_account import Account
 from allocations import services as allocation_services
 from allocations.models import UniquenessQuotient
 from deposits.models import Budget
-from epochs import rewards, selectors
-from epochs.services import finalized_snapshot_take
+from epochs import overview, selectors, snapshots
+from epochs.snapshots import finalized_snapshot_take
 from octant.chain.backends import get_chain
 from users.models import PatronEvent, User
 
@@ -75,11 +75,11 @@ def _figures(result):
 
 
 def _full_info(epoch: int, at: int | None) -> dict:
-    live = rewards.finalization_compute(epoch=epoch, at=at)
+    live = snapshots.finalization_compute(epoch=epoch, at=at)
     from epochs.models import PendingEpochSnapshot
 
     snapshot = PendingEpochSnapshot.objects.get(epoch=epoch)
-    return rewards._info(epoch, rewards.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
+    return overview._info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
                          totalWithdrawals=live.total_withdrawals, patronsRewards=live.patrons_rewards,
                          matchedRewards=live.matched_rewards, leftover=live.leftover,
                          donatedToProjects=live.project_rewards.rewards_sum,
@@ -90,10 +90,10 @@ def _full_info(epoch: int, at: int | None) -> dict:
 def test_aggregates_equal_the_full_computation(api, db, epoch, seed, django_assert_max_num_queries):
     chain = random_epoch(epoch, seed)
     now = chain.epoch_view()[0]
-    full = rewards.finalization_compute(epoch=epoch, at=now)
+    full = snapshots.finalization_compute(epoch=epoch, at=now)
     assert full.user_rewards and full.project_rewards.rewards_sum  # a real epoch, not an empty one
-    assert _figures(rewards.finalization_compute(epoch=epoch, at=now, from_aggregates=True)) == _figures(full)
-    light = rewards.finalization_compute(epoch=epoch, at=now, from_aggregates=True, users=False)
+    assert _figures(snapshots.finalization_compute(epoch=epoch, at=now, from_aggregates=True)) == _figures(full)
+    light = snapshots.finalization_compute(epoch=epoch, at=now, from_aggregates=True, users=False)
     assert (light.total_withdrawals, light.leftover) == (full.total_withdrawals, full.leftover)
 
     expected = _full_info(epoch, now)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from deposits import engine as deposits_engine
 from epochs import engine as epochs_engine
-from epochs.services import pending_snapshot_take
+from epochs.snapshots import pending_snapshot_take
 from epochs.tasks import epochs_tick
 from multisig.models import MultisigSignature
 from octant.chain.backends import get_chain

@@ -127,7 +127,7 @@ def test_reset_refuses_without_yes_then_deletes_the_chain_and_what_derives_from_
 
     from antisybil.models import PassportListEntry
 
-    from epochs.services import pending_snapshot_take
+    from epochs.snapshots import pending_snapshot_take
     from octant.chain.models import LocalEpochProps
 
     StaffUser.objects.create_superuser("admin", password="x")

@@ -8,7 +8,7 @@ from model_bakery import baker
 
 from allocations import engine as allocations_engine
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
-from epochs.rewards import octant_rewards_of
+from epochs.selectors import octant_rewards_of
 from epochs.variants import rule_set
 from projects.models import Project
 from withdrawals.models import Reward

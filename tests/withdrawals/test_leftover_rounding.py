@@ -9,7 +9,7 @@ import pytest
 from allocations import engine as allocations_engine
 from deposits.models import Budget
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
-from epochs.rewards import octant_rewards_of
+from epochs.selectors import octant_rewards_of
 from octant.chain.backends import get_chain
 
 from ..allocations.conftest import EPOCH, GLM, PROJECTS, USERS, sign, walk_to_window

@@ -120,7 +120,7 @@ class Command(BaseCommand):
         return f"Staking proceeds of epoch {epoch}: {before} -> {chain.staking_proceeds(epoch)} wei."
 
     def do_project_add(self, chain, *, epoch, address, name, **options):
-        from projects.models import Project
+        from projects.models import Project  # lazy: each `chain` command imports only what it uses (speed)
 
         old = None
         if _is_address(address):

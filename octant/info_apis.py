@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 import yaml
 
 import octant
-from epochs import selectors
+from epochs import selectors, services
 from octant.chain.backends import get_chain
 
 logger = logging.getLogger(__name__)
@@ -138,6 +138,7 @@ class SyncStatusApi(APIView):
     def get(self, request):
         try:
             chain = get_chain()
+            services.epochs_index()  # as /epochs/indexed: what the chain has started is indexed first
             view = selectors.chain_view()
             pending_last = selectors.last_pending_snapshot_epoch() or 0
             finalized_last = selectors.last_finalized_snapshot_epoch() or 0

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.db.models.base import ModelBase
 
+from octant.core.exceptions import OctantError
+
 SUPERUSER_APPS = {"django_celery_beat"}
 SYSTEM_APPS = {"django_celery_beat", "auth"}
 
@@ -49,9 +51,8 @@ class OctantAdminSite(admin.AdminSite):
         return sorted(apps, key=lambda app: app["app_label"] in SYSTEM_APPS)  # stable: domain apps first
 
     def index(self, request, extra_context=None):
+        # lazy: this module is loaded from INSTALLED_APPS, before the apps' models can be imported
         from epochs.dashboard import dashboard_chart, epoch_dashboard
-
-        from .exceptions import OctantError
 
         try:
             dashboard = epoch_dashboard()
@@ -62,4 +63,4 @@ class OctantAdminSite(admin.AdminSite):
 
 
 class OctantAdminConfig(AdminConfig):
-    default_site = "octant.core.admin_site.OctantAdminSite"
+    default_site = "octant.admin_site.OctantAdminSite"
