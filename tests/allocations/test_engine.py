@@ -7,7 +7,7 @@ from decimal import Context, Decimal
 import pytest
 
 from allocations import engine
-from tests.core.math_constants import ALICE, BOB, CAROL, MATCHED_REWARDS, PROJECTS, USER1_BUDGET, allocation
+from tests.octant.core.math_constants import ALICE, BOB, CAROL, MATCHED_REWARDS, PROJECTS, USER1_BUDGET, allocation
 
 P = PROJECTS
 ONE, LOW = Decimal("1.0"), Decimal("0.01")

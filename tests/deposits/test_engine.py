@@ -4,7 +4,7 @@ import random
 import pytest
 
 from deposits import engine
-from tests.core.math_constants import (
+from tests.octant.core.math_constants import (
     ALICE,
     ALICE_SABLIER_LOCKING_ADDRESS,
     BOB,

@@ -7,7 +7,7 @@ import pytest
 from allocations import engine as allocations_engine
 from deposits import engine as deposits_engine
 from epochs import engine
-from tests.core.math_constants import (
+from tests.octant.core.math_constants import (
     ALICE,
     BOB,
     CAROL,

@@ -6,7 +6,7 @@ import pytest
 from eth_hash.auto import keccak
 from multiproof import StandardMerkleTree
 
-from tests.core.math_constants import ALICE, BOB
+from tests.octant.core.math_constants import ALICE, BOB
 from withdrawals import engine
 
 LEAVES_25 = """

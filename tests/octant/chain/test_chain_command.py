@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from deposits.models import DepositEvent
 from projects.models import Project
 
-from ..conftest import DURATION, START, WINDOW
+from ...conftest import DURATION, START, WINDOW
 
 ALICE = "0x00000000000000000000000000000000000000aa"
 
@@ -184,7 +184,7 @@ def test_start_up_imports_neither_the_server_nor_the_apis(tmp_path):
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.base", "REDIS_URL": "",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], env=env,
                          capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
     assert out[0].startswith("OperationalError no such table"), out  # it got as far as the lock's query
     assert out[-1] == "[]"

@@ -4,7 +4,7 @@ from deposits import engine as deposits_engine
 from epochs import engine as epochs_engine
 
 from ..conftest import DURATION, START
-from ..deposits.test_pending_snapshot import GLM, A, chain, two_epochs  # noqa: F401
+from .test_pending_snapshot import GLM, A, chain, two_epochs  # noqa: F401
 
 NULLS = {"totalWithdrawals": None, "patronsRewards": None, "matchedRewards": None, "leftover": None,
          "donatedToProjects": None, "stakingMatchedReservedForV2": "0"}

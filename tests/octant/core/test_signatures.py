@@ -8,7 +8,7 @@ from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
 
 from octant.core import signatures
-from tests.core.math_constants import ALICE, BOB, CHAIN_ID
+from tests.octant.core.math_constants import ALICE, BOB, CHAIN_ID
 
 ALICE_KEY = Account.from_key(keccak(b"octant test alice"))
 BOB_KEY = Account.from_key(keccak(b"octant test bob"))

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHECK = (
     "import deposits.engine, epochs.engine, allocations.engine, withdrawals.engine, epochs.variants, "
     "octant.core.signatures, sys; "
