@@ -4,8 +4,8 @@
 
 The server (`python -m octant.chain.devpeers EVENTS`, a process of its own on 127.0.0.1) serves 500,000
 `lockeds` and 500,000 `unlockeds` (4 a block, 10,000 users); the indexer is the production path,
-`EthereumChain.index()`: pages of 1,000 by block cursor at one pinned block, each page stored with its
-cursor in one transaction. Prints events per second and the indexer's peak RSS. Target: under 180 s.
+`deposits.services.deposit_events_sync()` over `EthereumChain.deposit_event_batches()`: pages of 1,000 by
+block cursor at one pinned block, each page stored with its cursor in one transaction. Prints events per second and the indexer's peak RSS. Target: under 180 s.
 """
 import os
 import resource
@@ -23,8 +23,9 @@ def index() -> dict:
     from django.conf import settings
 
     from deposits.models import DepositEvent
+    from deposits.services import deposit_events_sync
+    from octant.chain import backends
     from octant.chain.devpeers import Deployment
-    from octant.chain.ethereum import EthereumChain
 
     _backends.migrate()
     server = subprocess.Popen([sys.executable, "-m", "octant.chain.devpeers", str(EVENTS)], stdout=subprocess.PIPE,
@@ -35,6 +36,7 @@ def index() -> dict:
         for name, value in chain.settings().items():
             setattr(settings, name, value)
         settings.SUBGRAPH_ENDPOINT = url
+        backends._instances.pop("ethereum", None)
         baseline = _backends.peak_mib()
         shown = [0]
 
@@ -44,7 +46,7 @@ def index() -> dict:
                 print(f"  {entity}: {done:,} (block {block:,})", flush=True)
 
         started, cpu = time.perf_counter(), time.process_time()
-        result = EthereumChain().index(progress=progress)
+        result = {"depositEvents": deposit_events_sync(progress=progress)}
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         chain.stop()
     finally:

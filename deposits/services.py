@@ -1,9 +1,11 @@
-"""Writes to the deposit index that every chain backend shares."""
-from collections.abc import Iterable, Mapping
+"""Writes to the deposit index that every chain backend shares: the backend returns its events and streams
+(`ChainBackend.deposit_event_batches`, `sablier_stream_batches`), these store them."""
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db import transaction
 from django.utils import timezone
 
+from octant.chain.backends import get_chain
 from octant.core.addresses import checksum
 from octant.core.fields import MAX_WEI, WEI_DIGITS
 
@@ -13,6 +15,46 @@ from .models import DepositEvent, SablierStream
 # equal timestamps keep the per-user order of the reference: Octant locks, Octant unlocks, Sablier
 _TIES = {(DepositEvent.Source.OCTANT, DepositEvent.Type.LOCK): 0,
          (DepositEvent.Source.OCTANT, DepositEvent.Type.UNLOCK): 1}
+
+
+def deposit_events_sync(*, progress: Callable | None = None) -> int:
+    """Store the chain backend's new Octant lock/unlock events: each batch with its cursor in one transaction,
+    so a sync that fails midway stores nothing of the failed batch and the next one resumes from it, and a
+    re-sync adds nothing. `progress(entity, done, block, since, pinned)` after each batch paged by block.
+    Returns how many events were added."""
+    added, done = 0, {}
+    for batch in get_chain().deposit_event_batches():
+        with transaction.atomic():
+            added += deposit_events_store(events=batch.rows)
+            batch.commit()
+        done[batch.entity] = done.get(batch.entity, 0) + len(batch.rows)
+        if progress and batch.block is not None:
+            progress(batch.entity, done[batch.entity], batch.block, batch.since, batch.pinned)
+    return added
+
+
+def _stream_state(stream: Mapping) -> tuple:
+    """What `SablierStream` keeps of a subgraph stream: (intact, cancelled, withdrawn, deposit amounts)."""
+    withdrawn = sum(int(a["amountB"]) for a in stream.get("actions") or [] if a["category"] == "Withdraw")
+    return int(stream["intactAmount"]), bool(stream["canceled"]), withdrawn, int(stream["depositAmount"])
+
+
+def sablier_streams_sync() -> int:
+    """Store the chain backend's Sablier GLM streams (lifecycle.md §4.3) and their actions: of each batch, the
+    new or changed streams (a new action always changes the intact amount, or cancels), with the batch's
+    cursor in one transaction, so an outage midway loses nothing and a re-sync adds nothing. Returns how many
+    events were added."""
+    chain = get_chain()
+    known = {row[0]: row[1:] for row in SablierStream.objects.values_list(
+        "stream_id", "intact_amount", "cancelled", "withdrawn_amount", "deposit_amount")}
+    added = 0
+    for batch in chain.sablier_stream_batches():
+        changed = [s for s in batch.rows if known.get(s["id"]) != _stream_state(s)]
+        with transaction.atomic():
+            if changed:
+                added += sablier_streams_index(streams=changed, excluded=chain.sablier_excluded_streams())
+            batch.commit()
+    return added
 
 
 def _stream_number(stream_id: str) -> int | None:
@@ -28,8 +70,8 @@ def sablier_streams_index(*, streams: Iterable[Mapping], excluded: Iterable[int]
     Idempotent: a re-read stream updates its row and adds only actions not seen before. Streams whose id
     ends in a number of `excluded` (the reference's incorrectly cancelled ones) are skipped. The running
     balances (`before`/`after`) of every touched address are recomputed over all its events, Octant and
-    Sablier, in time order. Returns how many events were added. The ethereum backend's indexer calls this
-    with what it reads from the subgraph."""
+    Sablier, in time order. Returns how many events were added. `sablier_streams_sync` calls this with what
+    the chain backend returns (the Sablier subgraph's streams, or the local chain's in their shape)."""
     excluded = set(excluded)
     added, touched = 0, set()
     for stream in streams:

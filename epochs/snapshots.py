@@ -14,6 +14,7 @@ from allocations import selectors as allocation_selectors
 from allocations.models import DonorFunding, EpochFunding, ProjectFunding
 from deposits import selectors as deposit_selectors
 from deposits.models import Budget, Deposit
+from deposits.services import deposit_events_sync, sablier_streams_sync
 from epochs import engine as epochs_engine
 from epochs.rules import epoch_rules
 from octant.chain.backends import get_chain
@@ -21,6 +22,7 @@ from octant.core.api import decimal_string
 from octant.core.exceptions import MissingSnapshot, SnapshotOutOfOrder
 from octant.core.fields import sum_wei
 from projects.selectors import project_addresses
+from projects.services import projects_sync
 from users.models import User
 from users.selectors import patrons_at
 from withdrawals import engine as withdrawals_engine
@@ -80,8 +82,9 @@ def pending_snapshot_take() -> int | None:
         return None
     if epoch > 1 and not PendingEpochSnapshot.objects.filter(epoch=epoch - 1).exists():
         raise SnapshotOutOfOrder(epoch, epoch - 1)
-    chain.sync_deposit_events()
-    chain.sync_sablier_streams()
+    deposit_events_sync()
+    sablier_streams_sync()
+    projects_sync()
     details = selectors.epoch_details(epoch=epoch, view=view)
     data = pending_snapshot_compute(
         epoch=epoch, start=details.start, end=details.end, staking_proceeds=chain.staking_proceeds(epoch))

@@ -9,6 +9,8 @@ from octant.core.exceptions import SnapshotOutOfOrder
 from octant.core.queue import run_alone
 
 from allocations.services import catch_up
+from deposits.services import deposit_events_sync, sablier_streams_sync
+from projects.services import projects_sync
 from withdrawals.services import vault_confirm
 
 from . import services, snapshots
@@ -33,7 +35,9 @@ def epochs_tick() -> dict:
 
 def _tick() -> dict:
     chain = get_chain()
-    events = chain.sync_deposit_events() + chain.sync_sablier_streams()
+    events = deposit_events_sync() + sablier_streams_sync()
+    chain.index()  # what the backend keeps itself (ethereum: vault withdrawals and roots)
+    projects_sync()
     epochs = services.epochs_index()
     try:
         pending = snapshots.pending_snapshot_take()

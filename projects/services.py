@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from epochs.models import PendingEpochSnapshot
+from octant.chain.backends import get_chain
 from octant.core.exceptions import EpochFrozen
 
 from .models import Project
@@ -93,12 +94,31 @@ def projects_import_csv(*, epoch: int, text: str) -> ImportResult:
 @transaction.atomic
 def projects_store(*, rows: list[dict]) -> int:
     """Add the `{"epoch", "address"}` rows a chain backend read that are not stored yet (staff-curated
-    names and descriptions stay). Returns how many were added."""
-    wanted = {(r["epoch"], r["address"]) for r in rows}
-    if not wanted:
+    names and descriptions stay). A row with a `name` (the local chain's) is added with it, and a non-empty
+    one renames a stored project. Returns how many were added."""
+    names = {(r["epoch"], r["address"]): r.get("name") for r in rows}
+    if not names:
         return 0
-    epochs = {epoch for epoch, _ in wanted}
-    existing = set(Project.objects.filter(epoch__in=epochs).values_list("epoch", "address"))
-    new = [Project(epoch=epoch, address=address) for epoch, address in sorted(wanted - existing)]
+    epochs = {epoch for epoch, _ in names}
+    existing = {(p.epoch, p.address): p for p in Project.objects.filter(epoch__in=epochs)}
+    new = [Project(epoch=epoch, address=address, name=names[epoch, address] or "")
+           for epoch, address in sorted(names.keys() - existing.keys())]
     Project.objects.bulk_create(new, ignore_conflicts=True)
+    renamed = [p for key, p in existing.items() if names.get(key) and p.name != names[key]]
+    for project in renamed:
+        project.name = names[project.epoch, project.address]
+    Project.objects.bulk_update(renamed, ["name"])
     return len(new)
+
+
+def projects_sync() -> int:
+    """Store the projects the chain backend returns (`ChainBackend.project_batches`), each batch with its
+    cursor in one transaction; a re-sync adds nothing. Returns how many projects were added."""
+    from .selectors import epochs_with_projects
+
+    added = 0
+    for batch in get_chain().project_batches(stored_epochs=set(epochs_with_projects())):
+        with transaction.atomic():
+            added += projects_store(rows=batch.rows)
+            batch.commit()
+    return added

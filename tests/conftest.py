@@ -39,3 +39,15 @@ def scheduled_chain(chain):
 
 def move_to(chain, timestamp: int) -> None:
     chain.set_time(timestamp=timestamp)
+
+
+def sync() -> None:
+    """Store what the local chain's ledger holds past the apps' cursors (deposit events, streams, projects), as
+    the `chain` commands do after each write and the tick does: a test that writes through the backend
+    (`chain.lock(...)`, `.add_project(...)`, `.stream_create(...)`) calls this before reading our tables."""
+    from deposits.services import deposit_events_sync, sablier_streams_sync
+    from projects.services import projects_sync
+
+    deposit_events_sync()
+    sablier_streams_sync()
+    projects_sync()

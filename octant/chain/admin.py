@@ -74,3 +74,27 @@ class LocalSafeAdmin(ReadOnlyAdmin):
 class LocalGlmTransferAdmin(ReadOnlyAdmin):
     glm_fields = ("amount",)
     list_display = ["nonce", "to", "amount", "transaction_hash", "timestamp"]
+
+
+@admin.register(models.LocalDepositEvent)
+class LocalDepositEventAdmin(ReadOnlyAdmin):
+    """The local chain's ledger (`chain lock`/`unlock`, stream actions); the deposit index is stored from it."""
+
+    glm_fields = ("amount", "before", "after")
+    list_display = ["id", "address", "type", "amount", "before", "after", "timestamp", "stream", "action"]
+    search_fields = ["address"]
+
+
+@admin.register(models.LocalSablierStream)
+class LocalSablierStreamAdmin(ReadOnlyAdmin):
+    glm_fields = ("deposit_amount", "withdrawn_amount", "intact_amount")
+    list_display = ["stream_id", "recipient", "deposit_amount", "intact_amount", "start_time", "end_time", "cancelled"]
+    search_fields = ["stream_id", "recipient"]
+
+
+@admin.register(models.LocalProject)
+class LocalProjectAdmin(ReadOnlyAdmin):
+    """Projects registered on the local chain (`chain project add`); staff curate them under Projects."""
+
+    list_display = ["epoch", "address", "name", "revision"]
+    search_fields = ["address", "name"]

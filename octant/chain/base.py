@@ -1,11 +1,32 @@
 """The chain backend interface. Everything outside `octant.chain` talks to the chain through this, so the
 rest of the code never knows whether the embedded `local` chain or `ethereum` runs."""
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .epoch_math import EpochTiming
 
 CONTRACT_NAMES = ("Auth", "Deposits", "Epochs", "GLM", "Projects", "Vault", "WithdrawalsTarget")
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass
+class Batch:
+    """Rows a backend read, and `commit()`, which advances the backend's cursor past them. The caller stores the
+    rows and calls `commit()` in one transaction, so the cursor and the rows commit together: a pass that fails
+    midway stores nothing of the failed batch and the next pass resumes from it. `entity`, `block`, `since` and
+    `pinned` say where the batch stands (for progress bars), where the backend pages by block."""
+
+    rows: list[dict]
+    commit: Callable[[], None] = field(default=_nothing)
+    entity: str = ""
+    block: int | None = None
+    since: int = 0
+    pinned: int = 0
 
 
 class ChainBackend(ABC):
@@ -50,18 +71,34 @@ class ChainBackend(ABC):
     def total_locked(self) -> int:
         """GLM held by the Deposits contract now, in wei."""
 
-    # --- deposit events
+    # --- what the apps index (deposit events, Sablier streams, projects): the backend reads, the apps'
+    # services store (deposits.services.deposit_events_sync, sablier_streams_sync; projects.services.projects_sync)
     @abstractmethod
-    def sync_deposit_events(self) -> int:
-        """Index new lock/unlock events into `deposits.DepositEvent`; returns how many were added."""
+    def deposit_event_batches(self) -> Iterator[Batch]:
+        """Octant lock/unlock events not yet stored, in chain order: batches of dicts as
+        `deposits.services.deposit_events_store(events=...)` takes them (`key`, `address`, `type`, `amount`,
+        `before`, `after`, `timestamp`, and `transaction_hash`, `block_number` where known)."""
 
-    def sync_sablier_streams(self) -> int:
-        """Index the Sablier lockup streams of GLM from Octant's sender (lifecycle.md §4.3) into
-        `deposits.SablierStream`, and their Create/Withdraw/Cancel actions into `deposits.DepositEvent` with
-        source "sablier" (the running balance of `before`/`after` is the address's Octant plus Sablier
-        balance); returns how many events were added. The ethereum backend reads the Sablier subgraph
-        (paged) and hands the streams to `deposits.services.sablier_streams_index`."""
-        raise NotImplementedError
+    def sablier_stream_batches(self) -> Iterator[Batch]:
+        """The Sablier lockup streams of GLM from Octant's sender (lifecycle.md §4.3) that may have changed,
+        shaped as the Sablier subgraph returns them (`id intactAmount canceled endTime depositAmount recipient`
+        and `actions {category amountA amountB timestamp hash}`), for
+        `deposits.services.sablier_streams_index`."""
+        return iter(())
+
+    def sablier_excluded_streams(self) -> tuple[int, ...]:
+        """Stream numbers never indexed (the reference's incorrectly cancelled ones)."""
+        return ()
+
+    @abstractmethod
+    def project_batches(self, *, stored_epochs: set[int]) -> Iterator[Batch]:
+        """Project rows `{"epoch", "address"}` (and `"name"` where the chain names them: a name given is the
+        project's name) to store; `stored_epochs` are the epochs the projects app holds projects of."""
+
+    def index(self, *, progress=None) -> dict:
+        """Index what the backend keeps in tables of its own (the ethereum backend: vault withdrawals and
+        merkle roots); returns counts. `progress(entity, done, block, since, pinned)` after each batch."""
+        return {}
 
     def transfer_glm(self, to: str, amount: int, *, nonce: int) -> str:
         """Send `amount` GLM from the claim sender (GLM_SENDER_ADDRESS) to `to` as transaction `nonce`;

@@ -1,11 +1,13 @@
 """The `ethereum` backend: Octant's contracts read with web3 (lifecycle.md §3) and the subgraph's events
 indexed with gql (§4). Reads retry transient RPC failures (rate limits, timeouts, 5xx) with backoff and
-never retry a revert. Indexing returns rows; the apps' services store them (deposit events, projects)."""
+never retry a revert. Indexing returns rows; the apps' services store them (deposit events, streams,
+projects); `index()` stores what this backend keeps in tables of its own (vault withdrawals and roots)."""
 import json
 import logging
 import time
+from collections.abc import Iterator
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 import requests
@@ -21,7 +23,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from octant.core.exceptions import ChainError
 
 from . import epoch_math, proceeds
-from .base import ChainBackend
+from .base import Batch, ChainBackend
 from .models import ChainTransaction, IndexCursor, IndexedVaultRoot, IndexedWithdrawal, StoredProceeds
 from .subgraph import SablierSubgraph, Subgraph
 
@@ -194,72 +196,74 @@ class EthereumChain(ChainBackend):
         return self._read(self.contract("GLM").functions.balanceOf(self.contract("Deposits").address))
 
     # --- indexing
-    def sync_deposit_events(self) -> int:
-        return self.index()["depositEvents"]
-
-    def index(self, *, progress=None) -> dict:
-        """One indexing pass, pinned to the subgraph's current block: deposit events, vault withdrawals and
-        merkle roots from where the last pass stopped, then the projects of the current and next epoch.
-        Each batch of pages (complete blocks) is stored with its cursor in one transaction, so a pass that fails
-        midway resumes where it stopped, and nothing is added twice. `progress(entity, done, block, since,
-        pinned)` is called after each batch (`done` rows so far, indexed up to `block` of since..pinned)."""
-        from deposits.services import deposit_events_store
-        from projects.services import projects_store
-
-        pinned = self.subgraph.head()
-        counts = {"depositEvents": 0, "withdrawals": 0, "vaultRoots": 0, "projects": 0, "block": pinned}
-        for entity in (*DEPOSIT_ENTITIES, "withdrawals", "vaultMerkleRoots"):
+    def _batches(self, entities, pinned: int) -> Iterator[tuple[str, int, int, list[dict]]]:
+        """(entity, since, last block, rows) for each batch of pages (complete blocks) past the entity's cursor,
+        up to the `pinned` block."""
+        for entity in entities:
             since = IndexCursor.block_of(entity)
             if since >= pinned:
                 continue
-            done = 0
             for last_block, rows in self.subgraph.pages(entity, since=since, pinned=pinned,
                                                          batch=settings.SUBGRAPH_BATCH_ROWS):
-                with transaction.atomic():
-                    if entity in DEPOSIT_ENTITIES:
-                        added = deposit_events_store(events=[_deposit_event(entity, r) for r in rows])
-                        counts["depositEvents"] += added
-                    elif entity == "withdrawals":
-                        counts["withdrawals"] += _store(IndexedWithdrawal, [IndexedWithdrawal(
-                            key=r["id"], address=to_checksum_address(r["user"]), amount=int(r["amount"]),
-                            epoch=int(r["epoch"]), timestamp=int(r["timestamp"]), block_number=int(r["blockNumber"]),
-                            transaction_hash=r["transactionHash"]) for r in rows])
-                    else:
-                        counts["vaultRoots"] += _store(IndexedVaultRoot, [IndexedVaultRoot(
-                            epoch=int(r["epoch"]), root=r["root"], timestamp=int(r["timestamp"]),
-                            block_number=int(r["blockNumber"])) for r in rows], key="epoch")
-                    IndexCursor.objects.update_or_create(entity=entity, defaults={"block": last_block})
-                done += len(rows)
-                if progress:
-                    progress(entity, done, last_block, since, pinned)
-        current = self.current_epoch()
-        if current:  # epochs with no projects stored yet, and the current and next (their lists may change)
-            from projects.selectors import epochs_with_projects
+                yield entity, since, last_block, rows
 
-            known = epochs_with_projects()
-            epochs = [e for e in range(1, current + 2) if e >= current or e not in known]
-            counts["projects"] = projects_store(rows=self.project_rows(epochs))
+    def deposit_event_batches(self) -> Iterator[Batch]:
+        """`lockeds` and `unlockeds` from the subgraph past their cursors, read at one pinned block; each
+        batch's `commit()` moves its entity's cursor to the batch's last block."""
+        pinned = self.subgraph.head()
+        for entity, since, last_block, rows in self._batches(DEPOSIT_ENTITIES, pinned):
+            yield Batch(rows=[_deposit_event(entity, r) for r in rows],
+                        commit=partial(IndexCursor.advance, entity, last_block), entity=entity, block=last_block,
+                        since=since, pinned=pinned)
+
+    def index(self, *, progress=None) -> dict:
+        """One pass over what this backend keeps itself, pinned to the subgraph's current block: vault
+        withdrawals and merkle roots from where the last pass stopped. Each batch of pages (complete blocks) is
+        stored with its cursor in one transaction, so a pass that fails midway resumes where it stopped, and
+        nothing is added twice. `progress(entity, done, block, since, pinned)` is called after each batch
+        (`done` rows so far, indexed up to `block` of since..pinned). Deposit events, streams and projects are
+        the apps' to store (`deposit_event_batches`, `sablier_stream_batches`, `project_batches`)."""
+        pinned = self.subgraph.head()
+        counts = {"withdrawals": 0, "vaultRoots": 0, "block": pinned}
+        done = {}
+        for entity, since, last_block, rows in self._batches(("withdrawals", "vaultMerkleRoots"), pinned):
+            with transaction.atomic():
+                if entity == "withdrawals":
+                    counts["withdrawals"] += _store(IndexedWithdrawal, [IndexedWithdrawal(
+                        key=r["id"], address=to_checksum_address(r["user"]), amount=int(r["amount"]),
+                        epoch=int(r["epoch"]), timestamp=int(r["timestamp"]), block_number=int(r["blockNumber"]),
+                        transaction_hash=r["transactionHash"]) for r in rows])
+                else:
+                    counts["vaultRoots"] += _store(IndexedVaultRoot, [IndexedVaultRoot(
+                        epoch=int(r["epoch"]), root=r["root"], timestamp=int(r["timestamp"]),
+                        block_number=int(r["blockNumber"])) for r in rows], key="epoch")
+                IndexCursor.advance(entity, last_block)
+            done[entity] = done.get(entity, 0) + len(rows)
+            if progress:
+                progress(entity, done[entity], last_block, since, pinned)
         return counts
 
-    def sync_sablier_streams(self) -> int:
-        """The GLM streams of SABLIER_SENDER_ADDRESS from the Sablier subgraph, all read at one pinned block
-        and paged by id; each page's new or changed streams (a new action always changes the intact amount,
-        or cancels) are stored with their actions in one transaction, so an outage midway loses nothing and
-        a re-run adds nothing. Without SABLIER_SUBGRAPH_ENDPOINT there is nothing to index."""
-        from deposits.models import SablierStream
-        from deposits.services import sablier_streams_index
-
+    def sablier_stream_batches(self) -> Iterator[Batch]:
+        """The GLM streams of SABLIER_SENDER_ADDRESS from the Sablier subgraph, all read at one pinned block,
+        a page (by id) a batch, every stream of the page (the storing side skips the unchanged ones). Without
+        SABLIER_SUBGRAPH_ENDPOINT there is nothing to index."""
         if not settings.SABLIER_SUBGRAPH_ENDPOINT:
-            return 0
-        known = {row[0]: row[1:] for row in SablierStream.objects.values_list(
-            "stream_id", "intact_amount", "cancelled", "withdrawn_amount", "deposit_amount")}
-        pinned, added = self.sablier.head(), 0
+            return
+        pinned = self.sablier.head()
         for page in self.sablier.streams(sender=settings.SABLIER_SENDER_ADDRESS, token=self.contract("GLM").address,
                                          pinned=pinned):
-            changed = [s for s in page if known.get(s["id"]) != _stream_state(s)]
-            if changed:
-                added += sablier_streams_index(streams=changed, excluded=settings.SABLIER_EXCLUDED_STREAMS)
-        return added
+            yield Batch(rows=page, entity="lockupStreams")
+
+    def sablier_excluded_streams(self) -> tuple[int, ...]:
+        return tuple(settings.SABLIER_EXCLUDED_STREAMS)
+
+    def project_batches(self, *, stored_epochs: set[int]) -> Iterator[Batch]:
+        """Once epoch 1 has started: the epochs with no projects stored yet, and the current and next (their
+        lists may change), in one batch."""
+        current = self.current_epoch()
+        if current:
+            epochs = [e for e in range(1, current + 2) if e >= current or e not in stored_epochs]
+            yield Batch(rows=self.project_rows(epochs), entity="projects")
 
     def project_rows(self, epochs) -> list[dict]:
         """`{"epoch", "address"}` rows from `Projects.getProposalAddresses` (which falls back to the latest
@@ -475,12 +479,6 @@ def _deposit_event(entity: str, row: dict) -> dict:
             "type": "lock" if lock else "unlock", "amount": amount, "before": before,
             "after": before + amount if lock else before - amount, "timestamp": int(row["timestamp"]),
             "transaction_hash": row["transactionHash"], "block_number": int(row["blockNumber"])}
-
-
-def _stream_state(stream: dict) -> tuple:
-    """What `SablierStream` keeps of a subgraph stream: (intact, cancelled, withdrawn, deposit amounts)."""
-    withdrawn = sum(int(a["amountB"]) for a in stream.get("actions") or [] if a["category"] == "Withdraw")
-    return int(stream["intactAmount"]), bool(stream["canceled"]), withdrawn, int(stream["depositAmount"])
 
 
 def _store(model, rows, *, key="key") -> int:

@@ -1,24 +1,28 @@
-"""The embedded `local` chain: a simulated Epochs/Deposits/Vault kept in the database, with a clock of its
-own. Reads implement `ChainBackend`; the write methods back the `manage.py chain` commands."""
+"""The embedded `local` chain: a simulated Epochs/Deposits/Projects/Vault and Sablier kept in the database
+(octant/chain/models.py), with a clock of its own. Reads implement `ChainBackend`: like the ethereum backend,
+it returns its deposit events, streams and projects in batches, and the apps' services store them; the write
+methods back the `manage.py chain` commands, which run those services right after writing."""
 import time
-import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Subquery
 
-from deposits.models import DepositEvent
 from octant.core.addresses import checksum
 from octant.core.exceptions import ChainError, VaultRootAlreadySet
 from octant.core.fields import sum_wei
-from projects.models import Project
-from projects.services import epoch_editable_check
 
 from . import epoch_math
-from .base import CONTRACT_NAMES, ChainBackend
-from .models import (ChainClock, LocalEpochProps, LocalGlmTransfer, LocalPassportScore, LocalSafe,
-                     LocalStakingProceeds, LocalVaultRoot)
+from .base import CONTRACT_NAMES, Batch, ChainBackend
+from .models import (ChainClock, IndexCursor, LocalDepositEvent, LocalEpochProps, LocalGlmTransfer,
+                     LocalPassportScore, LocalProject, LocalSablierStream, LocalSafe, LocalStakingProceeds,
+                     LocalVaultRoot)
+
+LOCK, UNLOCK = "lock", "unlock"
+BATCH_ROWS = 5000
 
 
 def _address(value: str) -> str:
@@ -112,12 +116,48 @@ class LocalChain(ChainBackend):
         return row.amount if row else 0
 
     def total_locked(self) -> int:
-        # the local chain appends events in clock order, so each address's highest id is its latest event
-        latest = DepositEvent.objects.values("address").annotate(last=Max("id")).values("last")
-        return sum_wei(DepositEvent.objects.filter(id__in=Subquery(latest)), "after")
+        # the ledger is appended in clock order, so each address's highest id is its latest event
+        latest = LocalDepositEvent.objects.values("address").annotate(last=Max("id")).values("last")
+        return sum_wei(LocalDepositEvent.objects.filter(id__in=Subquery(latest)), "after")
 
-    def sync_deposit_events(self) -> int:
-        return 0  # the local chain writes its events straight into the index
+    # --- what the apps index: the ledger past each cursor
+    def deposit_event_batches(self) -> Iterator[Batch]:
+        """The Octant lock/unlock events of the ledger past the `local:deposits` cursor, by id."""
+        since = IndexCursor.block_of("local:deposits")
+        while True:
+            rows = list(LocalDepositEvent.objects.filter(id__gt=since, stream__isnull=True).order_by("id")
+                        .values("id", "address", "type", "amount", "before", "after", "timestamp")[:BATCH_ROWS])
+            if not rows:
+                return
+            last = rows[-1]["id"]
+            yield Batch(rows=[{"key": f"local:{r.pop('id')}", **r} for r in rows],
+                        commit=partial(IndexCursor.advance, "local:deposits", last), entity="local:deposits")
+            since = last
+
+    def sablier_stream_batches(self) -> Iterator[Batch]:
+        """The streams with actions past the `local:sablier` cursor, each with all its actions, in the shape
+        of the Sablier subgraph's `lockupStreams`."""
+        since = IndexCursor.block_of("local:sablier")
+        last = LocalDepositEvent.objects.filter(id__gt=since, stream__isnull=False).aggregate(m=Max("id"))["m"]
+        if last is None:
+            return
+        streams = LocalSablierStream.objects.filter(actions__id__gt=since, actions__id__lte=last).distinct()
+        rows = [{"id": s.stream_id, "recipient": s.recipient, "depositAmount": str(s.deposit_amount),
+                 "intactAmount": str(s.intact_amount), "endTime": str(s.end_time), "canceled": s.cancelled,
+                 "actions": [_action(a) for a in s.actions.filter(id__lte=last).order_by("id")]}
+                for s in streams.order_by("id")]
+        yield Batch(rows=rows, commit=partial(IndexCursor.advance, "local:sablier", last), entity="local:sablier")
+
+    def project_batches(self, *, stored_epochs: set[int]) -> Iterator[Batch]:
+        """The projects registered (or registered again) past the `local:projects` cursor; with their name where
+        one was given since (a registration without a name leaves the stored one as it is)."""
+        since = IndexCursor.block_of("local:projects")
+        projects = list(LocalProject.objects.filter(revision__gt=since).order_by("revision"))
+        if projects:
+            rows = [{"epoch": p.epoch, "address": p.address, **({"name": p.name} if p.name_revision > since else {})}
+                    for p in projects]
+            yield Batch(rows=rows, commit=partial(IndexCursor.advance, "local:projects", projects[-1].revision),
+                        entity="local:projects")
 
     # --- vault
     def vault_merkle_root(self, epoch: int) -> str | None:
@@ -230,44 +270,61 @@ class LocalChain(ChainBackend):
         return target
 
     @transaction.atomic
-    def lock(self, address: str, amount) -> DepositEvent:
-        return self._deposit(DepositEvent.Type.LOCK, _address(address), _amount(amount))
+    def lock(self, address: str, amount) -> LocalDepositEvent:
+        return self._deposit(LOCK, _address(address), _amount(amount))
 
     @transaction.atomic
-    def unlock(self, address: str, amount) -> DepositEvent:
-        return self._deposit(DepositEvent.Type.UNLOCK, _address(address), _amount(amount))
+    def unlock(self, address: str, amount) -> LocalDepositEvent:
+        return self._deposit(UNLOCK, _address(address), _amount(amount))
 
-    def _deposit(self, kind: str, address: str, amount: int) -> DepositEvent:
+    def _deposit(self, kind: str, address: str, amount: int) -> LocalDepositEvent:
         if amount == 0:
             raise ChainError("Amount must be positive")
         now = self._read(self._clock(lock=True))  # the clock row serialises all chain writes
-        last = DepositEvent.objects.filter(address=address).order_by("-timestamp", "-id").first()
-        before = last.after if last else 0
-        if kind == DepositEvent.Type.UNLOCK and amount > before:
+        before = self._balance(address)
+        if kind == UNLOCK and amount > before:
             raise ChainError(f"Cannot unlock {amount}: {address} has only {before} locked")
-        after = before + amount if kind == DepositEvent.Type.LOCK else before - amount
-        return DepositEvent.objects.create(
-            key=f"local:{uuid.uuid4().hex}", address=address, type=kind, amount=amount, before=before,
-            after=after, timestamp=now, source=DepositEvent.Source.OCTANT,
-        )
+        return self._ledger(address, kind, amount, before, now)
+
+    @staticmethod
+    def _balance(address: str) -> int:
+        last = LocalDepositEvent.objects.filter(address=address).order_by("-timestamp", "-id").first()
+        return last.after if last else 0
+
+    @staticmethod
+    def _ledger(address: str, kind: str, amount: int, before: int, now: int, **stream) -> LocalDepositEvent:
+        after = before + amount if kind == LOCK else before - amount
+        return LocalDepositEvent.objects.create(address=address, type=kind, amount=amount, before=before,
+                                                after=after, timestamp=now, **stream)
 
     @transaction.atomic
-    def set_proceeds(self, epoch: int, amount) -> None:
+    def set_proceeds(self, epoch: int, amount, *, check: Callable[..., None] | None = None) -> None:
+        """`check(epoch=...)`, where given, may refuse (the command passes the projects app's frozen-epoch check)."""
         if epoch < 1:
             raise ChainError("Epoch must be 1 or more")
-        epoch_editable_check(epoch=epoch)
+        if check:
+            check(epoch=epoch)
         LocalStakingProceeds.objects.update_or_create(epoch=epoch, defaults={"amount": _amount(amount)})
 
     @transaction.atomic
-    def add_project(self, epoch: int, address: str, *, name: str = "") -> Project:
+    def add_project(self, epoch: int, address: str, *, name: str = "",
+                    check: Callable[..., None] | None = None) -> LocalProject:
+        """Register a project (or register it again: with a name, renamed to it). `check(epoch=...)`, where
+        given, may refuse (the command passes the projects app's frozen-epoch check)."""
         if epoch < 1:
             raise ChainError("Epoch must be 1 or more")
         address = _address(address)
-        epoch_editable_check(epoch=epoch)
-        project, created = Project.objects.get_or_create(epoch=epoch, address=address, defaults={"name": name})
-        if not created and name and project.name != name:
-            project.name = name
-            project.save(update_fields=["name"])
+        if check:
+            check(epoch=epoch)
+        self._clock(lock=True)  # serialises the revisions
+        revision = (LocalProject.objects.aggregate(m=Max("revision"))["m"] or 0) + 1
+        project, created = LocalProject.objects.get_or_create(
+            epoch=epoch, address=address, defaults={"name": name, "revision": revision, "name_revision": revision})
+        if not created:
+            project.revision = revision
+            if name:
+                project.name, project.name_revision = name, revision
+            project.save(update_fields=["name", "revision", "name_revision"])
         return project
 
     @transaction.atomic
@@ -296,9 +353,6 @@ class LocalChain(ChainBackend):
         return safe
 
     # --- Sablier streams (lifecycle.md §4.3): GLM vested linearly from `start` to `end`
-    def sync_sablier_streams(self) -> int:
-        return 0  # the local chain writes its streams and their events straight into the index
-
     @staticmethod
     def _streamed(stream, now: int) -> int:
         if stream.cancelled:
@@ -307,35 +361,28 @@ class LocalChain(ChainBackend):
             return stream.deposit_amount
         return stream.deposit_amount * max(0, now - stream.start_time) // (stream.end_time - stream.start_time)
 
-    def _sablier_event(self, stream, kind: str, amount: int, now: int) -> DepositEvent:
-        last = DepositEvent.objects.filter(address=stream.recipient).order_by("-timestamp", "-id").first()
-        before = last.after if last else 0
-        after = before + amount if kind == DepositEvent.Type.LOCK else before - amount
-        return DepositEvent.objects.create(
-            key=f"sablier:{stream.stream_id}:{uuid.uuid4().hex}", address=stream.recipient, type=kind, amount=amount,
-            before=before, after=after, timestamp=now, source=DepositEvent.Source.SABLIER)
+    def _sablier_event(self, stream, action: str, amount: int, now: int) -> LocalDepositEvent:
+        kind = LOCK if action == LocalDepositEvent.Action.CREATE else UNLOCK
+        return self._ledger(stream.recipient, kind, amount, self._balance(stream.recipient), now, stream=stream,
+                            action=action)
 
-    def _stream(self, stream_id: str):
-        from deposits.models import SablierStream
-
-        stream = SablierStream.objects.select_for_update().filter(stream_id=str(stream_id)).first()
+    def _stream(self, stream_id: str) -> LocalSablierStream:
+        stream = LocalSablierStream.objects.select_for_update().filter(stream_id=str(stream_id)).first()
         if stream is None:
             raise ChainError(f"No stream {stream_id}")
         return stream
 
     @transaction.atomic
-    def stream_create(self, recipient: str, amount, *, duration: int):
+    def stream_create(self, recipient: str, amount, *, duration: int) -> LocalSablierStream:
         """Stream `amount` GLM to `recipient` from now over `duration` seconds (a Sablier Create)."""
-        from deposits.models import SablierStream
-
         recipient, amount = _address(recipient), _amount(amount)
         if amount == 0 or duration <= 0:
             raise ChainError("A stream needs a positive amount and duration")
         now = self._read(self._clock(lock=True))
-        stream = SablierStream.objects.create(
-            stream_id=f"local-{SablierStream.objects.count() + 1}", recipient=recipient, deposit_amount=amount,
+        stream = LocalSablierStream.objects.create(
+            stream_id=f"local-{LocalSablierStream.objects.count() + 1}", recipient=recipient, deposit_amount=amount,
             intact_amount=amount, start_time=now, end_time=now + duration)
-        self._sablier_event(stream, DepositEvent.Type.LOCK, amount, now)
+        self._sablier_event(stream, LocalDepositEvent.Action.CREATE, amount, now)
         return stream
 
     @transaction.atomic
@@ -350,7 +397,7 @@ class LocalChain(ChainBackend):
         stream.withdrawn_amount += amount
         stream.intact_amount -= amount
         stream.save(update_fields=["withdrawn_amount", "intact_amount"])
-        self._sablier_event(stream, DepositEvent.Type.UNLOCK, amount, now)
+        self._sablier_event(stream, LocalDepositEvent.Action.WITHDRAW, amount, now)
         return stream
 
     @transaction.atomic
@@ -366,7 +413,7 @@ class LocalChain(ChainBackend):
         stream.cancelled = True
         stream.save(update_fields=["intact_amount", "cancelled"])
         if refund:
-            self._sablier_event(stream, DepositEvent.Type.UNLOCK, refund, now)
+            self._sablier_event(stream, LocalDepositEvent.Action.CANCEL, refund, now)
         return stream
 
     # --- GLM transfers from the claim sender (epoch-0 claims)
@@ -413,7 +460,7 @@ class LocalChain(ChainBackend):
         return {label: n for label, n in counts.items() if n}
 
     def reset(self) -> dict[str, int]:
-        """Deletes the local chain (clock, schedule, locks, proceeds, projects, scores, vault roots) and all
+        """Deletes the local chain (clock, schedule, ledger, proceeds, projects, scores, vault roots) and all
         data derived from it (snapshots, budgets, users, allocations, rewards) in one transaction, and
         clears the cache; staff accounts and the periodic-task table stay. Returns the rows deleted."""
         from django.core.cache import cache
@@ -423,6 +470,17 @@ class LocalChain(ChainBackend):
         with transaction.atomic():
             counts = self.reset_counts()
             tables = [m._meta.db_table for m in self._reset_models()]
+            if connection.vendor == "postgresql":  # deferred foreign-key checks of rows written in this
+                connection.ops.execute_sql_flush(["SET CONSTRAINTS ALL IMMEDIATE"])  # transaction block TRUNCATE
             connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, reset_sequences=True))
         cache.clear()
         return counts
+
+
+def _action(event: LocalDepositEvent) -> dict:
+    """A ledger row of a stream as the Sablier subgraph shows the action: Create and Cancel move amountA (the
+    deposit, the refund), Withdraw amountB."""
+    moved_b = event.action == LocalDepositEvent.Action.WITHDRAW
+    return {"category": event.action, "amountA": "0" if moved_b else str(event.amount),
+            "amountB": str(event.amount) if moved_b else "0", "timestamp": str(event.timestamp),
+            "hash": ""}

@@ -1,7 +1,9 @@
-"""State of the embedded `local` chain: its clock, epoch schedule, staking proceeds, vault roots and
-passport scores. Deposit events live in the deposits app and projects in the projects app, whichever
-backend runs."""
+"""State of the embedded `local` chain: its clock, epoch schedule, staking proceeds, vault roots, passport
+scores, and its ledger of deposit events, projects and Sablier streams (what its contracts would hold); and
+the ethereum backend's own state. The apps' tables (deposit events, projects, streams) are written by the
+apps' services from what either backend returns (`ChainBackend.deposit_event_batches` and friends)."""
 from django.db import models
+from django.utils import timezone
 
 from octant.core.address_field import AddressField
 from octant.core.fields import WeiField
@@ -69,6 +71,74 @@ class LocalSafe(models.Model):
         return f"Safe {self.address} ({self.threshold} of {len(self.owners)})"
 
 
+class LocalSablierStream(models.Model):
+    """A Sablier lockup stream of GLM on the local chain (`chain stream create`); its actions are
+    `LocalDepositEvent`s with a `stream`. `intact_amount` is what it still holds (deposit - withdrawn -
+    refunded)."""
+
+    stream_id = models.CharField(max_length=100, unique=True)
+    recipient = models.CharField(max_length=42, db_index=True)
+    deposit_amount = WeiField()
+    withdrawn_amount = WeiField(default=0)
+    intact_amount = WeiField()
+    start_time = models.BigIntegerField(help_text="chain time")
+    end_time = models.BigIntegerField(help_text="chain time")
+    cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"stream {self.stream_id} to {self.recipient}"
+
+
+class LocalDepositEvent(models.Model):
+    """The local chain's ledger of GLM locks and unlocks, in chain order (the id): Octant's (`chain lock`,
+    `chain unlock`) and the Sablier stream actions (`stream`, `action` set). `before`/`after` are the
+    address's balance on the local chain, Octant plus Sablier, as the deposit index keeps it."""
+
+    class Action(models.TextChoices):
+        NONE = "", "Octant"
+        CREATE = "Create"
+        WITHDRAW = "Withdraw"
+        CANCEL = "Cancel"
+
+    address = models.CharField(max_length=42)
+    type = models.CharField(max_length=6, choices=[("lock", "lock"), ("unlock", "unlock")])
+    amount = WeiField()
+    before = WeiField()
+    after = WeiField()
+    timestamp = models.BigIntegerField(help_text="chain time")
+    stream = models.ForeignKey(LocalSablierStream, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="actions")
+    action = models.CharField(max_length=8, choices=Action.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["address", "id"])]
+
+    def __str__(self):
+        return f"{self.type} {self.amount} by {self.address} at {self.timestamp}"
+
+
+class LocalProject(models.Model):
+    """A project registered on the local chain (`chain project add`). `revision` grows with every
+    registration (the same call again included), `name_revision` with every one that gives a name, so a sync
+    stores what was registered since its cursor, renaming only where a name was given since."""
+
+    epoch = models.PositiveIntegerField()
+    address = models.CharField(max_length=42)
+    name = models.CharField(max_length=200, blank=True, default="")
+    revision = models.PositiveBigIntegerField(db_index=True)
+    name_revision = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["epoch", "id"]
+        constraints = [models.UniqueConstraint(fields=["epoch", "address"], name="local_project_unique")]
+
+    def __str__(self):
+        return f"project {self.address} of epoch {self.epoch}"
+
 
 class LocalGlmTransfer(models.Model):
     """A GLM transfer from the claim sender (GLM_SENDER_ADDRESS) on the local chain, by transaction nonce."""
@@ -87,7 +157,9 @@ class LocalGlmTransfer(models.Model):
 
 
 class IndexCursor(models.Model):
-    """The last subgraph block fully indexed for one entity (`lockeds`, `unlockeds`, `withdrawals`, ...)."""
+    """The last subgraph block fully indexed for one entity (`lockeds`, `unlockeds`, `withdrawals`, ...), or,
+    on the local chain, the last ledger row (`local:deposits`, `local:sablier`) or project revision
+    (`local:projects`) the apps have stored. Advanced in the transaction that stores the rows it covers."""
 
     entity = models.CharField(max_length=40, unique=True)
     block = models.BigIntegerField(default=0)
@@ -96,6 +168,13 @@ class IndexCursor(models.Model):
     @classmethod
     def block_of(cls, entity: str) -> int:
         return cls.objects.filter(entity=entity).values_list("block", flat=True).first() or 0
+
+    @classmethod
+    def advance(cls, entity: str, block: int) -> None:
+        """Move the cursor forward to `block` (never back: a concurrent pass may have gone further)."""
+        cursor, created = cls.objects.get_or_create(entity=entity, defaults={"block": block})
+        if not created:
+            cls.objects.filter(pk=cursor.pk, block__lt=block).update(block=block, updated_at=timezone.now())
 
 
 class IndexedWithdrawal(models.Model):

@@ -5,7 +5,7 @@ from epochs.charts import matched_vs_allocated_png
 from epochs.models import Epoch, FinalizedEpochSnapshot
 from withdrawals.models import Reward
 
-from ..conftest import DURATION, START
+from ..conftest import DURATION, START, sync
 
 
 def test_chart_is_a_png():
@@ -36,8 +36,12 @@ def test_admin_lists_epochs_with_state_and_shows_a_finalized_snapshot(staff, sch
                                   "deposits/budget", "allocations/allocation", "allocations/allocationrequest",
                                   "allocations/uniquenessquotient", "allocations/projectfunding",
                                   "withdrawals/reward", "projects/project", "epochs/pendingepochsnapshot",
-                                  "chain/localepochprops"])
+                                  "chain/localepochprops", "chain/localdepositevent", "chain/localsablierstream",
+                                  "chain/localproject"])
 def test_admin_changelists_render(staff, scheduled_chain, path):
+    scheduled_chain.lock("0x" + "ab" * 20, 5)
+    scheduled_chain.stream_create("0x" + "ab" * 20, 7, duration=10)
+    scheduled_chain.add_project(1, "0x" + "cd" * 20, name="One")
     assert staff.get(f"/admin/{path}/").status_code == 200
 
 
@@ -47,6 +51,7 @@ def test_copy_projects_to_the_next_epoch(staff, scheduled_chain):
     scheduled_chain.add_project(1, "0x" + "1" * 40, name="One")
     scheduled_chain.add_project(2, "0x" + "1" * 40, name="One")
     scheduled_chain.add_project(1, "0x" + "2" * 40, name="Two")
+    sync()
     ids = list(Project.objects.filter(epoch=1).values_list("id", flat=True))
     response = staff.post("/admin/projects/project/", {"action": "copy_to_next_epoch", "_selected_action": ids})
     assert response.status_code == 302

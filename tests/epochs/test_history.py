@@ -2,7 +2,7 @@ from epochs.tasks import epochs_tick
 from users.models import PatronEvent
 
 from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW
+from ..conftest import DURATION, START, WINDOW, sync
 
 ALICE, BOB, CAROL = USERS
 
@@ -10,6 +10,7 @@ ALICE, BOB, CAROL = USERS
 def test_history_merges_locks_allocations_and_patron_donations(api, window):  # noqa: F811
     window.set_time(timestamp=START + EPOCH * DURATION + 10)
     window.unlock(ALICE.address, 10**18)
+    sync()
     window.set_time(timestamp=START + EPOCH * DURATION + 20)
     assert api.post("/allocations/allocate", sign(ALICE, [(PROJECTS[0], 10**18)], 0), format="json").status_code == 201
     body = api.get(f"/history/{ALICE.address}").json()
@@ -35,6 +36,7 @@ def test_history_pages_with_a_cursor(api, window):  # noqa: F811
     for step in range(5):
         window.set_time(timestamp=START + EPOCH * DURATION + 10 + step // 2)  # pairs share a timestamp
         window.lock(BOB.address, 10**18)
+    sync()
     everything = api.get(f"/history/{BOB.address}").json()["history"]
     assert len(everything) == 6
     seen, cursor = [], None

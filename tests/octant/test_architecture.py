@@ -107,6 +107,4 @@ def test_cross_app_imports_inside_functions_say_why():
                         if (app.split(".")[0] in PACKAGES and app not in (own, "octant.core")
                                 and not _commented(lines, node.lineno)):
                             silent.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
-    # TEMPORARY, as the ignore_imports of .importlinter: the backends still store deposits and projects
-    silent = [s for s in silent if not s.startswith(("octant/chain/ethereum.py", "octant/chain/local.py"))]
     assert silent == [], "\n".join(silent)

@@ -9,7 +9,7 @@ from octant.chain.models import LocalStakingProceeds
 from projects.models import Project
 from projects.services import projects_import_csv
 
-from ..conftest import DURATION, START
+from ..conftest import DURATION, START, sync
 
 A, B = "0x" + "1" * 40, "0x" + "2" * 40
 LOWER = "0xa1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
@@ -25,9 +25,11 @@ def staff(client, django_user_model):
 def frozen(scheduled_chain):
     """Epoch 2 current; epoch 1 has its pending snapshot (frozen), epoch 2 is open."""
     scheduled_chain.set_time(timestamp=START + DURATION + 5)
-    scheduled_chain.add_project(1, A, name="Old")  # before the snapshot: the chain refuses it after (issue 10)
+    scheduled_chain.add_project(1, A, name="Old")  # before the snapshot: `chain project add` refuses it after (issue 10)
+    sync()
     baker.make(PendingEpochSnapshot, epoch=1, locked_ratio="0.1")
     scheduled_chain.add_project(2, A, name="Open")
+    sync()
     return scheduled_chain
 
 

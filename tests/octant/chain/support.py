@@ -9,3 +9,14 @@ def use(deployment: Deployment, settings) -> None:
     for name, value in deployment.settings().items():
         setattr(settings, name, value)
     backends._instances.pop("ethereum", None)
+
+
+def index_pass() -> dict:
+    """One indexing pass as `manage.py index` and the tick make it (the streams aside): the deposit events and
+    the projects stored by the apps' services, the backend's own tables by its `index()`."""
+    from deposits.services import deposit_events_sync
+    from projects.services import projects_sync
+
+    result = {"depositEvents": deposit_events_sync(), **backends.get_chain().index()}
+    result["projects"] = projects_sync()
+    return result

@@ -66,7 +66,14 @@ def test_healthcheck_and_sync_status(deployment):
     assert response.status_code == 500 and response.json()["subgraph"] == "DOWN"
 
 
-def test_index_command_on_the_local_chain(db):
+def test_index_command_on_the_local_chain(chain):
+    """The local chain's ledger is stored by the same services: what was written without a sync is indexed."""
+    chain.lock("0x" + "ab" * 20, 5)
+    chain.add_project(1, "0x" + "cd" * 20, name="One")
+    chain.stream_create("0x" + "ab" * 20, 7, duration=100)
     out = StringIO()
     call_command("index", stdout=out)
-    assert json.loads(out.getvalue()) == {"depositEvents": 0, "sablierEvents": 0}
+    assert json.loads(out.getvalue()) == {"depositEvents": 1, "projects": 1, "sablierEvents": 1}
+    out = StringIO()
+    call_command("index", stdout=out)
+    assert json.loads(out.getvalue()) == {"depositEvents": 0, "projects": 0, "sablierEvents": 0}

@@ -5,9 +5,9 @@ import pytest
 
 from deposits import engine as deposits_engine
 from deposits.models import DepositEvent, SablierStream
+from deposits.services import sablier_streams_sync
 from epochs import engine as epochs_engine
 from epochs.tasks import epochs_tick
-from octant.chain.backends import get_chain
 from octant.chain.devpeers import SABLIER_SENDER as SENDER
 from octant.chain.devpeers import SablierData
 from octant.core.exceptions import ChainUnavailable
@@ -56,7 +56,7 @@ def sablier(deployment):
 def test_pages_streams_and_actions_by_id_at_one_block_and_reruns_add_nothing(deployment, sablier):
     streams, actions = fixture_streams(deployment.glm.address.lower())
     sablier.data = SablierData(streams, actions)
-    added = get_chain().sync_sablier_streams()
+    added = sablier_streams_sync()
     assert added == DepositEvent.objects.filter(source="sablier").count() == 2920
     assert SablierStream.objects.count() == 1100
     big = SablierStream.objects.get(stream_id=f"0xsablier-11155111-{BIG:05d}")
@@ -74,7 +74,7 @@ def test_pages_streams_and_actions_by_id_at_one_block_and_reruns_add_nothing(dep
 
     # a re-run reads everything again and adds and rewrites nothing
     count = len(queries)
-    assert get_chain().sync_sablier_streams() == 0
+    assert sablier_streams_sync() == 0
     assert len(sablier.queries) > count
     assert DepositEvent.objects.filter(source="sablier").count() == added
 
@@ -82,7 +82,7 @@ def test_pages_streams_and_actions_by_id_at_one_block_and_reruns_add_nothing(dep
     sid = "0xsablier-11155111-00003"
     sablier.data = SablierData(streams, actions + [_action(sid, 5, "Withdraw", 1_700_009_000, 60, b=GLM,
                                                            recipient=USERS[3])])
-    assert get_chain().sync_sablier_streams() == 1
+    assert sablier_streams_sync() == 1
     assert SablierStream.objects.get(stream_id=sid).withdrawn_amount == 11 * GLM
 
 
@@ -92,10 +92,10 @@ def test_a_pass_reads_at_its_pinned_block(deployment, sablier):
     late = _action(streams[1]["id"], 7, "Withdraw", 1_700_005_000, 60, b=GLM, recipient=streams[1]["recipient"])
     sablier.data = SablierData(streams[:5], [a for a in actions if a["stream"] in ids and a["blockNumber"] < 30] + [late])
     sablier.data.head = 50  # the withdrawal at block 60 is past the subgraph's head: not read
-    assert get_chain().sync_sablier_streams() == 5  # the five creates
+    assert sablier_streams_sync() == 5  # the five creates
     assert SablierStream.objects.get(stream_id=streams[1]["id"]).withdrawn_amount == 0
     sablier.data.head = 60
-    assert get_chain().sync_sablier_streams() == 1
+    assert sablier_streams_sync() == 1
 
 
 def test_an_outage_midway_resumes_without_loss_or_duplicates(deployment, sablier):
@@ -103,18 +103,18 @@ def test_an_outage_midway_resumes_without_loss_or_duplicates(deployment, sablier
     sablier.data = SablierData(streams, actions)
     sablier.faults = [None, None] + [503] * 20  # the head and the first page of streams, then it is down
     with pytest.raises(ChainUnavailable):
-        get_chain().sync_sablier_streams()
+        sablier_streams_sync()
     assert SablierStream.objects.count() == 1000
     partial = DepositEvent.objects.count()
     sablier.faults = []
-    assert get_chain().sync_sablier_streams() == 2920 - partial
+    assert sablier_streams_sync() == 2920 - partial
     assert SablierStream.objects.count() == 1100
     assert DepositEvent.objects.values("key").distinct().count() == DepositEvent.objects.count()
 
 
 def test_without_an_endpoint_nothing_is_indexed(deployment, settings):
     settings.SABLIER_SUBGRAPH_ENDPOINT = ""
-    assert get_chain().sync_sablier_streams() == 0
+    assert sablier_streams_sync() == 0
     assert deployment.sablier.queries == []
 
 
@@ -122,7 +122,7 @@ def test_excluded_streams_are_skipped(deployment, sablier, settings):
     settings.SABLIER_EXCLUDED_STREAMS = [3, 7]
     streams, actions = fixture_streams(deployment.glm.address.lower())
     sablier.data = SablierData(streams[:10], [a for a in actions if a["stream"] in {s["id"] for s in streams[:10]}])
-    get_chain().sync_sablier_streams()
+    sablier_streams_sync()
     assert SablierStream.objects.count() == 8
     assert not SablierStream.objects.filter(stream_id__endswith="-00003").exists()
 

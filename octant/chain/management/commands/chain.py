@@ -4,7 +4,9 @@ Each subcommand is one parser (in `add_arguments`) and one handler (`do_<name>`,
 `handler`) that changes the chain and returns what it changed, in words; the command prints those words
 (on stderr), then the chain status as one JSON line (stdout: JSON lines only, for scripts; `safe` and
 `stream`, in `octant/chain/wallet_commands.py`, print their object as a JSON line first). Start-up stays light: no system checks (they import the URLconf
-and every API module) and the chain backend is imported only when a handler runs.
+and every API module) and the chain backend is imported only when a handler runs. The chain keeps its own
+ledger; a handler that adds deposit events, streams or projects runs the apps' sync services right after
+(`sync`), so what it wrote is visible to the API at once.
 """
 import json
 
@@ -83,6 +85,7 @@ class Command(BaseCommand):
 
             def handler(chain, **options):
                 HANDLERS[options["action"]](chain, options, self.stdout)
+                sync()  # a stream's actions
                 return ""
         try:
             changed = handler(chain, **options)
@@ -111,22 +114,28 @@ class Command(BaseCommand):
 
     def do_deposit(self, chain, *, action, address, amount, **options):
         event = (chain.lock if action == "lock" else chain.unlock)(address, amount)
+        sync()
         return (f"{action.capitalize()}ed {event.amount} wei GLM for {event.address}: "
                 f"{event.before} -> {event.after} locked.")
 
     def do_proceeds(self, chain, *, epoch, amount, **options):
+        from projects.services import epoch_editable_check  # lazy: each `chain` command imports only what it uses
+
         before = chain.staking_proceeds(epoch)
-        chain.set_proceeds(epoch, amount)
+        chain.set_proceeds(epoch, amount, check=epoch_editable_check)
         return f"Staking proceeds of epoch {epoch}: {before} -> {chain.staking_proceeds(epoch)} wei."
 
     def do_project_add(self, chain, *, epoch, address, name, **options):
         from projects.models import Project  # lazy: each `chain` command imports only what it uses (speed)
+        from projects.services import epoch_editable_check  # lazy, as above
 
         old = None
         if _is_address(address):
             old = Project.objects.filter(epoch=epoch, address=_checksum(address)).values_list("name", flat=True)[:1]
             old = old[0] if old else None
-        project = chain.add_project(epoch, address, name=name)
+        registered = chain.add_project(epoch, address, name=name, check=epoch_editable_check)
+        sync()
+        project = Project.objects.get(epoch=epoch, address=registered.address)
         where = f"project {project.address} of epoch {epoch}"
         if old is None:
             return f"Registered {where} as {project.name!r}."
@@ -148,6 +157,16 @@ class Command(BaseCommand):
         counts = chain.reset()
         return (f"Reset the local chain: deleted {_rows(counts)}." if counts else
                 "Reset the local chain: it held no data.") + " The clock is back on wall time."
+
+
+def sync() -> None:
+    """Store what the local chain's ledger holds past the apps' cursors: deposit events, streams, projects."""
+    from deposits.services import deposit_events_sync, sablier_streams_sync  # lazy: `chain` start-up speed
+    from projects.services import projects_sync  # lazy, as above
+
+    deposit_events_sync()
+    sablier_streams_sync()
+    projects_sync()
 
 
 def _rows(counts: dict[str, int]) -> str:

@@ -7,6 +7,9 @@ from tqdm import tqdm
 from octant.chain.backends import get_chain
 from octant.core.exceptions import OctantError
 
+from deposits.services import deposit_events_sync, sablier_streams_sync
+from projects.services import projects_sync
+
 
 class Command(BaseCommand):
     help = ("Index new deposit events, vault withdrawals, merkle roots and projects from the subgraph and the "
@@ -18,10 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_progress=False, **options):
         chain = get_chain()
-        if not hasattr(chain, "index"):  # the local chain writes its events straight into the tables
-            self.stdout.write(json.dumps({"depositEvents": chain.sync_deposit_events(),
-                                          "sablierEvents": chain.sync_sablier_streams()}))
-            return
         bars = {}
 
         def progress(entity, done, block, since, pinned):
@@ -33,8 +32,9 @@ class Command(BaseCommand):
             bar.update(block - since - bar.n)
 
         try:
-            result = chain.index(progress=progress)
-            result["sablierEvents"] = chain.sync_sablier_streams()
+            result = {"depositEvents": deposit_events_sync(progress=progress), **chain.index(progress=progress)}
+            result["projects"] = projects_sync()
+            result["sablierEvents"] = sablier_streams_sync()
         except OctantError as exc:
             raise CommandError(str(exc))
         finally:

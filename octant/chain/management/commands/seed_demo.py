@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from octant.chain.backends import get_chain
+from octant.chain.management.commands.chain import sync
 from octant.chain.models import LocalEpochProps
 
 ETH = GLM = 10**18
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         for address, amount, score in LOCKERS:
             chain.lock(address, amount)
             chain.set_passport(address, score)
+        sync()
         self.stdout.write(
             f"seed_demo: epoch 1 started now; {duration}s epochs, {decision_window}s allocation windows, "
             f"{len(PROJECTS)} projects and {len(LOCKERS)} lockers"
