@@ -11,7 +11,7 @@ from epochs.rules import epoch_rules
 from epochs.variants import CURRENT_RULES, MAINNET_HISTORY
 
 from ..conftest import DURATION, START
-from ..deposits.test_pending_snapshot import A, chain, two_epochs  # noqa: F401
+from .test_pending_snapshot import A, chain, two_epochs  # noqa: F401
 
 
 @pytest.mark.parametrize("chain_id, name, history", [
