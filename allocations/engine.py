@@ -157,6 +157,32 @@ def add_allocation(aggregate: ProjectAggregate, amount: int, uq: Decimal | None)
     return aggregate
 
 
+def apply_allocation_change(
+    aggregates: Mapping[str, ProjectAggregate],
+    *,
+    removed: Iterable[tuple[str, int]] = (),
+    added: Iterable[tuple[str, int]] = (),
+    uq: Decimal | None,
+) -> dict[str, ProjectAggregate]:
+    """One donor's allocations replaced (§5.6) as a delta on the per-project aggregates: each `removed`
+    (project, amount) subtracted (allocated - a, S ⊖ r), then each `added` one added (S ⊕ r), in the given
+    order, every term r = qf_contribution(amount, uq) of the donor's frozen UQ. Returns new aggregates (a
+    project first met starts at zero); `aggregates` is left as it was. The one rule behind both the
+    allocation's write (allocations.services) and its simulation (allocations.selectors): a subtraction
+    leaves S a rounding away from the full computation's, which the exact rebuild corrects."""
+    result = dict(aggregates)
+    with reference_context():
+        for project, amount in removed:
+            before = result.get(project) or ProjectAggregate(project)
+            result[project] = ProjectAggregate(project, before.allocated - amount,
+                                               before.sqrt_sum - qf_contribution(amount, uq))
+        for project, amount in added:
+            before = result.get(project) or ProjectAggregate(project)
+            result[project] = ProjectAggregate(project, before.allocated + amount,
+                                               before.sqrt_sum + qf_contribution(amount, uq))
+    return result
+
+
 def aggregate_allocations(allocations: Iterable[Mapping]) -> list[ProjectAggregate]:
     """Per-project aggregates, in order of first appearance. Same values as repeated `add_allocation`.
 

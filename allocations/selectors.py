@@ -7,20 +7,18 @@ from django.db.models import Count, Max, Q, Sum
 
 from allocations import engine
 from antisybil.selectors import uq_score
-from deposits.models import Budget
-from epochs import engine as epochs_engine
+from deposits.selectors import patrons_rewards
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
-from epochs.selectors import chain_view, epoch_details, rewards_and_matched
+from epochs.selectors import chain_view, rewards_and_matched
 from epochs.variants import ProjectRewards as ProjectRewardsStrategy
 from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 from octant.core.http import keyset_chunks
-from octant.core.numeric import reference_context
 from projects.selectors import project_addresses
 from users.models import PatronEvent
-from users.selectors import patrons_at
+from users.selectors import window_patrons
 
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
@@ -74,13 +72,8 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
     if snapshot is None:
         raise MissingSnapshot()
     now = chain_view().now if now is None else now
-    at = min(now, epoch_details(epoch=epoch).finalized_at if finalized_at is None else finalized_at)
-    if patron_toggles is None:
-        patrons = patrons_at(timestamp=at)
-    else:
-        patrons = epochs_engine.patrons(patron_toggles, at=at)
-    patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
-    return rewards_and_matched(snapshot, patrons_rewards=patrons_rewards)[1]
+    patrons = window_patrons(epoch=epoch, until=now, finalized_at=finalized_at, toggles=patron_toggles)
+    return rewards_and_matched(snapshot, patrons_rewards=patrons_rewards(epoch=epoch, patrons=patrons))[1]
 
 
 def funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:
@@ -255,14 +248,22 @@ def socket_state(*, projects: list[str] | None = None) -> dict | None:
     }
 
 
+def frozen_uq(*, epoch: int, address: str) -> str | None:
+    """The UQ score frozen for the user at their first allocation in the epoch (a decimal string), if any."""
+    return UniquenessQuotient.objects.filter(epoch=epoch, user__address=address).values_list(
+        "score", flat=True).first()
+
+
+def uq_or_current(frozen: str | None, *, address: str) -> Decimal:
+    """The one rule for a user's UQ in an epoch: the score frozen at their first allocation, else the one
+    their stored passport (or a delegated one) gives now (antisybil.selectors.uq_score, lifecycle.md §5.1),
+    which the allocation then freezes."""
+    return Decimal(frozen) if frozen is not None else uq_score(address)
+
+
 def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
     """The user's frozen UQ for the epoch, or the one their passport score would give now."""
-    stored = UniquenessQuotient.objects.filter(epoch=epoch, user__address=address).values_list(
-        "score", flat=True).first()
-    if stored is not None:
-        return Decimal(stored)
-
-    return uq_score(address)
+    return uq_or_current(frozen_uq(epoch=epoch, address=address), address=address)
 
 
 def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],
@@ -283,17 +284,9 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
             epoch, allocations=allocations_with_uq(epoch=epoch),
             new_allocations=[{"donor": donor, "project": p, "amount": a, "uq": uq} for p, a in new],
             projects=projects, matched_rewards=matched, rules=rules)
-    before = {a.address: a for a in funding_aggregates(epoch=epoch)}
-    with reference_context():
-        for project, amount in previous:
-            a = before.get(project) or engine.ProjectAggregate(project)
-            before[project] = engine.ProjectAggregate(project, a.allocated - amount,
-                                                      a.sqrt_sum - engine.qf_contribution(amount, uq))
-        after = dict(before)
-        for project, amount in new:
-            a = after.get(project) or engine.ProjectAggregate(project)
-            after[project] = engine.ProjectAggregate(project, a.allocated + amount,
-                                                     a.sqrt_sum + engine.qf_contribution(amount, uq))
+    current = {a.address: a for a in funding_aggregates(epoch=epoch)}
+    before = engine.apply_allocation_change(current, removed=previous, uq=uq)  # the user's allocations out
+    after = engine.apply_allocation_change(before, added=new, uq=uq)
     if chosen.project_rewards is not ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
         sums = [{"donor": "", "project": a.address, "amount": a.allocated, "uq": None} for a in after.values()]
         result = engine.project_rewards(epoch, allocations=sums, projects=projects, matched_rewards=matched,

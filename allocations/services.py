@@ -11,20 +11,19 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from allocations import engine
-from antisybil.selectors import uq_score
 from deposits.models import Budget
+from deposits.selectors import budget_of, budget_rows
 from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
-from octant.chain.backends import get_chain
+from epochs.models import Epoch
 from octant.core import exceptions, signatures
 from octant.core.api import AddressField, WeiField
 from octant.core.fields import WeiField as WeiModelField
-from octant.core.numeric import reference_context
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User
 from users.selectors import is_patron, patron_toggles
-from users.services import locked_user, verify_signed_text
+from users.services import locked_user, verify_signed, verify_signed_text
 
 from . import selectors
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
@@ -92,15 +91,65 @@ def allocate_from_request(data) -> int:
     return result.epoch
 
 
-def _uq_for(user: User, epoch: int) -> Decimal:
-    """The user's UQ for `epoch`, computed from the passport score at the first allocation and frozen."""
-    row = UniquenessQuotient.objects.filter(user=user, epoch=epoch).first()
-    if row:
-        return Decimal(row.score)
+@dataclass(frozen=True)
+class KnownUser:
+    id: int | None
+    nonce: int | None
+    budget: int | None
+    uq: str | None  # the frozen UQ score of the epoch, once the user has allocated in it
 
-    uq = uq_score(user.address)  # the stored passport (or a delegated one): lifecycle.md §5.1
-    UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
-    return uq
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks without a lock read, for the locked steps."""
+
+    epoch: int
+    details: Epoch  # the epoch's timing (its window closes at details.finalized_at)
+    projects: list[str]  # the epoch's projects
+    known: KnownUser
+
+
+# --- row locks -------------------------------------------------------------------------------------------
+# Every writer of a user's allocations takes its row locks through these helpers and in this order, so two
+# writers never wait for each other in a cycle:
+#   1. the user's row (users.services.locked_user, or the conditional nonce update of `_lock_user_nonce`);
+#   2. the touched projects' aggregates, by address (`lock_project_funding`);
+#   3. the donor's row, then the epoch's totals (`_add_claimed`), last.
+# The exact rebuild (`project_funding_rebuild`) takes only locks of step 2, one project at a time.
+
+
+def _lock_user_nonce(user_address: str, nonce: int, known: KnownUser) -> User:
+    """Step 1 for an allocation: move the nonce only if it is still the one checked, which locks the
+    user's row; a concurrent request of the same user waits here, then finds the nonce moved
+    (WrongAllocationsNonce). A new user's row is inserted (a concurrent twin's: IntegrityError)."""
+    if known.id is None:
+        return User.objects.create(address=user_address, allocation_nonce=nonce)
+    if not User.objects.filter(id=known.id, allocation_nonce=known.nonce).update(allocation_nonce=nonce):
+        raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
+    return User(id=known.id, address=user_address, allocation_nonce=nonce)
+
+
+def lock_project_funding(*, epoch: int, projects) -> dict[str, ProjectFunding]:
+    """Step 2: the epoch's aggregate rows of `projects` that exist, locked in address order."""
+    return {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
+        epoch=epoch, project_address__in=sorted(set(projects))).order_by("project_address")}
+
+
+def _add_claimed(epoch: int, delta: int) -> None:
+    """Step 3, last: add `delta` to the epoch's Σ claimed and bump its version, its row locked until commit."""
+    if connection.vendor == "postgresql":  # exact numeric arithmetic in place: one statement
+        if EpochFunding.objects.filter(epoch=epoch).update(claimed=F("claimed") + delta, version=F("version") + 1):
+            return
+    totals = EpochFunding.objects.select_for_update().filter(epoch=epoch).first()
+    if totals is None:  # the epoch's first allocation: a concurrent twin may insert it too
+        EpochFunding.objects.get_or_create(epoch=epoch)
+        totals = EpochFunding.objects.select_for_update().get(epoch=epoch)
+    totals.claimed += delta  # in Python: SQLite keeps wei as text
+    totals.version += 1
+    totals.save()
+
+
+# --- allocate ---------------------------------------------------------------------------------------------
 
 
 def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: int, signature: str,
@@ -109,26 +158,24 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
 
     Checks run in the reference's order (window, empty, nonce, patron, budget, self, validity, duplicates,
     signature), all of them first without any lock: a request that fails one (a forged signature above
-    all, the costly check) never waits for or holds the user's row. Then the user's row is locked for the
-    whole transaction and what a concurrent request can change (nonce, patron mode) is checked again, so two
-    concurrent requests of one user cannot both use a nonce or both spend one budget; project aggregates
-    are locked in address order."""
+    all, the costly check) never waits for or holds the user's row. Then, in one transaction, `_recheck`
+    locks the user's row and checks again what a concurrent request can change (nonce, patron mode), so two
+    concurrent requests of one user cannot both use a nonce or both spend one budget, and `_write` replaces
+    the allocations and updates the aggregates (locks in the order listed above)."""
     view = view or epoch_selectors.chain_view()
     epoch = view.pending
     if epoch is None:
         raise exceptions.AllocationWindowClosed()
     if not allocations:
         raise exceptions.EmptyAllocations()
-    details, epoch_projects, known = _check(user_address, epoch, allocations, nonce)
+    checked = _check(user_address, epoch, allocations, nonce)
     payload = {"allocations": [{"proposalAddress": p, "amount": a} for p, a in allocations], "nonce": nonce}
-    digest = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
-    if not signatures.verify_signature(user_address, digest, signature,
-                                       is_contract=get_chain().is_contract(user_address), eip1271_call=_eip1271_call):
-        raise exceptions.InvalidSignature(signature, user_address)
+    verify_signed(user_address, signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID), signature)
     try:
         with transaction.atomic():
-            result = _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited,
-                                      view.now, details, epoch_projects, known)
+            user, toggles = _recheck(user_address, nonce, checked)
+            result = _write(user, allocations, nonce=nonce, signature=signature,
+                            is_manually_edited=is_manually_edited, now=view.now, checked=checked, toggles=toggles)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -153,20 +200,11 @@ def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], n
     return view.pending
 
 
-def _check(user_address, epoch, allocations, nonce):
-    """The checks between the nonce and the signature, without any lock; returns (epoch details, epoch
-    projects)."""
+def _check(user_address, epoch, allocations, nonce) -> Checked:
+    """The checks between the nonce and the signature, without any lock."""
     known = _known_user(user_address, epoch)
     details = _check_nonce_and_patron(user_address, epoch, nonce, known.nonce, known.budget)
-    return details, _check_payload(user_address, epoch, allocations, known.budget), known
-
-
-@dataclass(frozen=True)
-class KnownUser:
-    id: int | None
-    nonce: int | None
-    budget: int | None
-    uq: str | None  # the frozen UQ score of the epoch, once the user has allocated in it
+    return Checked(epoch, details, _check_payload(user_address, epoch, allocations, known.budget), known)
 
 
 def _known_user(address: str, epoch: int) -> KnownUser:
@@ -174,14 +212,13 @@ def _known_user(address: str, epoch: int) -> KnownUser:
     from django.db.models import OuterRef, Subquery
 
     row = User.objects.filter(address=address).annotate(
-        budget=Subquery(Budget.objects.filter(epoch=epoch, address=OuterRef("address")).values("amount")[:1],
+        budget=Subquery(budget_rows(epoch=epoch, address=OuterRef("address")).values("amount")[:1],
                         output_field=WeiModelField()),
         uq=Subquery(UniquenessQuotient.objects.filter(epoch=epoch, user=OuterRef("pk")).values("score")[:1]),
     ).values_list("id", "allocation_nonce", "budget", "uq").first()
     if row:
         return KnownUser(*row)
-    budget = Budget.objects.filter(epoch=epoch, address=address).values_list("amount", flat=True).first()
-    return KnownUser(None, None, budget, None)
+    return KnownUser(None, None, budget_of(epoch=epoch, address=address), None)
 
 
 def _check_nonce(nonce: int, current_nonce: int | None) -> None:
@@ -220,34 +257,33 @@ def _check_payload(user_address, epoch, allocations, budget) -> list[str]:
     return epoch_projects
 
 
-def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manually_edited, now, details,
-                     epoch_projects, known: KnownUser) -> Allocated:
-    # the nonce moves only if it is still the one checked, which locks the user's row: a concurrent request
-    # of the same user waits here, then finds the nonce moved (the budget is known to exist)
-    if known.id is None:
-        user = User.objects.create(address=user_address, allocation_nonce=nonce)  # a twin's: IntegrityError
-    else:
-        if not User.objects.filter(id=known.id, allocation_nonce=known.nonce).update(allocation_nonce=nonce):
-            raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
-        user = User(id=known.id, address=user_address, allocation_nonce=nonce)
-    budget = known.budget
-
-    toggles = patron_toggles(timestamp=details.finalized_at)  # read once: this check and the matched rewards
-    if user_address in epochs_engine.patrons(toggles, at=details.finalized_at):
+def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[User, list[dict]]:
+    """The locked re-check: lock the user's row by moving the nonce (step 1), then check patron mode again
+    (a toggle may have committed since the first check). Returns the user and the patron-mode toggles up
+    to the window's close, read once for this check and the matched rewards."""
+    user = _lock_user_nonce(user_address, nonce, checked.known)
+    toggles = patron_toggles(timestamp=checked.details.finalized_at)
+    if user_address in epochs_engine.patrons(toggles, at=checked.details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
-    projects = [project for project, _ in allocations]
+    return user, toggles
 
-    uq = Decimal(known.uq) if known.uq is not None else _uq_for(user, epoch)
+
+def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, is_manually_edited, now,
+           checked: Checked, toggles: list[dict]) -> Allocated:
+    """The locked write, the user's row held: freeze the UQ, withdraw the earlier allocations, store the new
+    ones with the request (its leverage simulated on the aggregates before the change) and update the
+    project, donor and epoch aggregates (steps 2 and 3)."""
+    epoch = checked.epoch
+    uq = _freeze_uq(user, epoch, checked.known.uq)
     previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
         "id", "project_address", "amount"))
-    touched = sorted({p for _, p, _ in previous} | set(projects))
-    funding = {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
-        epoch=epoch, project_address__in=touched).order_by("project_address")}
-    matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=details.finalized_at,
+    touched = sorted({p for _, p, _ in previous} | {p for p, _ in allocations})
+    funding = lock_project_funding(epoch=epoch, projects=touched)
+    matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=checked.details.finalized_at,
                                                   patron_toggles=toggles)
     leverage = selectors.simulate_allocation(
-        epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=epoch_projects,
-        matched=matched, address=user_address).leverage
+        epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=checked.projects,
+        matched=matched, address=user.address).leverage
 
     Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
     AllocationRequest.objects.create(user=user, epoch=epoch, nonce=nonce, signature=signature,
@@ -255,8 +291,18 @@ def _allocate_locked(user_address, epoch, allocations, nonce, signature, is_manu
     created = Allocation.objects.bulk_create(
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
     _update_funding(epoch, funding, previous, created, uq)
-    _update_donor(epoch, user_address, previous=previous, created=created, budget=budget)
+    _update_donor(epoch, user.address, previous=previous, created=created, budget=checked.known.budget)
     return Allocated(epoch=epoch, projects=touched, replaced=bool(previous))
+
+
+def _freeze_uq(user: User, epoch: int, frozen: str | None) -> Decimal:
+    """The user's UQ for `epoch` (selectors.uq_or_current), frozen at their first allocation in it."""
+    if frozen is None:
+        frozen = UniquenessQuotient.objects.filter(user=user, epoch=epoch).values_list("score", flat=True).first()
+    uq = selectors.uq_or_current(frozen, address=user.address)
+    if frozen is None:
+        UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
+    return uq
 
 
 def patron_mode_toggle(*, address: str, signature: str) -> bool:
@@ -276,47 +322,47 @@ def patron_mode_toggle(*, address: str, signature: str) -> bool:
 
 def allocations_revoke(*, address: str, epoch: int) -> int:
     """Withdraw the user's live allocations of `epoch` (patron mode switched on during the window); the
-    aggregates follow in the same transaction. Returns how many rows were withdrawn."""
+    aggregates follow in the same transaction, the rows locked in the order above. Returns how many rows
+    were withdrawn."""
     with transaction.atomic():
-        previous = list(selectors.live_allocations(epoch=epoch).filter(user__address=address).values_list(
+        user = locked_user(address, create=False)  # step 1 (patron_mode_toggle holds it already)
+        if user is None:
+            return 0
+        previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
             "id", "project_address", "amount"))
         if not previous:
             return 0
-        uq = Decimal(UniquenessQuotient.objects.get(user__address=address, epoch=epoch).score)
+        uq = Decimal(UniquenessQuotient.objects.get(user=user, epoch=epoch).score)
         touched = sorted({p for _, p, _ in previous})
-        funding = {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
-            epoch=epoch, project_address__in=touched).order_by("project_address")}
+        funding = lock_project_funding(epoch=epoch, projects=touched)
         Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
         _update_funding(epoch, funding, previous, [], uq)
-        budget = Budget.objects.filter(epoch=epoch, address=address).values_list("amount", flat=True).first()
-        _update_donor(epoch, address, previous=previous, created=[], budget=budget or 0)
+        _update_donor(epoch, address, previous=previous, created=[], budget=budget_of(epoch=epoch, address=address) or 0)
         result = Allocated(epoch=epoch, projects=touched)
     transaction.on_commit(lambda: _after_commit(result))
     return len(previous)
 
 
-def _eip1271_call(address: str, digest: bytes, signature: bytes) -> bytes:
-    return signatures.EIP1271_MAGIC_VALUE if get_chain().is_valid_eip1271_signature(
-        address, digest, "0x" + signature.hex()) else b"\x00\x00\x00\x00"
-
-
-def _update_funding(epoch, funding, previous, created, uq) -> None:
-    with reference_context():
-        for _, project, amount in previous:
-            row = funding[project]
-            row.allocated -= amount
-            row.sqrt_sum = str(Decimal(row.sqrt_sum) - engine.qf_contribution(amount, uq))
+def _update_funding(epoch, funding: dict[str, ProjectFunding], previous, created, uq) -> None:
+    """Apply the change to the locked project rows (engine.apply_allocation_change, the rule the
+    simulation applies too): the withdrawn allocations leave their projects inexact until the rebuild."""
+    current = {p: engine.ProjectAggregate(p, row.allocated, Decimal(row.sqrt_sum)) for p, row in funding.items()}
+    changed = engine.apply_allocation_change(current, removed=[(p, a) for _, p, a in previous],
+                                             added=[(a.project_address, a.amount) for a in created], uq=uq)
+    withdrawn = {p for _, p, _ in previous}
+    first_ids = {}
+    for allocation in created:
+        first_ids.setdefault(allocation.project_address, allocation.id)
+    for project, aggregate in changed.items():
+        row = funding.get(project)
+        if row is None:
+            row = funding[project] = ProjectFunding(epoch=epoch, project_address=project)
+        row.allocated = aggregate.allocated
+        row.sqrt_sum = str(aggregate.sqrt_sum)
+        if project in withdrawn:
             row.exact = False
-        for allocation in created:
-            row = funding.get(allocation.project_address)
-            if row is None:
-                row = funding[allocation.project_address] = ProjectFunding(
-                    epoch=epoch, project_address=allocation.project_address)
-            row.allocated += allocation.amount
-            row.sqrt_sum = str(Decimal(row.sqrt_sum) + engine.qf_contribution(allocation.amount, uq))
-            if row.first_allocation_id is None:
-                row.first_allocation_id = allocation.id
-    for row in funding.values():
+        if row.first_allocation_id is None and project in first_ids:
+            row.first_allocation_id = first_ids[project]
         row.version += 1
     # broadcast_version is the broadcaster's, written without these rows' lock: not among the fields
     ProjectFunding.objects.bulk_update([row for row in funding.values() if row.pk is not None],
@@ -326,7 +372,7 @@ def _update_funding(epoch, funding, previous, created, uq) -> None:
 
 def _update_donor(epoch, address, *, previous, created, budget: int) -> None:
     """Keep the donor's row and the epoch's Σ claimed equal to what the live allocations give: one write
-    for the donor (under the user's lock), one for the epoch's totals (its row locked until commit)."""
+    for the donor (under the user's lock), then one for the epoch's totals (step 3)."""
     claimed_before = max(budget - sum(amount for _, _, amount in previous), 0) if previous else 0
     claimed_after = 0
     rows = DonorFunding.objects.filter(epoch=epoch, address=address)
@@ -340,17 +386,7 @@ def _update_donor(epoch, address, *, previous, created, budget: int) -> None:
             rows.update(**values)
     elif previous:
         rows.delete()
-    delta = claimed_after - claimed_before
-    if connection.vendor == "postgresql":  # exact numeric arithmetic in place: one statement
-        if EpochFunding.objects.filter(epoch=epoch).update(claimed=F("claimed") + delta, version=F("version") + 1):
-            return
-    totals = EpochFunding.objects.select_for_update().filter(epoch=epoch).first()
-    if totals is None:  # the epoch's first allocation: a concurrent twin may insert it too
-        EpochFunding.objects.get_or_create(epoch=epoch)
-        totals = EpochFunding.objects.select_for_update().get(epoch=epoch)
-    totals.claimed += delta  # in Python: SQLite keeps wei as text
-    totals.version += 1
-    totals.save()
+    _add_claimed(epoch, claimed_after - claimed_before)
 
 
 def donor_funding_rebuild(*, epoch: int) -> int:

@@ -65,11 +65,13 @@ def passport_score(address: str, *, on_timeout_list: bool | None = None) -> floa
 
 
 def uq_score(address: str) -> Decimal:
-    """The UQ an allocation made now would freeze for the address (math.md §5.5)."""
-    if is_on_timeout_list(address):
-        return engine.NULLIFIED_UQ_SCORE
-    return engine.uq_score(passport_score(address, on_timeout_list=False),
-                           threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1))
+    """The UQ an allocation made now would freeze for the address (math.md §5.5): the engine's rule
+    (allocations.engine.uq_score, the timeout list included) on its GP score. The only place a UQ is
+    computed from a passport; allocations.selectors.uq_or_current freezes it per epoch."""
+    timeout = is_on_timeout_list(address)
+    score = 0.0 if timeout else passport_score(address, on_timeout_list=False)  # no stamps read on the list
+    return engine.uq_score(score, threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1),
+                           on_timeout_list=timeout)
 
 
 def antisybil_status(*, address: str) -> dict:

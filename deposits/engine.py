@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from epochs.variants import MAINNET_HISTORY, CutOff, RuleSet, variant
 from octant.core.numeric import reference_context
 
 GLM = 10**18
@@ -194,6 +195,13 @@ class EffectiveDeposits:
 
 
 CutOffRule = Callable[[int, int], int]
+
+
+def cut_off_rule(epoch: int, *, rules: RuleSet = MAINNET_HISTORY) -> CutOffRule:
+    """The cut-off of `epoch`'s variant in `rules` (§2.5): the one place that maps `CutOff` to its rule."""
+    if variant(epoch, rules=rules).cut_off is CutOff.HUNDRED_GLM:
+        return cut_off_100_glm
+    return cut_off
 
 
 def iter_user_deposits(

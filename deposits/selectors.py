@@ -5,9 +5,10 @@ from deposits import engine
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from epochs.rules import epoch_rules
-from epochs.variants import CutOff, TimeWeights, variant
+from epochs.variants import variant
+from octant.core.fields import sum_wei
 from octant.core.http import keyset_chunks
-from users.selectors import patrons_at
+from users.selectors import window_patrons
 
 from .models import Budget, Deposit, DepositEvent
 
@@ -46,9 +47,8 @@ def opening_balances(*, epoch: int, start: int, address: str | None = None) -> d
 
 
 def _rules(epoch: int):
-    chosen = variant(epoch, rules=epoch_rules())
-    cut_off = engine.cut_off_100_glm if chosen.cut_off is CutOff.HUNDRED_GLM else engine.cut_off
-    return chosen.time_weights is TimeWeights.WITH_UNLOCKS, cut_off
+    rules = epoch_rules()
+    return variant(epoch, rules=rules).with_unlocks, engine.cut_off_rule(epoch, rules=rules)
 
 
 def epoch_events_by_user(*, epoch: int, start: int, end: int, address: str | None = None) -> dict:
@@ -81,13 +81,24 @@ def stored_deposit(*, epoch: int, address: str) -> Deposit | None:
     return Deposit.objects.filter(epoch=epoch, address=address).first()
 
 
+def budget_rows(*, epoch: int, address):
+    """The budget row of `address` (a value or an OuterRef) in `epoch`, as a queryset: the one read of a
+    user's budget, for `budget_of` and for callers that fold it into a query of their own."""
+    return Budget.objects.filter(epoch=epoch, address=address)
+
+
 def budget_of(*, epoch: int, address: str) -> int | None:
-    row = Budget.objects.filter(epoch=epoch, address=address).first()
-    return row.amount if row else None
+    """The user's budget in `epoch`; None if they have none."""
+    return budget_rows(epoch=epoch, address=address).values_list("amount", flat=True).first()
 
 
 def budgets(*, epoch: int) -> list[tuple[str, int]]:
     return list(Budget.objects.filter(epoch=epoch).order_by("address").values_list("address", "amount"))
+
+
+def budgets_by_address(*, epoch: int) -> dict[str, int]:
+    """{address: budget} of every user with a budget in `epoch`."""
+    return dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
 
 
 def budgets_chunks(*, epoch: int):
@@ -96,9 +107,16 @@ def budgets_chunks(*, epoch: int):
                          make=lambda address, amount: {"address": address, "amount": str(amount)})
 
 
+def patrons_rewards(*, epoch: int, patrons) -> int:
+    """Σ of the patrons' budgets in `epoch` (math.md §3.8; a patron without a budget adds 0), summed in the
+    database."""
+    patrons = set(patrons)
+    return sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
+
+
 def epoch_patrons(*, epoch: int) -> list[str]:
     """Users in patron mode when the epoch's allocation window closed, with a budget in it."""
-    patrons = patrons_at(timestamp=epoch_selectors.epoch_details(epoch=epoch).finalized_at)
+    patrons = window_patrons(epoch=epoch)
     with_budget = set(Budget.objects.filter(epoch=epoch, address__in=patrons, amount__gt=0).values_list(
         "address", flat=True))
     return [p for p in patrons if p in with_budget]

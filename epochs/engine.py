@@ -12,7 +12,6 @@ from deposits import engine as deposits_engine
 from epochs.variants import (
     MAINNET_HISTORY,
     Budget,
-    CutOff,
     Leftover,
     MatchedRewards,
     Rewards,
@@ -249,6 +248,15 @@ class OctantRewards:
         )
 
     @property
+    def matched_rewards_or_patrons(self) -> int:
+        """MR, or the patrons' rewards alone where the epoch's strategy is invalid (locked ratio above 0.7 in
+        epochs 3-10): the one fallback of every finalization and live estimate."""
+        try:
+            return self.matched_rewards
+        except InvalidMatchedRewardsStrategy:
+            return self.patrons_rewards
+
+    @property
     def staking_matched_reserved(self) -> int:
         """`staking_matched_reserved_for_v2` (§3.7.3): 0 unless the epoch's MR is patrons only (from 11)."""
         if variant(self.epoch, rules=self.rules).matched_rewards is not MatchedRewards.PATRONS_ONLY:
@@ -475,12 +483,6 @@ def user_budgets(
     return [(address, budget) for address, budget in budgets if budget != 0]
 
 
-def _cut_off_rule(epoch: int, rules: RuleSet = MAINNET_HISTORY):
-    if variant(epoch, rules=rules).cut_off is CutOff.HUNDRED_GLM:
-        return deposits_engine.cut_off_100_glm
-    return deposits_engine.cut_off
-
-
 def upcoming_budget(
     epoch: int,
     *,
@@ -497,7 +499,7 @@ def upcoming_budget(
     """
     settings = variant(epoch, rules=rules)
     deposits = deposits_engine.effective_deposits(
-        events_by_user, start, now, with_unlocks=settings.with_unlocks, cut_off=_cut_off_rule(epoch, rules)
+        events_by_user, start, now, with_unlocks=settings.with_unlocks, cut_off=deposits_engine.cut_off_rule(epoch, rules=rules)
     )
     own = next((d for d in deposits.deposits if d.address == user), None)
     if own is None:
@@ -587,7 +589,7 @@ def simulated_budget(context: BudgetEpoch, *, lock_duration: int, glm_amount: in
     raw = deposits_engine.effective_deposit(
         events, context.start, context.end, with_unlocks=variant(context.epoch, rules=context.rules).with_unlocks
     )
-    effective = _cut_off_rule(context.epoch, context.rules)(deposits_engine.locked_at_end(events), raw)
+    effective = deposits_engine.cut_off_rule(context.epoch, rules=context.rules)(deposits_engine.locked_at_end(events), raw)
     return user_budget(
         context.epoch,
         effective_deposit=effective,

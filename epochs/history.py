@@ -4,10 +4,11 @@ import base64
 import binascii
 
 from allocations.models import Allocation, AllocationRequest
-from deposits.models import Budget, DepositEvent
+from deposits.models import DepositEvent
+from deposits.selectors import budget_of
 from octant.chain.backends import get_chain
 from octant.core.api import RequestValidationError
-from users.selectors import patrons_at
+from users.selectors import window_patrons
 
 from .models import Epoch, FinalizedEpochSnapshot
 
@@ -36,9 +37,9 @@ def _timeline(address: str) -> list[dict]:
     items += [_item("withdrawal", w["timestamp"], amount=w["amount"], tx=w.get("transactionHash"),
                     epoch=w.get("epoch")) for w in get_chain().withdrawal_events(address)]
     for epoch in FinalizedEpochSnapshot.objects.values_list("epoch", flat=True):
-        budget = Budget.objects.filter(epoch=epoch, address=address).values_list("amount", flat=True).first()
+        budget = budget_of(epoch=epoch, address=address)
         timing = Epoch.objects.filter(number=epoch).first()
-        if budget and timing and address in patrons_at(timestamp=timing.finalized_at):
+        if budget and timing and address in window_patrons(epoch=epoch, finalized_at=timing.finalized_at):
             items.append(_item("patron_mode_donation", timing.finalized_at, amount=budget, epoch=epoch))
     items.sort(key=lambda i: (int(i["timestamp"]), i["type"], int(i["eventData"]["amount"] or 0),
                               i["eventData"]["transactionHash"] or ""), reverse=True)

@@ -1,10 +1,12 @@
 from django.db import models
 
+from octant.chain.epoch_math import EpochTimes
 from octant.core.fields import WeiField
 
 
-class Epoch(models.Model):
-    """An epoch indexed from the chain backend (the subgraph's Epoch entity): its timing."""
+class Epoch(EpochTimes, models.Model):
+    """An epoch indexed from the chain backend (the subgraph's Epoch entity): its timing (`end` and
+    `finalized_at` from octant.chain.epoch_math)."""
 
     number = models.PositiveIntegerField(unique=True)
     start = models.BigIntegerField(help_text="Unix seconds")
@@ -16,14 +18,6 @@ class Epoch(models.Model):
 
     def __str__(self):
         return f"Epoch {self.number}"
-
-    @property
-    def end(self) -> int:
-        return self.start + self.duration
-
-    @property
-    def finalized_at(self) -> int:
-        return self.end + self.decision_window
 
 
 class PendingEpochSnapshot(models.Model):

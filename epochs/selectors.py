@@ -112,7 +112,4 @@ def rewards_and_matched(snapshot: PendingEpochSnapshot, *, patrons_rewards: int)
     """The epoch's Octant rewards and its matched rewards; where the strategy is invalid (locked ratio above
     0.7 in epochs 3-10) only the patrons' rewards are matched."""
     rewards = octant_rewards_of(snapshot, patrons_rewards=patrons_rewards)
-    try:
-        return rewards, rewards.matched_rewards
-    except epochs_engine.InvalidMatchedRewardsStrategy:
-        return rewards, patrons_rewards
+    return rewards, rewards.matched_rewards_or_patrons

@@ -24,7 +24,7 @@ from octant.core.fields import sum_wei
 from projects.selectors import project_addresses
 from projects.services import projects_sync
 from users.models import User
-from users.selectors import patrons_at
+from users.selectors import patrons_at, window_patrons
 from withdrawals import engine as withdrawals_engine
 from withdrawals.models import Reward
 
@@ -168,12 +168,10 @@ def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: 
     snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
         raise MissingSnapshot()
-    if at is None:
-        at = selectors.epoch_details(epoch=epoch).finalized_at
+    patrons = window_patrons(epoch=epoch) if at is None else patrons_at(timestamp=at)
     if from_aggregates and allocation_selectors.aggregates_usable(epoch=epoch):
-        return _finalization_from_aggregates(snapshot, at=at, users=users)
-    budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
-    patrons = patrons_at(timestamp=at)
+        return _finalization_from_aggregates(snapshot, patrons=patrons, users=users)
+    budgets = deposit_selectors.budgets_by_address(epoch=epoch)
     patrons_rewards = epochs_engine.patrons_rewards(budgets, patrons)
     rewards, matched = selectors.rewards_and_matched(snapshot, patrons_rewards=patrons_rewards)
     allocations = allocation_selectors.allocations_with_uq(epoch=epoch)
@@ -212,11 +210,9 @@ def _finalization(snapshot: PendingEpochSnapshot, *, patrons, patrons_rewards, r
     return result
 
 
-def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, at: int, users: bool) -> Finalization:
+def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, patrons: list[str], users: bool) -> Finalization:
     epoch = snapshot.epoch
-    patrons = patrons_at(timestamp=at)
-    patrons_rewards = sum_wei(Budget.objects.filter(epoch=epoch, address__in=set(patrons)), "amount") \
-        if patrons else 0
+    patrons_rewards = deposit_selectors.patrons_rewards(epoch=epoch, patrons=patrons)
     rewards, matched = selectors.rewards_and_matched(snapshot, patrons_rewards=patrons_rewards)
     project_rewards = allocation_selectors._estimated_project_rewards(
         epoch=epoch, projects=project_addresses(epoch=epoch), matched=matched, exact=True)

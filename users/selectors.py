@@ -1,5 +1,6 @@
 """Reads about users: patron mode, terms-of-service consent."""
 from epochs import engine as epochs_engine
+from epochs.selectors import epoch_details
 
 from .models import PatronEvent, UserConsent
 
@@ -27,3 +28,17 @@ def patron_toggles(*, timestamp: int) -> list[dict]:
 def patrons_at(*, timestamp: int) -> list[str]:
     """Users in patron mode at chain time `timestamp` (math.md §3.8)."""
     return epochs_engine.patrons(patron_toggles(timestamp=timestamp), at=timestamp)
+
+
+def window_patrons(*, epoch: int, until: int | None = None, finalized_at: int | None = None,
+                   toggles: list[dict] | None = None) -> list[str]:
+    """Users in patron mode when `epoch`'s allocation window closes (its `finalized_at`, math.md §3.8): the
+    one rule behind the matching pool, unused rewards, the patrons list and the history. With `until`
+    earlier than the close (a window still open), the patrons at `until`. `toggles`: the patron-mode
+    toggles up to that instant at least, and the epoch's `finalized_at`, if the caller has read them."""
+    at = epoch_details(epoch=epoch).finalized_at if finalized_at is None else finalized_at
+    if until is not None:
+        at = min(at, until)
+    if toggles is None:
+        return patrons_at(timestamp=at)
+    return epochs_engine.patrons(toggles, at=at)

@@ -9,23 +9,25 @@ from octant.core.exceptions import DuplicateConsent, InvalidSignature
 from .models import User, UserConsent
 
 
-def verify_signed_text(address: str, message: str, signature: str) -> None:
-    """EIP-191 text signed by `address`: an EOA's signature, or one its contract accepts (EIP-1271)."""
-    chain = get_chain()
-
-    def eip1271(addr, digest, sig):
-        ok = chain.is_valid_eip1271_signature(addr, digest, "0x" + sig.hex())
-        return signatures.EIP1271_MAGIC_VALUE if ok else b"\x00" * 4
-
-    if not signatures.verify_signature(address, message, signature, is_contract=chain.is_contract(address),
-                                       eip1271_call=eip1271):
+def verify_signed(address: str, digest_or_message: bytes | str, signature: str) -> None:
+    """A signed action of `address`: its signature of a 32-byte digest (EIP-712) or of a text (EIP-191), an
+    EOA's or one its contract wallet accepts (EIP-1271, through the chain backend). InvalidSignature if not."""
+    if not get_chain().verify_signature(address, digest_or_message, signature):
         raise InvalidSignature(signature, address)
 
 
-def locked_user(address: str) -> User:
-    """The user row, created if new, locked for the rest of the transaction."""
-    user, _ = User.objects.get_or_create(address=address)
-    return User.objects.select_for_update().get(pk=user.pk)
+def verify_signed_text(address: str, message: str, signature: str) -> None:
+    """EIP-191 text signed by `address`: an EOA's signature, or one its contract accepts (EIP-1271)."""
+    verify_signed(address, message, signature)
+
+
+def locked_user(address: str, *, create: bool = True) -> User | None:
+    """The user row, created if new (else None without `create`), locked for the rest of the transaction.
+    The first lock of every writer that locks a user (allocations.services lists the order)."""
+    if create:
+        user, _ = User.objects.get_or_create(address=address)
+        return User.objects.select_for_update().get(pk=user.pk)
+    return User.objects.select_for_update().filter(address=address).first()
 
 
 @transaction.atomic

@@ -2,14 +2,14 @@
 from functools import lru_cache
 
 from allocations.selectors import live_allocations
-from deposits.models import Budget
+from deposits.selectors import budget_of, budgets_by_address
 from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
 from epochs.models import FinalizedEpochSnapshot
 from octant.chain.backends import get_chain
 from octant.core.exceptions import InvalidEpoch, MissingAddress
 from octant.core.fields import sum_wei
-from users.selectors import patrons_at
+from users.selectors import window_patrons
 
 from . import engine
 from .models import Reward
@@ -42,7 +42,7 @@ def withdrawals(*, address: str) -> list[dict]:
     pending = epoch_selectors.chain_view().pending
     if pending is not None:
         allocations = live_allocations(epoch=pending).filter(user__address=address)
-        budget = Budget.objects.filter(epoch=pending, address=address).values_list("amount", flat=True).first()
+        budget = budget_of(epoch=pending, address=address)
         if budget is not None and allocations.exists():
             claimed = budget - sum_wei(allocations, "amount")
             if claimed > 0:
@@ -63,10 +63,9 @@ def withdrawals(*, address: str) -> list[dict]:
 def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
     """Budgets that were neither allocated nor given as a patron (math.md §4.7)."""
 
-    details = epoch_selectors.epoch_details(epoch=epoch)
-    budgets = dict(Budget.objects.filter(epoch=epoch).values_list("address", "amount"))
+    budgets = budgets_by_address(epoch=epoch)
     donors = set(live_allocations(epoch=epoch).values_list("user__address", flat=True).distinct())
-    patrons = patrons_at(timestamp=details.finalized_at)
+    patrons = window_patrons(epoch=epoch)
     return epochs_engine.unused_rewards(budgets, donors=donors, patron_addresses=patrons)
 
 

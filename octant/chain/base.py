@@ -133,6 +133,21 @@ class ChainBackend(ABC):
     @abstractmethod
     def is_valid_eip1271_signature(self, address: str, digest: bytes, signature: str) -> bool: ...
 
+    def verify_signature(self, address: str, digest_or_message: bytes | str, signature: bytes | str) -> bool:
+        """Whether `signature` is `address`'s signature of a 32-byte digest (EIP-712) or of a text (EIP-191):
+        an EOA's, or one its contract wallet accepts (the legacy EIP-1271 call, math.md §8.3). The one
+        adapter between `octant.core.signatures` and the backend's `is_contract`/`is_valid_eip1271_signature`
+        for every signed action (allocations, patron mode, terms of service, delegation)."""
+        # lazy, as the backends' Safe helpers: eth_keys and eth-abi cost the `chain` command ~0.5 s
+        from octant.core import signatures
+
+        def eip1271_call(wallet: str, digest: bytes, raw: bytes) -> bytes:
+            valid = self.is_valid_eip1271_signature(wallet, digest, "0x" + raw.hex())
+            return signatures.EIP1271_MAGIC_VALUE if valid else b"\x00" * 4
+
+        return signatures.verify_signature(address, digest_or_message, signature,
+                                           is_contract=self.is_contract(address), eip1271_call=eip1271_call)
+
     def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
         """`getMessageHash(message_hash)` of the Safe at `address` (its EIP-712 SafeMessage hash); raises
         `InvalidMultisigAddress` if the address is no Safe."""

@@ -15,9 +15,10 @@ class EpochProps:
     decision_window: int
 
 
-@dataclass(frozen=True)
-class EpochTiming:
-    epoch: int
+class EpochTimes:
+    """The instants an epoch's timing gives (lifecycle.md §1.1), for anything with `start`, `duration` and
+    `decision_window`: the chain's `EpochTiming` and the indexed `epochs.models.Epoch` row alike."""
+
     start: int
     duration: int
     decision_window: int
@@ -30,6 +31,14 @@ class EpochTiming:
     def finalized_at(self) -> int:
         """The instant the epoch's allocation window closes."""
         return self.end + self.decision_window
+
+
+@dataclass(frozen=True)
+class EpochTiming(EpochTimes):
+    epoch: int
+    start: int
+    duration: int
+    decision_window: int
 
 
 def validate(*, start: int, duration: int, decision_window: int) -> None:

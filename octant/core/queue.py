@@ -1,9 +1,14 @@
 """Coalesced Celery tasks: at most one queued run of a task per arguments, however many changes ask for it.
 
-A run calls `started(task, *args)` first thing, before it reads the state it acts on. A change committed
+A coalesced task is declared with `@coalesced_task(...)` and queued with `enqueue_once(task, *args)`. Its
+run clears its queued mark (`started`) before the body reads the state it acts on. A change committed
 after that read then finds the mark gone and queues the next run, so a burst costs a few runs and no
 change is left unhandled. The mark lives in the cache, shared by every process: Redis in production, a
 file cache under var/ without it."""
+import functools
+import time
+
+from celery import shared_task
 from django.core.cache import cache
 from django.db import DatabaseError
 from kombu.exceptions import OperationalError as BrokerError
@@ -35,7 +40,34 @@ def enqueue_once(task, *args) -> bool:
 
 
 def started(task, *args) -> None:
+    """Clear the queued mark of task(*args): from now on a change queues the next run."""
     cache.delete(_key(task, args))
+
+
+def coalesced_task(*, wait=None, **options):
+    """Declare a coalesced Celery task (a `shared_task`, by default without result and retried on an
+    outage, RETRY_ON_OUTAGE): each run marks itself started (`started`) before its body runs, so the body
+    needs no first-line convention. `wait(*args)`, if given, returns how many seconds the run should still
+    wait before it starts (0 or less: none); the run sleeps meanwhile still marked queued, so the changes
+    committed during the wait coalesce into it (not when run eagerly, in tests and in-process). `options`
+    are more `shared_task` options, or overrides."""
+
+    def decorate(body):
+        @functools.wraps(body)
+        def run(self, *args):
+            if wait is not None and not self.request.is_eager:
+                seconds = wait(*args)
+                while seconds > 0:
+                    time.sleep(seconds)
+                    seconds = wait(*args)
+            started(self, *args)
+            return body(*args)
+
+        del run.__wrapped__  # the task's signature is the wrapper's (the body has no `self`)
+        return shared_task(bind=True, name=f"{body.__module__}.{body.__name__}",
+                           **{"ignore_result": True, **RETRY_ON_OUTAGE, **options})(run)
+
+    return decorate
 
 
 def run_alone(name: str, *, timeout: float):

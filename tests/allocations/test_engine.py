@@ -462,3 +462,52 @@ def test_passport_score_antisybil_cases():
     assert engine.passport_score(2.572, stamps=stamps, on_timeout_list=True, now=NOW) == 0.0
     assert engine.passport_score(None, on_guest_list=True, now=NOW) == 21.0
     assert engine.passport_score(None, now=NOW) == 0.0
+
+
+# --- one donor's change as a delta on the aggregates (the write and the simulation share it) -------------
+
+
+def _by_address(aggregates):
+    return {a.address: a for a in aggregates}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_allocation_change_adding_equals_the_full_recomputation(seed):
+    earlier = _random_allocations(seed, 300, P)
+    uq = random.Random(seed).choice([ONE, LOW, Decimal("0.2"), None])
+    new = [(P[2], 7 * 10**18), (P[0], 123456789)]
+    current = _by_address(engine.aggregate_allocations(earlier))
+    changed = engine.apply_allocation_change(current, added=new, uq=uq)
+    full = engine.aggregate_allocations(earlier + [allocation("newcomer", p, a, uq) for p, a in new])
+    assert changed == _by_address(full)  # to the last digit of S: the same sums in the same order
+    assert current == _by_address(engine.aggregate_allocations(earlier))  # the input is left as it was
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_allocation_change_replacing_is_exact_in_wei_and_a_rounding_away_in_s(seed):
+    others = _random_allocations(seed, 300, P)
+    uq = ONE
+    mine = [(P[0], 5 * 10**18), (P[1], 10**18)]
+    new = [(P[1], 2 * 10**18), (P[2], 3 * 10**18)]
+    current = _by_address(engine.aggregate_allocations(others + [allocation("me", p, a, uq) for p, a in mine]))
+    before = engine.apply_allocation_change(current, removed=mine, uq=uq)
+    after = engine.apply_allocation_change(before, added=new, uq=uq)
+    assert after == engine.apply_allocation_change(current, removed=mine, added=new, uq=uq)  # one step or two
+    full = _by_address(engine.aggregate_allocations(others + [allocation("me", p, a, uq) for p, a in new]))
+    assert {p: a.allocated for p, a in after.items()} == {p: a.allocated for p, a in full.items()}
+    for project, aggregate in after.items():
+        assert abs(aggregate.sqrt_sum - full[project].sqrt_sum) <= Decimal("1e-12") * max(full[project].sqrt_sum, 1)
+    result = engine.project_rewards_from_aggregates(aggregates=list(after.values()), projects=P,
+                                                    matched_rewards=MATCHED_REWARDS)
+    expected = engine.project_rewards_from_aggregates(aggregates=list(full.values()), projects=P,
+                                                      matched_rewards=MATCHED_REWARDS)
+    for got, want in zip(result.rewards, expected.rewards):
+        assert got.address == want.address and got.allocated == want.allocated
+        assert abs(got.matched - want.matched) <= 1  # the rebuild makes it exact (tests/epochs/test_aggregate_paths)
+
+
+def test_allocation_change_starts_an_unseen_project_at_zero():
+    changed = engine.apply_allocation_change({}, added=[(P[0], 4)], uq=ONE)
+    assert changed == {P[0]: engine.ProjectAggregate(P[0], 4, Decimal(0) + engine.qf_contribution(4, ONE))}
+    assert engine.apply_allocation_change(changed, removed=[(P[0], 4)], uq=ONE) == {
+        P[0]: engine.ProjectAggregate(P[0], 0, Decimal(0))}

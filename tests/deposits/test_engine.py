@@ -346,3 +346,16 @@ def test_grace_period_corner_case():
         (1737382884, "L", 3000 * E18, 7000 * E18, "octant"),
     ]
     assert result[-1]["after"] == 10000 * E18
+
+
+def test_the_cut_off_rule_of_each_epoch_comes_from_its_variant():
+    from dataclasses import replace
+
+    from epochs.variants import CURRENT_RULES, DEFAULT, MAINNET_HISTORY, CutOff
+
+    for epoch in range(0, 14):
+        assert engine.cut_off_rule(epoch) is engine.cut_off
+        assert engine.cut_off_rule(epoch, rules=CURRENT_RULES) is engine.cut_off
+    hundred = {**MAINNET_HISTORY, 12: replace(DEFAULT, cut_off=CutOff.HUNDRED_GLM)}
+    assert engine.cut_off_rule(11, rules=hundred) is engine.cut_off
+    assert engine.cut_off_rule(12, rules=hundred) is engine.cut_off_100_glm

@@ -142,6 +142,14 @@ def test_matched_rewards_preliminary():
     )
 
 
+def test_an_invalid_matched_rewards_strategy_matches_the_patrons_only():
+    rewards = engine.octant_rewards(5, staking_proceeds=E18, total_effective_deposit=710 * 10**24,
+                                    patrons_rewards=USER2_BUDGET)
+    assert rewards.matched_rewards_or_patrons == USER2_BUDGET  # locked ratio 0.71: the one fallback
+    valid = engine.octant_rewards(5, staking_proceeds=E18, total_effective_deposit=10**24, patrons_rewards=7)
+    assert valid.matched_rewards_or_patrons == valid.matched_rewards
+
+
 def test_matched_rewards_percentage_rejects_a_locked_ratio_above_70_percent():
     with pytest.raises(engine.InvalidMatchedRewardsStrategy):
         engine.matched_rewards_percentage(ETH_PROCEEDS, Decimal("0.7") + Decimal("0.01"), USER2_BUDGET)

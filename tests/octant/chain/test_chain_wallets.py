@@ -63,3 +63,18 @@ def test_eip1271_signatures_of_the_local_safe(chain):
     assert not valid([sig(a, digest), sig(b, digest)])  # signed the raw digest, not the Safe's message hash
     assert not chain.is_valid_eip1271_signature(SAFE, digest, "0xzz")
     assert not chain.is_valid_eip1271_signature(OWNER_ADDRESSES[0], digest, "0x" + sig(a, msg_hash).hex())
+
+
+def test_one_signature_adapter_for_every_signed_action(chain):
+    """ChainBackend.verify_signature: an EOA's EIP-191 text or EIP-712 digest, a Safe's through EIP-1271."""
+    chain.add_safe(SAFE, owners=OWNER_ADDRESSES, threshold=2)
+    a, b, _ = OWNERS
+    text = "hello"
+    digest = signatures.eip191_digest(text)
+    personal = bytes(Account.sign_message(encode_defunct(text=text), a.key).signature)
+    assert chain.verify_signature(a.address, text, personal)
+    assert chain.verify_signature(a.address, digest, "0x" + personal.hex())  # the same, as a digest
+    assert not chain.verify_signature(b.address, text, personal)
+    msg_hash = safe_message_hash(digest)
+    assert chain.verify_signature(SAFE, text, b"".join([sig(a, msg_hash), sig(b, msg_hash)]))
+    assert not chain.verify_signature(SAFE, text, sig(a, msg_hash))  # below the threshold

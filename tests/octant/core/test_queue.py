@@ -29,3 +29,44 @@ def test_a_lost_run_stops_blocking_after_the_timeout(monkeypatch):
     assert queue.enqueue_once(task, 1) and not queue.enqueue_once(task, 1)
     time.sleep(1.1)  # the run never started (a worker died with it): the mark expires
     assert queue.enqueue_once(task, 1) and len(task.queued) == 2
+
+
+ran = []
+
+
+@queue.coalesced_task()
+def coalesced_fake(n: int) -> int:
+    ran.append((n, queue.cache.get(queue._key(coalesced_fake, (n,)))))
+    return n * 2
+
+
+def test_a_coalesced_task_marks_itself_started_before_its_body():
+    ran.clear()
+    queue.cache.add(queue._key(coalesced_fake, (4,)), True)  # queued by enqueue_once
+    assert coalesced_fake.apply(args=[4]).get() == 8
+    assert ran == [(4, None)]  # the body already saw the mark gone: a change from now on queues a new run
+    assert coalesced_fake.name == "tests.core.test_queue.coalesced_fake"
+    assert coalesced_fake.ignore_result and coalesced_fake.max_retries == queue.RETRY_ON_OUTAGE["max_retries"]
+
+
+waits = []
+
+
+def _wait(n):
+    waits.append(queue.cache.get(queue._key(coalesced_waiting, (n,))))
+    return 0.01 if len(waits) < 3 else 0
+
+
+@queue.coalesced_task(wait=_wait)
+def coalesced_waiting(n: int) -> int:
+    return n
+
+
+def test_a_coalesced_task_waits_still_queued():
+    waits.clear()
+    queue.cache.add(queue._key(coalesced_waiting, (1,)), True)
+    assert coalesced_waiting.run(1) == 1  # as a worker runs it
+    assert waits == [True, True, True]  # asked three times, the mark kept meanwhile
+    assert queue.cache.get(queue._key(coalesced_waiting, (1,))) is None
+    waits.clear()
+    assert coalesced_waiting.apply(args=[1]).get() == 1 and waits == []  # run eagerly: no wait
