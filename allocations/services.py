@@ -23,7 +23,7 @@ from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User
 from users.selectors import is_patron, patron_toggles
-from users.services import locked_user, verify_signed, verify_signed_text
+from users.services import locked_user, verify_signed
 
 from . import selectors
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
@@ -313,7 +313,7 @@ def patron_mode_toggle(*, address: str, signature: str) -> bool:
     with transaction.atomic():
         locked_user(address)
         enable = not is_patron(address=address)
-        verify_signed_text(address, signatures.patron_mode_message(address, enable=enable), signature)
+        verify_signed(address, signatures.patron_mode_message(address, enable=enable), signature)
         PatronEvent.objects.create(address=address, enabled=enable, timestamp=view.now)
         if view.pending is not None:
             allocations_revoke(address=address, epoch=view.pending)

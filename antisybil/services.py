@@ -10,7 +10,7 @@ from octant.core.exceptions import (AddressAlreadyDelegated, AntisybilScoreTooLo
 from deposits.selectors import current_epoch_effective_deposit
 from epochs.selectors import chain_view
 from users.models import User
-from users.services import verify_signed_text
+from users.services import verify_signed
 
 from . import selectors
 from .models import PassportStamps, ScoreDelegation
@@ -43,8 +43,8 @@ def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_
 
     selectors.require_delegation_configured()
     message = signatures.delegation_message(secondary, primary)
-    verify_signed_text(primary, message, primary_signature)
-    verify_signed_text(secondary, message, secondary_signature)
+    verify_signed(primary, message, primary_signature)
+    verify_signed(secondary, message, secondary_signature)
     if primary == secondary or selectors.is_on_timeout_list(secondary):
         raise InvalidDelegationRequest()
     if ScoreDelegation.objects.filter(hashed_addr__in=[selectors.primary_hash(primary),

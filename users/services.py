@@ -16,11 +16,6 @@ def verify_signed(address: str, digest_or_message: bytes | str, signature: str) 
         raise InvalidSignature(signature, address)
 
 
-def verify_signed_text(address: str, message: str, signature: str) -> None:
-    """EIP-191 text signed by `address`: an EOA's signature, or one its contract accepts (EIP-1271)."""
-    verify_signed(address, message, signature)
-
-
 def locked_user(address: str, *, create: bool = True) -> User | None:
     """The user row, created if new (else None without `create`), locked for the rest of the transaction.
     The first lock of every writer that locks a user (allocations.services lists the order)."""
@@ -36,5 +31,5 @@ def tos_accept(*, address: str, signature: str, ip: str) -> None:
     user = locked_user(address)
     if UserConsent.objects.filter(user=user).exists():
         raise DuplicateConsent(address)
-    verify_signed_text(address, signatures.tos_message(address), signature)
+    verify_signed(address, signatures.tos_message(address), signature)
     UserConsent.objects.create(user=user, ip=ip)
