@@ -45,7 +45,7 @@ def test_a_coalesced_task_marks_itself_started_before_its_body():
     queue.cache.add(queue._key(coalesced_fake, (4,)), True)  # queued by enqueue_once
     assert coalesced_fake.apply(args=[4]).get() == 8
     assert ran == [(4, None)]  # the body already saw the mark gone: a change from now on queues a new run
-    assert coalesced_fake.name == "tests.core.test_queue.coalesced_fake"
+    assert coalesced_fake.name == f"{__name__}.coalesced_fake"
     assert coalesced_fake.ignore_result and coalesced_fake.max_retries == queue.RETRY_ON_OUTAGE["max_retries"]
 
 
