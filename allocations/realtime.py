@@ -4,11 +4,30 @@ the donors of the projects that changed.
 
 Frames are built and serialized once here, then fanned out through the channel layer (Redis in production,
 so every daphne process reaches its own clients); `allocations.consumers.SocketIOConsumer` writes them out
-as they are."""
-import json
+as they are.
 
-from asgiref.sync import async_to_sync
+Broadcasts are coalesced per epoch: at most one every BROADCAST_MIN_INTERVAL_SECONDS, each carrying every
+project changed since the last (the aggregates' `version` against `broadcast_version`). A change that lands
+sooner is sent when the interval ends, never dropped: `schedule_broadcast` queues the Celery task, which
+waits for the end of the interval before it reads (a shared layer: any process may send), or, with the
+in-memory layer, schedules a delayed run on the event loop of this process's consumers. The time of the
+last broadcast is kept in the cache, shared by every process."""
+import asyncio
+import contextvars
+import json
+import logging
+import os
+import time
+import weakref
+
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+
+from octant.core.queue import enqueue_once
+
+logger = logging.getLogger(__name__)
 
 GROUP = "socketio.clients"  # every client connected to the default namespace
 MESSAGE_TYPE = "socketio.frames"  # handled by SocketIOConsumer.socketio_frames
@@ -27,8 +46,15 @@ def state_frames(state: dict, *, skip_none_threshold: bool = False) -> list[str]
     if not (skip_none_threshold and state["threshold"] == "None"):
         frames.append(event_frame("threshold", {"threshold": state["threshold"]}))
     frames.append(event_frame("project_rewards", state["project_rewards"]))
-    frames += [event_frame("project_donors", donors) for donors in state["project_donors"]]
+    frames += [donors_frame(donors) for donors in state["project_donors"]]
     return frames
+
+
+def donors_frame(item: dict) -> str:
+    """A `project_donors` frame; the donors come as JSON text (`donors_json`, from the database) or a list."""
+    if "donors_json" not in item:
+        return event_frame("project_donors", item)
+    return f'42["project_donors",{{"project":{json.dumps(item["project"])},"donors":{item["donors_json"]}}}]'
 
 
 def batches(frames: list[str], limit: int = MAX_BATCH_CHARS) -> list[list[str]]:
@@ -86,11 +112,32 @@ def broadcast_changes(*, epoch: int) -> int:
         "project_address", "version"))
     if not seen:
         return 0
+    _mark_broadcast(epoch)
     broadcast_project_updates(epoch=epoch, projects=sorted(seen))
-    for project, version in seen.items():  # a newer version stays unsent: its change queued another task
-        ProjectFunding.objects.filter(epoch=epoch, project_address=project, broadcast_version__lt=version).update(
-            broadcast_version=version)
+    _record_sent(epoch, seen)
     return len(seen)
+
+
+def _record_sent(epoch: int, seen: dict[str, int]) -> None:
+    """Note the versions sent. A newer version stays unsent (its change scheduled another broadcast). Rows
+    locked right now are skipped, never waited for: an allocation holding one is changing it (its own
+    broadcast follows), and a rebuild's lock is brief (the project goes out again with the next broadcast,
+    the beat tick's at the latest). Waiting instead queued the broadcast behind every allocation in flight,
+    and taking several row locks in one statement could deadlock with an allocation taking them."""
+    from django.db import transaction
+    from django.db.models import Case, PositiveBigIntegerField, Value, When
+
+    from .models import ProjectFunding
+
+    with transaction.atomic():
+        free = list(ProjectFunding.objects.select_for_update(skip_locked=True).filter(
+            epoch=epoch, project_address__in=list(seen)).values_list("project_address", flat=True))
+        if not free:
+            return
+        sent = Case(*(When(project_address=project, then=Value(seen[project])) for project in free),
+                    output_field=PositiveBigIntegerField())
+        ProjectFunding.objects.filter(epoch=epoch, project_address__in=free, broadcast_version__lt=sent).update(
+            broadcast_version=sent)
 
 
 def broadcast_project_updates(*, epoch: int, projects: list[str] | None = None) -> None:
@@ -102,3 +149,104 @@ def broadcast_project_updates(*, epoch: int, projects: list[str] | None = None) 
     if state is None or state["epoch"] != epoch:
         return
     emit_frames(state_frames(state, skip_none_threshold=True))  # clients had it on connect
+
+
+# --- coalescing: at most one broadcast per epoch per BROADCAST_MIN_INTERVAL_SECONDS -----------------------
+
+def _last_key(epoch: int) -> str:
+    return f"octant:broadcast:last:{epoch}"
+
+
+def _mark_broadcast(epoch: int) -> None:
+    """Record that a broadcast of `epoch` starts now (before its read: a change committed after the read
+    then waits for the interval from here, and its own scheduled run carries it)."""
+    interval = settings.BROADCAST_MIN_INTERVAL_SECONDS
+    try:
+        cache.set(_last_key(epoch), time.time(), timeout=max(5, int(interval) + 5))
+    except Exception:  # the cache is down: broadcasts go out unthrottled meanwhile, none is lost
+        logger.warning("could not record the broadcast time", exc_info=True)
+
+
+def broadcast_wait(*, epoch: int) -> float:
+    """Seconds until the next broadcast of `epoch` may go out (0: now). 0 too when the cache cannot say."""
+    interval = settings.BROADCAST_MIN_INTERVAL_SECONDS
+    if interval <= 0:
+        return 0.0
+    try:
+        last = cache.get(_last_key(epoch))
+    except Exception:
+        logger.warning("could not read the last broadcast time", exc_info=True)
+        return 0.0
+    return 0.0 if last is None else max(0.0, float(last) + interval - time.time())
+
+
+def _celery_is_eager() -> bool:
+    from . import tasks  # (tasks import this module)
+
+    return bool(tasks.broadcast_changes.app.conf.task_always_eager)
+
+
+def schedule_broadcast(*, epoch: int) -> None:
+    """After a committed allocation: have the epoch's changes broadcast as soon as the interval since the
+    last broadcast allows, coalesced with any broadcast already scheduled. With a shared channel layer the
+    Celery task does it (queued once; it waits for the interval to end); otherwise this process does (one
+    process reaches every socket: the in-memory layer, or Celery running tasks eagerly)."""
+    wait = broadcast_wait(epoch=epoch)
+    if layer_is_shared() and not _celery_is_eager():
+        from . import tasks
+
+        enqueue_once(tasks.broadcast_changes, epoch)  # the run waits for the interval's end itself
+        return
+    loop = _consumers_loop()
+    if wait <= 0 and not _scheduled_on(loop, epoch):
+        broadcast_changes(epoch=epoch)
+    elif loop is None:  # no event loop to wait on (a script, a shell): no socket of ours waits either
+        broadcast_changes(epoch=epoch)
+    else:
+        async_to_sync(_schedule_later)(epoch, wait)
+
+
+def _consumers_loop():
+    """The running event loop that this sync code was called from through sync_to_async (the one the
+    consumers of the in-memory layer run on), or None. asgiref keeps it in SyncToAsync's thread-local."""
+    local = SyncToAsync.threadlocal
+    if getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop = getattr(local, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() and not loop.is_closed() else None
+
+
+_later: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Task]]" = weakref.WeakKeyDictionary()
+
+
+def _scheduled_on(loop, epoch: int) -> bool:
+    task = _later.get(loop, {}).get(epoch) if loop is not None else None
+    return task is not None and not task.done()
+
+
+async def _schedule_later(epoch: int, wait: float) -> None:
+    """On the consumers' loop: one delayed broadcast of `epoch` at a time."""
+    pending = _later.setdefault(asyncio.get_running_loop(), {})
+    if epoch in pending and not pending[epoch].done():
+        return  # the one scheduled will carry this change: it reads the versions when it runs
+    # a context of its own: the caller's (async_to_sync's) points sync calls at the thread that called it,
+    # which is gone by the time this runs
+    pending[epoch] = asyncio.get_running_loop().create_task(_broadcast_later(epoch, wait),
+                                                            context=contextvars.Context())
+
+
+async def _broadcast_later(epoch: int, wait: float) -> None:
+    from channels.db import database_sync_to_async
+
+    pending = _later[asyncio.get_running_loop()]
+    try:
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = await database_sync_to_async(broadcast_wait)(epoch=epoch)
+        del pending[epoch]  # before the read: a change committed after it schedules the next run
+        await database_sync_to_async(broadcast_changes)(epoch=epoch)
+    except Exception:
+        logger.exception("a delayed broadcast failed")
+    finally:
+        if pending.get(epoch) is asyncio.current_task():
+            del pending[epoch]

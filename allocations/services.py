@@ -422,9 +422,10 @@ def rebuild_donor_funding(epoch, *, Allocation, Budget, DonorFunding, EpochFundi
 
 def _after_commit(result: Allocated) -> None:
     """Side effects of a committed allocation change, kept out of the request where possible and coalesced
-    (one queued run at a time, octant.core.queue): the aggregates' exact rebuild goes to Celery, and so
-    does the websocket broadcast when the channel layer is shared between processes (Redis). The in-memory
-    layer only reaches this process's sockets, so there the broadcast is sent right here.
+    (one queued run at a time, octant.core.queue): the aggregates' exact rebuild goes to Celery, and the
+    websocket broadcast is scheduled, at most one per epoch per BROADCAST_MIN_INTERVAL_SECONDS
+    (`realtime.schedule_broadcast`: the Celery task when the channel layer is shared between processes,
+    this process when it is the in-memory layer, which only reaches this process's sockets).
 
     The change is committed: nothing here may turn it into an error (a client would retry and get "wrong
     nonce"). What fails (Redis or the broker down) is left for the beat tick, which rebuilds inexact
@@ -437,10 +438,7 @@ def _after_commit(result: Allocated) -> None:
     except Exception:
         logger.exception("queueing the aggregate rebuild after an allocation failed; the beat tick will")
     try:
-        if realtime.layer_is_shared():
-            enqueue_once(tasks.broadcast_changes, result.epoch)
-        else:
-            realtime.broadcast_changes(epoch=result.epoch)
+        realtime.schedule_broadcast(epoch=result.epoch)
     except Exception:
         logger.exception("broadcast after an allocation failed; the beat tick will")
 

@@ -10,8 +10,16 @@ def project_funding_rebuild(epoch: int) -> int:
     return services.project_funding_rebuild(epoch=epoch)
 
 
-@coalesced_task()
+def _until_broadcast_allowed(epoch: int) -> float:
+    return realtime.broadcast_wait(epoch=epoch)
+
+
+@coalesced_task(wait=_until_broadcast_allowed)
 def broadcast_changes(epoch: int) -> int:
     """Send every websocket client the projects changed since the last broadcast (queued with
-    octant.core.queue.enqueue_once)."""
+    octant.core.queue.enqueue_once). A run that starts inside BROADCAST_MIN_INTERVAL_SECONDS of the last
+    broadcast first waits for the interval's end, still the queued run, so the changes committed meanwhile
+    coalesce into it. (A countdown instead would leave the timing to the worker's ETA timer, seen seconds
+    late under load; the wait is at most the interval and costs no CPU. Give broadcasts a worker of their
+    own, BROADCAST_QUEUE, so that they never wait behind a long rebuild either.)"""
     return realtime.broadcast_changes(epoch=epoch)

@@ -113,6 +113,9 @@ CORS_ALLOW_ALL_ORIGINS = DEBUG and not CORS_ALLOWED_ORIGINS
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)  # HTTP bodies and websocket frames: 413
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 ALLOCATION_MAX_ITEMS = env.int("ALLOCATION_MAX_ITEMS", default=100)  # or the epoch's project count, if more
+# Live updates: at most one websocket broadcast per epoch per this many seconds, carrying every change since
+# the last one (allocations.realtime); a change within the interval goes out when it ends.
+BROADCAST_MIN_INTERVAL_SECONDS = env.float("BROADCAST_MIN_INTERVAL_SECONDS", default=1.0)
 # DRF throttles per client IP ("N/second|minute|hour|day"; empty = off): every request, writes, heavy reads
 THROTTLE_RATES = {
     "read": env.str("THROTTLE_READ_RATE", default="1200/minute") or None,
@@ -190,6 +193,10 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The websocket broadcasts' queue: give them a worker of their own (e.g. BROADCAST_QUEUE=broadcasts and
+# `celery worker -Q broadcasts -c 1`) so that long aggregate rebuilds never hold a broadcast back.
+BROADCAST_QUEUE = env.str("BROADCAST_QUEUE", default="celery")
+CELERY_TASK_ROUTES = {"allocations.tasks.broadcast_changes": {"queue": BROADCAST_QUEUE}}
 EPOCH_TICK_SECONDS = env.float("EPOCH_TICK_SECONDS", default=5.0)
 EPOCH_TICK_LOCK_SECONDS = env.float("EPOCH_TICK_LOCK_SECONDS", default=300.0)  # a killed run's lock lapses
 CELERY_BEAT_SCHEDULE = {

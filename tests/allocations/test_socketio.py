@@ -389,37 +389,6 @@ def test_stock_client_gets_its_none_threshold_after_allocating(daphne_server):
             client.disconnect()
 
 
-def test_with_a_shared_layer_broadcasts_go_to_celery_coalesced(open_window, monkeypatch):
-    """With Redis, a request only queues a broadcast task, and none while one is queued and not started;
-    the task sends every project changed since the last broadcast. The in-memory layer reaches only this
-    process's sockets, so there the request sends the broadcast itself."""
-    from rest_framework.test import APIClient
-
-    from allocations import tasks
-
-    enqueued, sent = [], []
-    monkeypatch.setattr(realtime, "layer_is_shared", lambda: True)
-    monkeypatch.setattr(tasks.broadcast_changes, "delay", lambda *args: enqueued.append(args))
-    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: sent.append(kwargs))
-
-    def allocate(allocations, nonce):
-        assert APIClient().post("/allocations/allocate", allocation_body(allocations, nonce=nonce),
-                                format="json").status_code == 201
-
-    allocate([(PROJECTS[2], 10**15)], 0)
-    allocate([(PROJECTS[0], 10**15)], 1)  # a task is queued already: no second one
-    assert enqueued == [(1,)] and sent == []
-    assert tasks.broadcast_changes.run(1) == 2  # as the worker runs it
-    assert sent == [{"epoch": 1, "projects": [PROJECTS[0], PROJECTS[2]]}]
-    assert tasks.broadcast_changes.run(1) == 0 and len(sent) == 1  # nothing changed since
-    allocate([(PROJECTS[1], 10**15)], 2)  # the task started: the next change queues another
-    assert enqueued == [(1,), (1,)]
-
-    monkeypatch.setattr(realtime, "layer_is_shared", lambda: False)
-    allocate([(PROJECTS[1], 2 * 10**15)], 3)
-    assert sent[1:] == [{"epoch": 1, "projects": [PROJECTS[0], PROJECTS[1]]}] and len(enqueued) == 2
-
-
 def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, monkeypatch):
     """A version that moves while a broadcast is being built is not marked as sent."""
     from django.db.models import F

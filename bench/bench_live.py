@@ -1,0 +1,2 @@
+"""`python -m bench live`: see bench/live.py."""
+from bench.live import main  # noqa: F401

@@ -1,0 +1,263 @@
+"""Live updates at scale (issue 17, item 6): N Socket.IO clients watch an epoch loaded with 1,000,000
+allocations over 100 projects (times BENCH_SCALE) while signed allocations arrive at 10/s, on the production
+stack: PostgreSQL, Redis (channel layer, cache, broker), several daphne processes (scripts/serve.py), one
+Celery worker for the default queue (the aggregates' rebuilds) and one for the broadcasts (BROADCAST_QUEUE),
+which sends the coalesced broadcasts (at most one per BROADCAST_MIN_INTERVAL_SECONDS) from its own process.
+
+    BENCH_DATABASE=octant_bench_live BENCH_REDIS_URL=redis://127.0.0.1:6379/15 \\
+        BENCH_SCALE=0.01 BENCH_CLIENTS=1000 .venv/bin/python -m bench live
+
+Knobs: BENCH_CLIENTS (default 1,000 websocket clients), BENCH_SCALE (data size), BENCH_LIVE_RATE (default 10
+allocations/s), BENCH_LIVE_SECONDS (default 20 s of allocations), BENCH_LIVE_PORT (default 21812),
+BENCH_HTTP_PROCESSES (daphne processes, default the core count). The database and the Redis db are emptied
+(dropped, flushed) first: use your own.
+
+Each allocation puts 5 projects' amounts under one keyed user; a client has seen it when every one of those
+projects' `project_donors` frames it received carries the user's new amount. The delay runs from just
+before the POST (so it includes the request; the commit lies between the POST and its answer) to that
+frame's arrival, for every (client, allocation) pair. Bytes are the websocket payloads the clients
+received while allocations arrived (the Engine.IO/Socket.IO frames, without websocket framing).
+Target: every client sees every change within 2 s.
+"""
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from bench import _backends, _data, http
+
+ROOT = _backends.ROOT
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
+RATE = float(os.environ.get("BENCH_LIVE_RATE", "10"))
+SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "20"))
+PORT = int(os.environ.get("BENCH_LIVE_PORT", "21812"))
+CONNECT_CONCURRENCY = 20
+ALLOCATORS = 4  # threads sending the allocations
+TARGET = 2.0  # seconds from an allocation to every client seeing it
+DRAIN = 15.0  # seconds after the last allocation for the broadcasts to arrive
+
+
+def load() -> dict:
+    return http.load()
+
+
+class Watcher:
+    """One raw Engine.IO/Socket.IO websocket client that notes when it sees each allocation."""
+
+    def __init__(self, url: str, on_connect_frames: int, expected: dict, allocations: list):
+        self.url, self.on_connect_frames = url, on_connect_frames
+        self.expected = expected  # project (bytes) -> [(allocation index, needle bytes)], filled as they go out
+        self.allocations = allocations  # index -> {"projects": n, ...}
+        self.ready = asyncio.Event()
+        self.seen: dict[int, set] = {}  # allocation index -> projects seen with its amount
+        self.seen_at: dict[int, float] = {}  # allocation index -> when its last project was seen
+        self.bytes = 0
+        self.counting = False
+
+    async def run(self, gate: asyncio.Semaphore, stop: asyncio.Event) -> None:
+        from websockets.asyncio.client import connect
+
+        async with gate:
+            ws = await connect(self.url, open_timeout=120, ping_interval=None, max_size=None, compression=None)
+            assert (await ws.recv())[0] == "0"
+            await ws.send("40")
+            assert (await ws.recv()).startswith("40")
+            for _ in range(self.on_connect_frames):
+                await ws.recv(decode=False)
+        self.ready.set()
+        prefix = b'42["project_donors",{"project":"'
+        async with ws:
+            receiving = asyncio.create_task(self._receive(ws, prefix))
+            await stop.wait()
+            receiving.cancel()
+
+    async def _receive(self, ws, prefix: bytes) -> None:
+        while True:
+            frame = await ws.recv(decode=False)
+            if frame == b"2":
+                await ws.send("3")
+                continue
+            now = time.perf_counter()
+            if self.counting:
+                self.bytes += len(frame)
+            if not frame.startswith(prefix):
+                continue
+            project = frame[len(prefix):len(prefix) + 42]
+            for index, needle in self.expected.get(project, ()):
+                if index in self.seen_at:
+                    continue
+                if needle in frame:
+                    projects = self.seen.setdefault(index, set())
+                    projects.add(project)
+                    if len(projects) == self.allocations[index]["projects"]:
+                        self.seen_at[index] = now
+
+
+def measure() -> dict:
+    from projects.selectors import project_addresses
+
+    bodies = http._bodies()
+    projects = project_addresses(epoch=_data.EPOCH)
+    count = min(len(bodies), int(RATE * SECONDS))
+    return asyncio.run(_measure(bodies[:count], len(projects)))
+
+
+async def _measure(bodies: list[dict], project_count: int) -> dict:
+    url = f"ws://127.0.0.1:{PORT}/socket.io/?EIO=4&transport=websocket"
+    expected: dict[bytes, list] = {}
+    allocations = [{"projects": len(b["payload"]["allocations"])} for b in bodies]
+    watchers = [Watcher(url, 2 + project_count, expected, allocations) for _ in range(CLIENTS)]
+    gate, stop = asyncio.Semaphore(CONNECT_CONCURRENCY), asyncio.Event()
+    tasks = [asyncio.create_task(w.run(gate, stop)) for w in watchers]
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(w.ready.wait() for w in watchers)), 600)
+    connected = time.perf_counter() - started
+
+    sent_at, answered_at, statuses = [None] * len(bodies), [None] * len(bodies), []
+
+    def allocate():
+        """Allocations on a fixed schedule (RATE per second) from ALLOCATORS threads, so a slow answer does
+        not slow the arrivals down."""
+        begin, lock, next_index = time.perf_counter(), threading.Lock(), [0]
+
+        def run():
+            client = http.Client()
+            while True:
+                with lock:
+                    index = next_index[0]
+                    next_index[0] += 1
+                if index >= len(bodies):
+                    return
+                body = bodies[index]
+                pause = begin + index / RATE - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                for item in body["payload"]["allocations"]:  # what clients look for, before it can arrive
+                    needle = json.dumps({"address": body["userAddress"], "amount": item["amount"]},
+                                        separators=(",", ":")).encode()
+                    expected.setdefault(item["proposalAddress"].encode(), []).append((index, needle))
+                sent_at[index] = time.perf_counter()
+                status, _, _ = client.request("POST", "/allocations/allocate", body)
+                answered_at[index] = time.perf_counter()
+                statuses.append(status)
+
+        threads = [threading.Thread(target=run) for _ in range(ALLOCATORS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    for watcher in watchers:
+        watcher.counting = True
+    window_start = time.perf_counter()
+    await asyncio.to_thread(allocate)
+    last_sent = time.perf_counter()
+    window = last_sent - window_start
+    bytes_in_window = sum(w.bytes for w in watchers)
+    deadline = time.monotonic() + DRAIN
+    while time.monotonic() < deadline and any(len(w.seen_at) < len(bodies) for w in watchers):
+        await asyncio.sleep(0.1)
+    total_seconds = time.perf_counter() - window_start
+    bytes_total = sum(w.bytes for w in watchers)
+    stop.set()
+    await asyncio.wait(tasks, timeout=30)
+    for task in tasks:
+        task.cancel()
+
+    delays, after_answer, per_client_max, missing = [], [], [], 0
+    for watcher in watchers:
+        worst = 0.0
+        for index in range(len(bodies)):
+            if index in watcher.seen_at:
+                delay = watcher.seen_at[index] - sent_at[index]
+                delays.append(delay)
+                after_answer.append(watcher.seen_at[index] - answered_at[index])
+                worst = max(worst, delay)
+            else:
+                missing += 1
+        per_client_max.append(worst)
+    answers = [a - s for s, a in zip(sent_at, answered_at)]
+    return {
+        "clients": CLIENTS, "allocations": len(bodies), "rate": len(bodies) / window, "connected": connected,
+        "statuses": sorted(set(statuses)), "answer_p50": _backends.percentile(answers, 0.5),
+        "answer_p99": _backends.percentile(answers, 0.99),
+        "delay_p50": _backends.percentile(delays, 0.5) if delays else None,
+        "delay_p99": _backends.percentile(delays, 0.99) if delays else None,
+        "delay_max": max(delays) if delays else None, "missing": missing,
+        "answer_delay_p50": _backends.percentile(after_answer, 0.5) if delays else None,
+        "answer_delay_p99": _backends.percentile(after_answer, 0.99) if delays else None,
+        "answer_delay_max": max(after_answer) if delays else None,
+        "clients_within_target": sum(1 for worst, watcher in zip(per_client_max, watchers)
+                                     if worst < TARGET and len(watcher.seen_at) == len(bodies)),
+        "window": window, "bytes_window": bytes_in_window, "bytes_total": bytes_total, "seconds_total": total_seconds,
+    }
+
+
+def main() -> int:
+    redis_url = _backends.redis_url()
+    if "postgresql" not in _backends.backends() or not redis_url:
+        print("bench live needs PostgreSQL (BENCH_POSTGRES_URL) and Redis (BENCH_REDIS_URL)")
+        return 1
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    processes = http.PROCESSES
+    print(f"scale {_data.SCALE:g}: {http.USERS:,} users, {http.ALLOCATIONS:,} allocations, 100 projects; "
+          f"{CLIENTS} clients; {RATE:g} allocations/s for {SECONDS:g} s; {processes} daphne processes, 1 worker "
+          f"+ 1 broadcaster; "
+          f"BROADCAST_MIN_INTERVAL_SECONDS={os.environ.get('BROADCAST_MIN_INTERVAL_SECONDS', '1 (default)')}",
+          flush=True)
+    with _backends.fresh_database("postgresql", "octant_bench_live") as url:
+        loaded = _backends.run_phase("bench.live", "load", url)
+        print(f"loaded in {loaded['load']:.0f} s: {loaded['allocations']:,} allocations", flush=True)
+        env = {**http._server_env(url, redis_url), "BROADCAST_QUEUE": "broadcasts"}
+        server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(PORT),
+                                   "--processes", str(processes), "--", "-v", "0"], cwd=ROOT, env=env)
+        worker_log = os.environ.get("BENCH_LIVE_WORKER_LOG")  # a file: the workers' logs at INFO (task times)
+        log = open(worker_log, "w") if worker_log else subprocess.DEVNULL
+        level = "INFO" if worker_log else "WARNING"
+        workers = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "octant.celery", "worker", "-Q", queue,
+                                     "-c", "1", "-n", f"{queue}@%h", f"--loglevel={level}"],
+                                    cwd=ROOT, env=env, stdout=log, stderr=log if worker_log else None)
+                   for queue in ("celery", "broadcasts")]
+        try:
+            http.PORT = PORT
+            for _ in range(120):
+                try:
+                    if http.Client().request("GET", "/info/healthcheck")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            r = _backends.run_phase("bench.live", "measure", url, REDIS_URL=redis_url, BENCH_LIVE_PORT=str(PORT),
+                                    BENCH_HTTP_PORT=str(PORT))
+        finally:
+            server.terminate()
+            for worker in workers:
+                worker.terminate()
+            server.wait(timeout=30)
+            for worker in workers:
+                worker.wait(timeout=30)
+    print(f"\n{r['clients']} clients connected (with their connect-time state) in {r['connected']:.1f} s")
+    print(f"{r['allocations']} allocations at {r['rate']:.1f}/s, answered {sorted(r['statuses'])}: "
+          f"p50 {r['answer_p50'] * 1000:.0f} ms, p99 {r['answer_p99'] * 1000:.0f} ms")
+    if r["delay_p50"] is not None:
+        print(f"allocation (from its POST) -> seen by a client ({r['clients'] * r['allocations']:,} pairs): p50 "
+              f"{r['delay_p50'] * 1000:.0f} ms, p99 {r['delay_p99'] * 1000:.0f} ms, max {r['delay_max'] * 1000:.0f} ms;"
+              f" not seen within {DRAIN:g} s after the last: {r['missing']}")
+        print(f"  the same from the POST's answer (the commit lies between the POST and its answer): p50 "
+              f"{r['answer_delay_p50'] * 1000:.0f} ms, p99 {r['answer_delay_p99'] * 1000:.0f} ms, max "
+              f"{r['answer_delay_max'] * 1000:.0f} ms")
+    print(f"clients that saw every allocation within {TARGET:g} s: {r['clients_within_target']}/{r['clients']}")
+    per_second = r["bytes_window"] / r["window"]
+    print(f"bytes to all clients while allocations arrived: {per_second / 1e6:.1f} MB/s "
+          f"({r['bytes_window'] / 1e6:.0f} MB in {r['window']:.1f} s; {per_second / r['clients'] / 1e3:.0f} "
+          f"kB/s per client); until the last seen: {r['bytes_total'] / 1e6:.0f} MB in {r['seconds_total']:.1f} s")
+    ok = r["missing"] == 0 and r["delay_max"] is not None and r["delay_max"] < TARGET
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_backends.worker(sys.argv[1:], {"load": load, "measure": measure}))
