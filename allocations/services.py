@@ -271,14 +271,15 @@ def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[User, lis
 def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, is_manually_edited, now,
            checked: Checked, toggles: list[dict]) -> Allocated:
     """The locked write, the user's row held: freeze the UQ, withdraw the earlier allocations, store the new
-    ones with the request (its leverage simulated on the aggregates before the change) and update the
-    project, donor and epoch aggregates (steps 2 and 3)."""
+    ones with the request (its leverage simulated on the aggregates before the change), then lock and update
+    the project, donor and epoch aggregates (steps 2 and 3), as late as possible before the commit."""
     epoch = checked.epoch
     uq = _freeze_uq(user, epoch, checked.known.uq)
     previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
         "id", "project_address", "amount"))
     touched = sorted({p for _, p, _ in previous} | {p for p, _ in allocations})
-    funding = lock_project_funding(epoch=epoch, projects=touched)
+    # The leverage is simulated on the aggregates as they are, before the projects' rows are locked: those
+    # locks (step 2) are shared with every donor of the projects, so they are taken last and held briefly.
     matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=checked.details.finalized_at,
                                                   patron_toggles=toggles)
     leverage = selectors.simulate_allocation(
@@ -290,6 +291,7 @@ def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, 
                                      is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
     created = Allocation.objects.bulk_create(
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
+    funding = lock_project_funding(epoch=epoch, projects=touched)
     _update_funding(epoch, funding, previous, created, uq)
     _update_donor(epoch, user.address, previous=previous, created=created, budget=checked.known.budget)
     return Allocated(epoch=epoch, projects=touched, replaced=bool(previous))
