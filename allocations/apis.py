@@ -1,8 +1,9 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+"""Allocation and live-reward endpoints. Each answer is rendered by the output serializer its schema names;
+the rows of the big or hot lists by a plain function beside it (`to_representation`), which tests/allocations/
+test_wire_rows.py holds equal to what the serializer's declared fields render."""
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-
-from octant.core.http import json_list_response
 from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
@@ -10,18 +11,32 @@ from epochs.selectors import EpochState
 from octant.core import signing_docs
 from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
+from octant.core.http import json_list_response
 
-from . import selectors, services
+from . import inputs, selectors, services
 
+
+# An (address, amount) pair; rows are {"address", "amount"} dicts (a project's donors: every donor).
 class AddressAmount(serializers.Serializer):
     address = serializers.CharField()
     amount = WeiField()
 
+    def to_representation(self, row):
+        return {"address": row["address"], "amount": str(row["amount"])}
 
+
+def _address_amounts(pairs) -> list[dict]:
+    return AddressAmount([{"address": address, "amount": amount} for address, amount in pairs], many=True).data
+
+
+# An `allocations.engine.ProjectReward` (`/rewards/projects/estimated` is polled by every client).
 class ProjectRewardOut(serializers.Serializer):
     address = serializers.CharField()
     allocated = WeiField()
     matched = WeiField()
+
+    def to_representation(self, reward):
+        return {"address": reward.address, "allocated": str(reward.allocated), "matched": str(reward.matched)}
 
 
 def _pending_epoch() -> int:
@@ -32,63 +47,106 @@ def _pending_epoch() -> int:
 
 
 class AllocateApi(APIView):
-    @extend_schema(request=services.AllocateInput, responses={201: OpenApiResponse(description="`null`")},
+    @extend_schema(request=inputs.AllocateInput, responses={201: OpenApiResponse(description="`null`")},
                    description=signing_docs.ALLOCATE, examples=[signing_docs.ALLOCATE_EXAMPLE])
     def post(self, request):
-        services.allocate_from_request(request.data)
+        allocate_from_request(request.data)
         return Response(None, status=201)
 
 
+def allocate_from_request(data) -> int:
+    """Parse an allocate body (this view's, or the websocket's `allocate` event: allocations.consumers) and
+    allocate. Returns the epoch."""
+    view = epoch_selectors.chain_view()
+    body = inputs.allocate_request(data, view=view)
+    return services.allocate(user_address=body.user_address, allocations=body.allocations, nonce=body.nonce,
+                             signature=body.signature, is_manually_edited=body.is_manually_edited,
+                             view=view).epoch
+
+
 class LeverageSimulationInput(serializers.Serializer):
-    allocations = services.AllocationItemInput(many=True)
+    allocations = inputs.AllocationItemInput(many=True)
+
+
+class LeverageField(DecimalStringField):
+    """The simulated leverage as Python writes it (str() of the float, "0.0" included)."""
+
+    def to_representation(self, value):
+        return str(value)
+
+
+# An `allocations.engine.ProjectReward`: its matched rewards.
+class ProjectMatched(serializers.Serializer):
+    address = serializers.CharField()
+    value = WeiField(source="matched")
+
+
+# An `allocations.engine.AllocationSimulation`.
+class LeverageSimulation(serializers.Serializer):
+    leverage = LeverageField()
+    threshold = WeiField(allow_null=True)
+    matched = ProjectMatched(many=True, source="rewards")
 
 
 class LeverageSimulationApi(APIView):
     heavy = True  # octant.core.throttles.HeavyThrottle
 
-    @extend_schema(request=LeverageSimulationInput, responses=inline_serializer("LeverageSimulation", {
-        "leverage": DecimalStringField(), "threshold": WeiField(allow_null=True),
-        "matched": inline_serializer("ProjectMatched", {"address": serializers.CharField(), "value": WeiField()},
-                                     many=True)}))
+    @extend_schema(request=LeverageSimulationInput, responses=LeverageSimulation)
     def post(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         epoch = _pending_epoch()
         if isinstance(request.data, dict):
-            services.check_allocation_count(request.data.get("allocations"), epoch=epoch)
+            inputs.check_allocation_count(request.data.get("allocations"), epoch=epoch)
         body = LeverageSimulationInput(data=request.data)
         body.is_valid(raise_exception=True)
         new = [(a["proposalAddress"], a["amount"]) for a in body.validated_data["allocations"]]
         result = selectors.simulate_allocation(
             epoch=epoch, previous=selectors.user_live_allocations(epoch=epoch, address=address), new=new,
             uq=selectors.uq_for_simulation(epoch=epoch, address=address), address=address)
-        return Response({
-            "leverage": str(result.leverage),
-            "threshold": None if result.threshold is None else str(result.threshold),
-            "matched": [{"address": r.address, "value": str(r.matched)} for r in result.rewards],
-        })
+        return Response(LeverageSimulation(result).data)
+
+
+# A (donor, amount, project) row of an epoch's allocations, streamed (up to millions): rendered by
+# `donor_allocation_row`, not per row through DRF.
+class DonorAllocation(serializers.Serializer):
+    donor = serializers.CharField()
+    amount = WeiField()
+    project = serializers.CharField()
+
+
+def donor_allocation_row(donor: str, amount: int, project: str) -> dict:
+    """A `DonorAllocation` as its fields render it (tests/allocations/test_wire_rows.py)."""
+    return {"donor": donor, "amount": str(amount), "project": project}
+
+
+class EpochAllocations(serializers.Serializer):
+    allocations = DonorAllocation(many=True)
 
 
 class EpochAllocationsApi(APIView):
     heavy = True  # octant.core.throttles.HeavyThrottle
 
-    @extend_schema(
-        parameters=[OpenApiParameter("includeZeroAllocations", bool, required=False)],
-        responses=inline_serializer("EpochAllocations", {"allocations": inline_serializer("DonorAllocation", {
-            "donor": serializers.CharField(), "amount": WeiField(), "project": serializers.CharField()}, many=True)}))
+    @extend_schema(parameters=[OpenApiParameter("includeZeroAllocations", bool, required=False)],
+                   responses=EpochAllocations)
     def get(self, request, epoch_number):
         include_zero = request.query_params.get("includeZeroAllocations", "false").lower() in ("true", "1")
         chunks = selectors.epoch_allocations_chunks(epoch=parse_epoch(epoch_number), include_zero=include_zero)
-        return json_list_response("allocations", chunks)
+        return json_list_response("allocations", ([donor_allocation_row(*row) for row in chunk] for chunk in chunks))
+
+
+class UserAllocations(serializers.Serializer):
+    allocations = AddressAmount(many=True)
+    isManuallyEdited = serializers.BooleanField(allow_null=True, source="is_manually_edited")
 
 
 class UserAllocationsApi(APIView):
-    @extend_schema(responses=inline_serializer("UserAllocations", {
-        "allocations": AddressAmount(many=True), "isManuallyEdited": serializers.BooleanField(allow_null=True)}))
+    @extend_schema(responses=UserAllocations)
     def get(self, request, user_address, epoch_number):
         rows, edited = selectors.user_allocations(epoch=parse_epoch(epoch_number),
                                                   address=parse_address(user_address, field="userAddress"))
-        return Response({"allocations": [{"address": p, "amount": str(a)} for p, a in rows],
-                         "isManuallyEdited": edited})
+        return Response(UserAllocations({
+            "allocations": [{"address": project, "amount": amount} for project, amount in rows],
+            "is_manually_edited": edited}).data)
 
 
 class ProjectDonorsApi(APIView):
@@ -96,45 +154,71 @@ class ProjectDonorsApi(APIView):
     def get(self, request, project_address, epoch_number):
         rows = selectors.project_donors(epoch=parse_epoch(epoch_number),
                                         project=parse_address(project_address, field="projectAddress"))
-        return Response([{"address": d, "amount": str(a)} for d, a in rows])
+        return Response(_address_amounts(rows))
+
+
+class AllocationNonce(serializers.Serializer):
+    allocationNonce = serializers.IntegerField(source="allocation_nonce")
 
 
 class AllocationNonceApi(APIView):
-    @extend_schema(responses=inline_serializer("AllocationNonce", {"allocationNonce": serializers.IntegerField()}))
+    @extend_schema(responses=AllocationNonce)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"allocationNonce": selectors.next_nonce(address=address)})
+        return Response(AllocationNonce({"allocation_nonce": selectors.next_nonce(address=address)}).data)
+
+
+# Streamed: the donors' addresses, as `allocations.selectors.donors_chunks` gives them (strings).
+class Donors(serializers.Serializer):
+    donors = serializers.ListField(child=serializers.CharField())
 
 
 class DonorsApi(APIView):
-    @extend_schema(responses=inline_serializer("Donors", {"donors": serializers.ListField(
-        child=serializers.CharField())}))
+    @extend_schema(responses=Donors)
     def get(self, request, epoch_number):
         return json_list_response("donors", selectors.donors_chunks(epoch=parse_epoch(epoch_number)))
 
 
+# An `allocations.engine.ProjectRewardsResult`: its rewards.
+class EstimatedProjectRewards(serializers.Serializer):
+    rewards = ProjectRewardOut(many=True)
+
+
 class EstimatedProjectRewardsApi(APIView):
-    @extend_schema(responses=inline_serializer("EstimatedProjectRewards", {"rewards": ProjectRewardOut(many=True)}))
+    @extend_schema(responses=EstimatedProjectRewards)
     def get(self, request):
         view = epoch_selectors.chain_view()
         if view.pending is None:
             raise AllocationWindowClosed()
         result = selectors.estimated_project_rewards_shared(epoch=view.pending, now=view.now)
-        return Response({"rewards": [{"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)}
-                                     for r in result.rewards]})
+        return Response(EstimatedProjectRewards(result).data)
+
+
+class Threshold(serializers.Serializer):
+    threshold = WeiField(allow_null=True)
 
 
 class ThresholdApi(APIView):
-    @extend_schema(responses=inline_serializer("Threshold", {"threshold": WeiField(allow_null=True)}))
+    @extend_schema(responses=Threshold)
     def get(self, request, epoch_number):
-        threshold = selectors.epoch_threshold(epoch=parse_epoch(epoch_number))
-        return Response({"threshold": None if threshold is None else str(threshold)})
+        return Response(Threshold({"threshold": selectors.epoch_threshold(epoch=parse_epoch(epoch_number))}).data)
+
+
+class LeverageNumberField(serializers.FloatField):
+    """A JSON number as the selector gives it: the float ratio, or the integer 0 without allocations."""
+
+    def to_representation(self, value):
+        return value
+
+
+class EpochLeverage(serializers.Serializer):
+    leverage = LeverageNumberField()
 
 
 class EpochLeverageApi(APIView):
-    @extend_schema(responses=inline_serializer("EpochLeverage", {"leverage": serializers.FloatField()}))
+    @extend_schema(responses=EpochLeverage)
     def get(self, request, epoch_number):
         epoch = parse_epoch(epoch_number)
         if epoch_selectors.epoch_state(epoch=epoch) > EpochState.PENDING:
             raise NotImplementedForGivenEpochState()
-        return Response({"leverage": selectors.epoch_leverage(epoch=epoch)})
+        return Response(EpochLeverage({"leverage": selectors.epoch_leverage(epoch=epoch)}).data)

@@ -28,7 +28,7 @@ from epochs import selectors as epoch_selectors
 from octant.core.api import exception_handler, json_loads
 from octant.core.exceptions import OctantError
 
-from . import realtime, selectors, services
+from . import apis, realtime, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         """Allocate, then send the sender its `threshold`; errors go back to the sender as an `exception`
         event. The broadcast to every client follows from the service, after its transaction commits."""
         try:
-            epoch = await database_sync_to_async(services.allocate_from_request)(_decode_allocation(payload))
+            epoch = await database_sync_to_async(apis.allocate_from_request)(_decode_allocation(payload))
         except (OctantError, ValidationError, ParseError) as exc:
             await self.emit("exception", {"message": exception_handler(exc, {}).data["message"]})
             return

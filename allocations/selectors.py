@@ -210,14 +210,13 @@ def donors_chunks(*, epoch: int):
 
 
 def epoch_allocations_chunks(*, epoch: int, include_zero: bool):
-    """`epoch_allocations` as JSON-ready items, read a chunk at a time in allocation order."""
+    """`epoch_allocations` read a chunk at a time in allocation order: lists of (donor, amount, project)."""
 
     rows = live_allocations(epoch=epoch)
     if not include_zero:
         rows = rows.exclude(amount=0)
     return keyset_chunks(rows, key="id", fields=("id", "user__address", "amount", "project_address"),
-                         make=lambda _, donor, amount, project: {"donor": donor, "amount": str(amount),
-                                                                "project": project})
+                         make=lambda _, donor, amount, project: (donor, amount, project))
 
 
 def epoch_allocations(*, epoch: int, include_zero: bool) -> list[tuple[str, int, str]]:

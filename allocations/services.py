@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework import serializers
 
 from allocations import engine
 from deposits.models import Budget
@@ -17,7 +16,6 @@ from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
 from epochs.models import Epoch
 from octant.core import exceptions, signatures
-from octant.core.api import AddressField, WeiField
 from octant.core.fields import WeiField as WeiModelField
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
@@ -31,64 +29,11 @@ from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, P
 logger = logging.getLogger(__name__)
 
 
-class AllocationItemInput(serializers.Serializer):
-    proposalAddress = AddressField()
-    amount = WeiField()
-
-
-class AllocationPayloadInput(serializers.Serializer):
-    allocations = AllocationItemInput(many=True, allow_empty=True)
-    nonce = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
-
-
-class AllocateInput(serializers.Serializer):
-    userAddress = AddressField()
-    payload = AllocationPayloadInput()
-    signature = serializers.CharField(max_length=10_000)
-    isManuallyEdited = serializers.BooleanField()
-
-
 @dataclass(frozen=True)
 class Allocated:
     epoch: int
     projects: list[str]  # every project whose donors changed
     replaced: bool = True  # whether earlier allocations were withdrawn (aggregates left inexact)
-
-
-def check_allocation_count(items, *, epoch: int) -> None:
-    """Refuse a list of allocation items longer than the epoch could need, before anything reads it item by
-    item: at most max(the epoch's project count, ALLOCATION_MAX_ITEMS) items."""
-    if not isinstance(items, list):
-        return
-    limit = settings.ALLOCATION_MAX_ITEMS
-    if len(items) > limit:
-        limit = max(limit, len(project_addresses(epoch=epoch)))
-    if len(items) > limit:
-        raise serializers.ValidationError({"allocations": [f"Ensure this field has no more than {limit} elements."]})
-
-
-def allocate_from_request(data) -> int:
-    """Validate a `POST /allocations/allocate` body (or the websocket `allocate` payload) and allocate.
-    Returns the epoch."""
-    view = epoch_selectors.chain_view()
-    if view.pending is None:  # the reference checks the window before the body
-        raise exceptions.AllocationWindowClosed()
-    payload = data.get("payload") if isinstance(data, dict) else None
-    if isinstance(payload, dict):  # before anything walks the items
-        try:
-            check_allocation_count(payload.get("allocations"), epoch=view.pending)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"payload": exc.detail})
-    body = AllocateInput(data=data)  # keys camelCase already: the HTTP parser and the socket's json_loads
-    body.is_valid(raise_exception=True)
-    values = body.validated_data
-    result = allocate(
-        user_address=values["userAddress"],
-        allocations=[(a["proposalAddress"], a["amount"]) for a in values["payload"]["allocations"]],
-        nonce=values["payload"]["nonce"], signature=values["signature"],
-        is_manually_edited=values["isManuallyEdited"], view=view,
-    )
-    return result.epoch
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 import secrets
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
-from octant.core.api import DecimalStringField, WeiField, decimal_string, parse_epoch
+from octant.core.api import DecimalStringField, WeiField, parse_epoch
 from octant.core.exceptions import (
     EpochNotStartedYet,
     EpochsNotFound,
@@ -24,50 +24,66 @@ from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 ESTIMATED_STAKING_APR = 0.038
 
 
+class CurrentEpoch(serializers.Serializer):
+    currentEpoch = serializers.IntegerField(source="current_epoch")
+
+
 class CurrentEpochApi(APIView):
-    @extend_schema(responses=inline_serializer("CurrentEpoch", {"currentEpoch": serializers.IntegerField()}))
+    @extend_schema(responses=CurrentEpoch)
     def get(self, request):
-        return Response({"currentEpoch": selectors.chain_view().current})
+        return Response(CurrentEpoch({"current_epoch": selectors.chain_view().current}).data)
+
+
+class IndexedEpoch(serializers.Serializer):
+    currentEpoch = serializers.IntegerField(source="current_epoch")
+    indexedEpoch = serializers.IntegerField(source="indexed_epoch")
 
 
 class IndexedEpochApi(APIView):
-    @extend_schema(responses=inline_serializer("IndexedEpoch", {
-        "currentEpoch": serializers.IntegerField(), "indexedEpoch": serializers.IntegerField()}))
+    @extend_schema(responses=IndexedEpoch)
     def get(self, request):
         services.epochs_index()  # a write on a GET, as the reference: it indexes what the chain started
         indexed = selectors.indexed_epoch()
         if not indexed:
             raise EpochsNotFound()
-        return Response({"currentEpoch": selectors.chain_view().current, "indexedEpoch": indexed})
+        return Response(IndexedEpoch({"current_epoch": selectors.chain_view().current, "indexed_epoch": indexed}).data)
+
+
+class RewardsRate(serializers.Serializer):
+    rewardsRate = serializers.FloatField(source="rewards_rate")
 
 
 class RewardsRateApi(APIView):
-    @extend_schema(responses=inline_serializer("RewardsRate", {"rewardsRate": serializers.FloatField()}))
+    @extend_schema(responses=RewardsRate)
     def get(self, request, epoch_number):
         if parse_epoch(epoch_number) <= 0:
             raise InvalidEpoch()
-        return Response({"rewardsRate": ESTIMATED_STAKING_APR})
+        return Response(RewardsRate({"rewards_rate": ESTIMATED_STAKING_APR}).data)
+
+
+class SnapshotStatus(serializers.Serializer):
+    isCurrent = serializers.BooleanField(source="is_current")
+    isPending = serializers.BooleanField(source="is_pending")
+    isFinalized = serializers.BooleanField(source="is_finalized")
 
 
 class SnapshotStatusApi(APIView):
-    @extend_schema(responses=inline_serializer("SnapshotStatus", {
-        "isCurrent": serializers.BooleanField(), "isPending": serializers.BooleanField(),
-        "isFinalized": serializers.BooleanField()}))
+    @extend_schema(responses=SnapshotStatus)
     def get(self, request, epoch):
         epoch = parse_epoch(epoch, field="epoch")
         view = selectors.chain_view()
-        status = {"isCurrent": False, "isPending": False, "isFinalized": False}
+        status = {"is_current": False, "is_pending": False, "is_finalized": False}
         if epoch <= view.finalized:
-            status["isFinalized"] = FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()
+            status["is_finalized"] = FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()
         elif epoch > view.current:
             raise EpochNotStartedYet()
         elif epoch == view.current:
-            status["isCurrent"] = True
+            status["is_current"] = True
         elif epoch == view.pending:
-            status["isPending"] = PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
+            status["is_pending"] = PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
         else:
             raise InvalidEpoch()
-        return Response(status)
+        return Response(SnapshotStatus(status).data)
 
 
 class SnapshotTrigger(BasePermission):
@@ -81,81 +97,152 @@ class SnapshotTrigger(BasePermission):
                                                    f"Bearer {token}".encode())
 
 
+class SnapshotTaken(serializers.Serializer):
+    epoch = serializers.IntegerField()
+
+
 class PendingSnapshotApi(APIView):
     permission_classes = [SnapshotTrigger]
-    @extend_schema(request=None, responses={201: inline_serializer("SnapshotTaken", {
-        "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
+
+    @extend_schema(request=None, responses={
+        201: SnapshotTaken, 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
         epoch = snapshots.pending_snapshot_take()
         if epoch is None:
             return Response(None, status=200)
-        return Response({"epoch": epoch}, status=201)
+        return Response(SnapshotTaken({"epoch": epoch}).data, status=201)
+
+
+class WeiOrZeroField(WeiField):
+    """A wei amount that the epoch may not have (None before epoch 3), sent as "0" then."""
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        return 0 if value is None else value
+
+
+# An `epochs.engine.OctantRewards`.
+class SimulatedRewards(serializers.Serializer):
+    stakingProceeds = WeiField(source="staking_proceeds")
+    lockedRatio = DecimalStringField(source="locked_ratio")
+    totalEffectiveDeposit = WeiField(source="total_effective_deposit")
+    totalRewards = WeiField(source="total_rewards")
+    vanillaIndividualRewards = WeiField(source="vanilla_individual_rewards")
+    operationalCost = WeiField(source="operational_cost")
+    communityFund = WeiOrZeroField(source="community_fund")
+    ppf = WeiOrZeroField()
+
+
+# A `deposits.engine.UserDeposit` (every locker of the epoch: rendered by a plain function).
+class SimulatedDeposit(serializers.Serializer):
+    userAddress = serializers.CharField(source="address")
+    effectiveDeposit = WeiField(source="effective_deposit")
+    deposit = WeiField(source="locked")
+
+    def to_representation(self, deposit):
+        return {"userAddress": deposit.address, "effectiveDeposit": str(deposit.effective_deposit),
+                "deposit": str(deposit.locked)}
+
+
+# An {"address", "amount"} budget (every budget of the epoch: rendered by a plain function).
+class SimulatedBudget(serializers.Serializer):
+    userAddress = serializers.CharField(source="address")
+    budget = WeiField(source="amount")
+
+    def to_representation(self, budget):
+        return {"userAddress": budget["address"], "budget": str(budget["amount"])}
+
+
+# An `epochs.snapshots.PendingSnapshotData`, its budgets as {"address", "amount"}.
+class PendingSnapshotSimulation(serializers.Serializer):
+    rewards = SimulatedRewards()
+    userDeposits = SimulatedDeposit(many=True, source="deposits")
+    userBudgets = SimulatedBudget(many=True, source="budgets")
 
 
 class PendingSnapshotSimulateApi(APIView):
     heavy = True  # octant.core.throttles.HeavyThrottle
 
-    @extend_schema(responses=inline_serializer("PendingSnapshotSimulation", {
-        "rewards": inline_serializer("SimulatedRewards", {
-            "stakingProceeds": WeiField(), "lockedRatio": DecimalStringField(), "totalEffectiveDeposit": WeiField(),
-            "totalRewards": WeiField(), "vanillaIndividualRewards": WeiField(), "operationalCost": WeiField(),
-            "communityFund": WeiField(), "ppf": WeiField()}),
-        "userDeposits": inline_serializer("SimulatedDeposit", {
-            "userAddress": serializers.CharField(), "effectiveDeposit": WeiField(), "deposit": WeiField()},
-            many=True),
-        "userBudgets": inline_serializer("SimulatedBudget", {
-            "userAddress": serializers.CharField(), "budget": WeiField()}, many=True)}))
+    @extend_schema(responses=PendingSnapshotSimulation)
     def get(self, request):
         data = snapshots.pending_snapshot_simulate()
-        r = data.rewards
-        return Response({
-            "rewards": {
-                "stakingProceeds": str(r.staking_proceeds), "lockedRatio": decimal_string(r.locked_ratio),
-                "totalEffectiveDeposit": str(r.total_effective_deposit), "totalRewards": str(r.total_rewards),
-                "vanillaIndividualRewards": str(r.vanilla_individual_rewards),
-                "operationalCost": str(r.operational_cost), "communityFund": str(r.community_fund or 0),
-                "ppf": str(r.ppf or 0),
-            },
-            "userDeposits": [{"userAddress": d.address, "effectiveDeposit": str(d.effective_deposit),
-                              "deposit": str(d.locked)} for d in data.deposits],
-            "userBudgets": [{"userAddress": a, "budget": str(b)} for a, b in data.budgets],
-        })
+        return Response(PendingSnapshotSimulation({
+            "rewards": data.rewards, "deposits": data.deposits,
+            "budgets": [{"address": address, "amount": amount} for address, amount in data.budgets]}).data)
+
+
+# An `epochs.overview.EpochInfo`.
+class EpochInfo(serializers.Serializer):
+    epoch = serializers.IntegerField()
+    stakingProceeds = WeiField(source="staking_proceeds")
+    totalEffectiveDeposit = WeiField(source="total_effective_deposit")
+    totalRewards = WeiField(source="total_rewards")
+    vanillaIndividualRewards = WeiField(source="vanilla_individual_rewards")
+    operationalCost = WeiField(source="operational_cost")
+    totalWithdrawals = WeiField(allow_null=True, source="total_withdrawals")
+    patronsRewards = WeiField(allow_null=True, source="patrons_rewards")
+    matchedRewards = WeiField(allow_null=True, source="matched_rewards")
+    leftover = WeiField(allow_null=True, signed=True)
+    ppf = WeiField(allow_null=True)
+    communityFund = WeiField(allow_null=True, source="community_fund")
+    donatedToProjects = WeiField(allow_null=True, source="donated_to_projects")
+    stakingMatchedReservedForV2 = WeiField(source="staking_matched_reserved_for_v2")
 
 
 class EpochInfoApi(APIView):
-    @extend_schema(responses=inline_serializer("EpochInfo", {
-        "epoch": serializers.IntegerField(), "stakingProceeds": WeiField(), "totalEffectiveDeposit": WeiField(),
-        "totalRewards": WeiField(), "vanillaIndividualRewards": WeiField(), "operationalCost": WeiField(),
-        "totalWithdrawals": WeiField(allow_null=True), "patronsRewards": WeiField(allow_null=True),
-        "matchedRewards": WeiField(allow_null=True), "leftover": WeiField(allow_null=True, signed=True),
-        "ppf": WeiField(allow_null=True), "communityFund": WeiField(allow_null=True),
-        "donatedToProjects": WeiField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
+    @extend_schema(responses=EpochInfo)
     def get(self, request, epoch_number):
-        return Response(overview.epoch_info(epoch=parse_epoch(epoch_number)))
+        return Response(EpochInfo(overview.epoch_info(epoch=parse_epoch(epoch_number))).data)
+
+
+class FinalizedSnapshotTaken(serializers.Serializer):
+    epoch = serializers.IntegerField()
 
 
 class FinalizedSnapshotApi(APIView):
     permission_classes = [SnapshotTrigger]
-    @extend_schema(request=None, responses={201: inline_serializer("FinalizedSnapshotTaken", {
-        "epoch": serializers.IntegerField()}), 200: OpenApiResponse(description="nothing to do (body null)")})
+
+    @extend_schema(request=None, responses={
+        201: FinalizedSnapshotTaken, 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
         epoch = snapshots.finalized_snapshot_take()
         if epoch is None:
             return Response(None, status=200)
-        return Response({"epoch": epoch}, status=201)
+        return Response(FinalizedSnapshotTaken({"epoch": epoch}).data, status=201)
+
+
+# A project paid out: {"address", "amount" (allocated + matched), "matched"}.
+class SimulatedProjectReward(serializers.Serializer):
+    address = serializers.CharField()
+    amount = WeiField()
+    matched = WeiField()
+
+
+# An {"address", "amount"} claimed reward (every donor's: rendered by a plain function).
+class SimulatedUserReward(serializers.Serializer):
+    address = serializers.CharField()
+    amount = WeiField()
+
+    def to_representation(self, reward):
+        return {"address": reward["address"], "amount": str(reward["amount"])}
+
+
+# An `epochs.snapshots.Finalization`, its rows as dicts (projects in the epoch's project-list order).
+class FinalizedSnapshotSimulation(serializers.Serializer):
+    patronsRewards = WeiField(source="patrons_rewards")
+    matchedRewards = WeiField(source="matched_rewards")
+    projectsRewards = SimulatedProjectReward(many=True, source="projects_rewards")
+    userRewards = SimulatedUserReward(many=True, source="user_rewards")
+    totalWithdrawals = WeiField(source="total_withdrawals")
+    leftover = WeiField(signed=True)
+    merkleRoot = serializers.CharField(allow_null=True, source="merkle_root")
+    stakingMatchedReservedForV2 = WeiField(source="staking_matched_reserved")
 
 
 class FinalizedSnapshotSimulateApi(APIView):
     heavy = True  # octant.core.throttles.HeavyThrottle
 
-    @extend_schema(responses=inline_serializer("FinalizedSnapshotSimulation", {
-        "patronsRewards": WeiField(), "matchedRewards": WeiField(),
-        "projectsRewards": inline_serializer("SimulatedProjectReward", {
-            "address": serializers.CharField(), "amount": WeiField(), "matched": WeiField()}, many=True),
-        "userRewards": inline_serializer("SimulatedUserReward", {
-            "address": serializers.CharField(), "amount": WeiField()}, many=True),
-        "totalWithdrawals": WeiField(), "leftover": WeiField(signed=True),
-        "merkleRoot": serializers.CharField(allow_null=True), "stakingMatchedReservedForV2": WeiField()}))
+    @extend_schema(responses=FinalizedSnapshotSimulation)
     def get(self, request):
         view = selectors.chain_view()
         if view.pending is None:
@@ -165,12 +252,11 @@ class FinalizedSnapshotSimulateApi(APIView):
         result = snapshots.finalization_compute(epoch=view.pending, at=view.now, from_aggregates=True)
         position = {project: index for index, project in enumerate(project_addresses(epoch=view.pending))}
         leaves = sorted(result.project_leaves, key=lambda leaf: position.get(leaf[0], len(position)))
-        return Response({
-            "patronsRewards": str(result.patrons_rewards), "matchedRewards": str(result.matched_rewards),
-            "projectsRewards": [{"address": a, "amount": str(amount), "matched": str(m)}
-                                for a, amount, m in leaves],  # in the epoch's project-list order
-            "userRewards": [{"address": a, "amount": str(amount)} for a, amount in result.user_rewards],
-            "totalWithdrawals": str(result.total_withdrawals), "leftover": str(result.leftover),
-            "merkleRoot": result.merkle_root,
-            "stakingMatchedReservedForV2": str(result.staking_matched_reserved),
-        })
+        return Response(FinalizedSnapshotSimulation({
+            "patrons_rewards": result.patrons_rewards, "matched_rewards": result.matched_rewards,
+            "projects_rewards": [{"address": address, "amount": amount, "matched": matched}
+                                 for address, amount, matched in leaves],
+            "user_rewards": [{"address": address, "amount": amount} for address, amount in result.user_rewards],
+            "total_withdrawals": result.total_withdrawals, "leftover": result.leftover,
+            "merkle_root": result.merkle_root, "staking_matched_reserved": result.staking_matched_reserved,
+        }).data)

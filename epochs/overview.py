@@ -1,4 +1,6 @@
 """`/epochs/info/{epoch}` for every state of an epoch (composition layer)."""
+from dataclasses import dataclass
+
 from allocations import engine as allocations_engine
 from allocations import selectors as allocation_selectors
 from deposits import selectors as deposit_selectors
@@ -11,27 +13,36 @@ from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 from .selectors import EpochState
 from .snapshots import finalization_compute
 
-def _wei(value):
-    return None if value is None else str(value)
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """The figures of `/epochs/info/{epoch}`; None where the epoch's state does not have them yet."""
+
+    epoch: int
+    staking_proceeds: int
+    total_effective_deposit: int
+    total_rewards: int
+    vanilla_individual_rewards: int
+    operational_cost: int
+    total_withdrawals: int | None = None
+    patrons_rewards: int | None = None
+    matched_rewards: int | None = None
+    leftover: int | None = None  # may be negative
+    ppf: int | None = None
+    community_fund: int | None = None
+    donated_to_projects: int | None = None
+    staking_matched_reserved_for_v2: int | None = 0
 
 
-def _info(epoch, rewards: epochs_engine.OctantRewards, **extra) -> dict:
-    body = {
-        "epoch": epoch,
-        "stakingProceeds": str(rewards.staking_proceeds),
-        "totalEffectiveDeposit": str(rewards.total_effective_deposit),
-        "totalRewards": str(rewards.total_rewards),
-        "vanillaIndividualRewards": str(rewards.vanilla_individual_rewards),
-        "operationalCost": str(rewards.operational_cost),
-        "totalWithdrawals": None, "patronsRewards": None, "matchedRewards": None, "leftover": None,
-        "ppf": _wei(rewards.ppf), "communityFund": _wei(rewards.community_fund),
-        "donatedToProjects": None, "stakingMatchedReservedForV2": "0",
-    }
-    body.update({key: _wei(value) for key, value in extra.items()})
-    return body
+def _info(epoch, rewards: epochs_engine.OctantRewards, **extra) -> EpochInfo:
+    return EpochInfo(
+        epoch=epoch, staking_proceeds=rewards.staking_proceeds,
+        total_effective_deposit=rewards.total_effective_deposit, total_rewards=rewards.total_rewards,
+        vanilla_individual_rewards=rewards.vanilla_individual_rewards, operational_cost=rewards.operational_cost,
+        ppf=rewards.ppf, community_fund=rewards.community_fund, **extra)
 
 
-def epoch_info(*, epoch: int) -> dict:
+def epoch_info(*, epoch: int) -> EpochInfo:
     """`/epochs/info/{epoch}` (lifecycle.md §1.3): estimates for future and current epochs, real proceeds
     and deposits while the window opens, snapshot figures (plus live finalization) afterwards."""
     view = selectors.chain_view()
@@ -55,10 +66,10 @@ def epoch_info(*, epoch: int) -> dict:
         live = finalization_compute(epoch=epoch, at=view.now if state is EpochState.PENDING else None,
                                     from_aggregates=True, users=False)
         return _info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
-                     totalWithdrawals=live.total_withdrawals, patronsRewards=live.patrons_rewards,
-                     matchedRewards=live.matched_rewards, leftover=live.leftover,
-                     donatedToProjects=live.project_rewards.rewards_sum,
-                     stakingMatchedReservedForV2=live.staking_matched_reserved)
+                     total_withdrawals=live.total_withdrawals, patrons_rewards=live.patrons_rewards,
+                     matched_rewards=live.matched_rewards, leftover=live.leftover,
+                     donated_to_projects=live.project_rewards.rewards_sum,
+                     staking_matched_reserved_for_v2=live.staking_matched_reserved)
     unused = epochs_engine.unused_matched_rewards(
         epoch, leftover=finalized.leftover, staking_proceeds=snapshot.eth_proceeds,
         operational_cost=snapshot.operational_cost, community_fund=snapshot.community_fund, ppf=snapshot.ppf,
@@ -74,6 +85,6 @@ def epoch_info(*, epoch: int) -> dict:
         below_threshold_sum=allocations_engine.below_threshold_sum(epoch, allocations=allocations,
                                                                    rules=epoch_rules()))
     return _info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=finalized.patrons_rewards),
-                 totalWithdrawals=finalized.total_withdrawals, patronsRewards=finalized.patrons_rewards,
-                 matchedRewards=finalized.matched_rewards, leftover=finalized.leftover, donatedToProjects=donated,
-                 stakingMatchedReservedForV2=finalized.staking_matched_reserved_for_v2)
+                 total_withdrawals=finalized.total_withdrawals, patrons_rewards=finalized.patrons_rewards,
+                 matched_rewards=finalized.matched_rewards, leftover=finalized.leftover, donated_to_projects=donated,
+                 staking_matched_reserved_for_v2=finalized.staking_matched_reserved_for_v2)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,9 +21,13 @@ class ClaimApi(APIView):
         return Response(None, status=201)
 
 
+class GlmClaimCheck(serializers.Serializer):
+    address = serializers.CharField()
+    claimable = WeiField()
+
+
 class ClaimCheckApi(APIView):
-    @extend_schema(responses=inline_serializer("GlmClaimCheck", {"address": serializers.CharField(),
-                                                                  "claimable": WeiField()}))
+    @extend_schema(responses=GlmClaimCheck)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"address": address, "claimable": str(services.claim_check(address=address))})
+        return Response(GlmClaimCheck({"address": address, "claimable": services.claim_check(address=address)}).data)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from allocations import inputs as allocation_inputs
 from octant.core.api import RequestValidationError, client_ip, parse_address
 
 from . import services
@@ -33,8 +34,10 @@ class PendingSignatureApi(APIView):
         op_type = _op_type(op_type)
         body = MessageInput(data=request.data)
         body.is_valid(raise_exception=True)
-        services.submit(address=address, op_type=op_type, message=body.validated_data["message"],
-                        ip=client_ip(request))
+        message = body.validated_data["message"]
+        if op_type == MultisigSignature.Type.ALLOCATION:  # parsed here: services take no DRF input
+            message = allocation_inputs.allocation_message(message)
+        services.submit(address=address, op_type=op_type, message=message, ip=client_ip(request))
         return Response(None, status=201)
 
 

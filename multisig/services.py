@@ -7,9 +7,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework import serializers
 
-from allocations.services import AllocationPayloadInput, allocate, allocation_check
+from allocations.services import allocate, allocation_check
 from epochs.selectors import chain_view
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
@@ -28,28 +27,15 @@ REJECTING_ALLOCATION = (exceptions.EmptyAllocations, exceptions.WrongAllocations
 REJECTING_TOS = (exceptions.DuplicateConsent, exceptions.InvalidSignature)
 
 
-class AllocationMessageInput(serializers.Serializer):
-    payload = AllocationPayloadInput()
-    isManuallyEdited = serializers.BooleanField()
-
-
 def latest_pending(*, address: str, op_type: str) -> MultisigSignature | None:
     return MultisigSignature.objects.filter(address=address, type=op_type,
                                             status=MultisigSignature.Status.PENDING).order_by("-id").first()
 
 
-def _parse_allocation(message) -> tuple[dict, bool]:
-    body = AllocationMessageInput(data=message)
-    if not isinstance(message, dict) or not body.is_valid():
-        raise exceptions.InvalidMultisigSignatureRequest()
-    payload = body.validated_data["payload"]
-    return ({"allocations": [{"proposalAddress": a["proposalAddress"], "amount": a["amount"]}
-                             for a in payload["allocations"]], "nonce": payload["nonce"]},
-            body.validated_data["isManuallyEdited"])
-
-
 def submit(*, address: str, op_type: str, message, ip: str) -> MultisigSignature:
-    """Store a Safe's message as pending once the Safe Transaction Service knows it for this Safe."""
+    """Store a Safe's message as pending once the Safe Transaction Service knows it for this Safe. The
+    message of the terms of service is their text; an allocation's is parsed by the caller (an object with
+    `allocations` [(project, amount)], `nonce` and `is_manually_edited`: allocations.inputs.allocation_message)."""
 
     if op_type == MultisigSignature.Type.TOS:
         if not isinstance(message, str) or message != signatures.tos_message(address):
@@ -58,14 +44,14 @@ def submit(*, address: str, op_type: str, message, ip: str) -> MultisigSignature
             raise exceptions.DuplicateConsent(address)
         safe_msg_hash, stored = signatures.eip191_digest(message), message
     else:
-        payload, is_manually_edited = _parse_allocation(message)
         view = chain_view()
         if view.pending is None:
             raise exceptions.InvalidEpoch()
-        allocation_check(user_address=address, nonce=payload["nonce"], view=view,
-                         allocations=[(a["proposalAddress"], a["amount"]) for a in payload["allocations"]])
+        allocation_check(user_address=address, nonce=message.nonce, view=view, allocations=message.allocations)
+        payload = {"allocations": [{"proposalAddress": project, "amount": amount}
+                                   for project, amount in message.allocations], "nonce": message.nonce}
         safe_msg_hash = signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID)
-        stored = signatures.allocation_message_json(payload, is_manually_edited=is_manually_edited)
+        stored = signatures.allocation_message_json(payload, is_manually_edited=message.is_manually_edited)
     msg_hash = "0x" + get_chain().safe_message_hash(address, safe_msg_hash).hex()
     found = SafeTransactionService().message(msg_hash)
     try:

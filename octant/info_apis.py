@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,23 +46,37 @@ def version_id() -> str:
     return f"{octant.__version__}+{commit}" if commit else octant.__version__
 
 
+class Version(serializers.Serializer):
+    id = serializers.CharField()
+    env = serializers.CharField()
+    chain = serializers.CharField()
+
+
 class VersionApi(APIView):
-    @extend_schema(responses=inline_serializer("Version", {
-        "id": serializers.CharField(), "env": serializers.CharField(), "chain": serializers.CharField()}))
+    @extend_schema(responses=Version)
     def get(self, request):
         env = "prod" if settings.OCTANT_ENV == "production" else "dev"
-        return Response({"id": version_id(), "env": env, "chain": settings.CHAIN_NAME})
+        return Response(Version({"id": version_id(), "env": env, "chain": settings.CHAIN_NAME}).data)
+
+
+class SmartContract(serializers.Serializer):
+    name = serializers.CharField()
+    address = serializers.CharField()
+
+
+class ChainInfo(serializers.Serializer):
+    chainName = serializers.CharField(source="chain_name")
+    chainId = serializers.IntegerField(source="chain_id")
+    smartContracts = SmartContract(many=True, source="smart_contracts")
 
 
 class ChainInfoApi(APIView):
-    @extend_schema(responses=inline_serializer("ChainInfo", {
-        "chainName": serializers.CharField(), "chainId": serializers.IntegerField(),
-        "smartContracts": inline_serializer("SmartContract", {
-            "name": serializers.CharField(), "address": serializers.CharField()}, many=True)}))
+    @extend_schema(responses=ChainInfo)
     def get(self, request):
         chain = get_chain()
         contracts = [{"name": name, "address": address} for name, address in chain.contract_addresses().items()]
-        return Response({"chainName": settings.CHAIN_NAME, "chainId": chain.chain_id(), "smartContracts": contracts})
+        return Response(ChainInfo({"chain_name": settings.CHAIN_NAME, "chain_id": chain.chain_id(),
+                                   "smart_contracts": contracts}).data)
 
 
 def _check(name, probe) -> bool:
@@ -92,10 +106,23 @@ def _chain_health() -> dict[str, bool]:
             "subgraph": health["subgraph"]}
 
 
+class UpDownField(serializers.CharField):
+    """Whether a component is up, as "UP" or "DOWN"."""
+
+    def to_representation(self, value):
+        return "UP" if value else "DOWN"
+
+
+# {component: up} of the components checked.
+class Healthcheck(serializers.Serializer):
+    blockchain = UpDownField()
+    db = UpDownField()
+    subgraph = UpDownField()
+    redis = UpDownField(required=False, help_text="only when REDIS_URL is configured")
+
+
 class HealthcheckApi(APIView):
-    @extend_schema(responses=inline_serializer("Healthcheck", {
-        "blockchain": serializers.CharField(), "db": serializers.CharField(), "subgraph": serializers.CharField(),
-        "redis": serializers.CharField(required=False, help_text="only when REDIS_URL is configured")}))
+    @extend_schema(responses=Healthcheck)
     def get(self, request):
         try:
             chain = _chain_health()
@@ -105,8 +132,7 @@ class HealthcheckApi(APIView):
         checks = {"blockchain": chain["blockchain"], "db": _check("db", _db_up), "subgraph": chain["subgraph"]}
         if settings.REDIS_URL:
             checks["redis"] = _check("redis", _redis_up)
-        body = {name: "UP" if up else "DOWN" for name, up in checks.items()}
-        return Response(body, status=200 if all(checks.values()) else 500)
+        return Response(Healthcheck(checks).data, status=200 if all(checks.values()) else 500)
 
 
 def _pending_status(view, last):
@@ -127,14 +153,18 @@ def _finalized_status(view, last):
     return "error"
 
 
+# All null when a component is down.
+class SyncStatus(serializers.Serializer):
+    blockchainEpoch = serializers.IntegerField(allow_null=True, source="blockchain_epoch")
+    indexedEpoch = serializers.IntegerField(allow_null=True, source="indexed_epoch")
+    blockchainHeight = serializers.IntegerField(allow_null=True, source="blockchain_height")
+    indexedHeight = serializers.IntegerField(allow_null=True, source="indexed_height")
+    pendingSnapshot = serializers.CharField(allow_null=True, source="pending_snapshot")
+    finalizedSnapshot = serializers.CharField(allow_null=True, source="finalized_snapshot")
+
+
 class SyncStatusApi(APIView):
-    @extend_schema(responses=inline_serializer("SyncStatus", {
-        "blockchainEpoch": serializers.IntegerField(allow_null=True),
-        "indexedEpoch": serializers.IntegerField(allow_null=True),
-        "blockchainHeight": serializers.IntegerField(allow_null=True),
-        "indexedHeight": serializers.IntegerField(allow_null=True),
-        "pendingSnapshot": serializers.CharField(allow_null=True),
-        "finalizedSnapshot": serializers.CharField(allow_null=True)}))
+    @extend_schema(responses=SyncStatus)
     def get(self, request):
         try:
             chain = get_chain()
@@ -142,20 +172,18 @@ class SyncStatusApi(APIView):
             view = selectors.chain_view()
             pending_last = selectors.last_pending_snapshot_epoch() or 0
             finalized_last = selectors.last_finalized_snapshot_epoch() or 0
-            body = {
-                "blockchainEpoch": view.current,
-                "indexedEpoch": selectors.indexed_epoch(),
-                "blockchainHeight": chain.block_height(),
-                "indexedHeight": chain.indexed_height(),
-                "pendingSnapshot": _pending_status(view, pending_last),
-                "finalizedSnapshot": _finalized_status(view, finalized_last),
+            status = {
+                "blockchain_epoch": view.current,
+                "indexed_epoch": selectors.indexed_epoch(),
+                "blockchain_height": chain.block_height(),
+                "indexed_height": chain.indexed_height(),
+                "pending_snapshot": _pending_status(view, pending_last),
+                "finalized_snapshot": _finalized_status(view, finalized_last),
             }
         except Exception:
             logger.exception("sync-status: a component is down")
-            return Response({key: None for key in ("blockchainEpoch", "indexedEpoch", "blockchainHeight",
-                                                   "indexedHeight", "pendingSnapshot", "finalizedSnapshot")},
-                            status=500)
-        return Response(body)
+            return Response(SyncStatus({}).data, status=500)  # every field null (allow_null)
+        return Response(SyncStatus(status).data)
 
 
 # --- the websocket protocol as AsyncAPI ----------------------------------------------------------------

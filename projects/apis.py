@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,23 +8,35 @@ from octant.core.api import RequestValidationError, is_ascii_digits, parse_epoch
 from . import selectors
 
 
+class EpochProjects(serializers.Serializer):
+    projectsAddresses = serializers.ListField(child=serializers.CharField(), source="projects_addresses")
+    projectsCid = serializers.CharField(source="projects_cid")
+
+
 class EpochProjectsApi(APIView):
-    @extend_schema(responses=inline_serializer("EpochProjects", {
-        "projectsAddresses": serializers.ListField(child=serializers.CharField()),
-        "projectsCid": serializers.CharField()}))
+    @extend_schema(responses=EpochProjects)
     def get(self, request, epoch_number):
         epoch = parse_epoch(epoch_number)
-        return Response({"projectsAddresses": selectors.project_addresses(epoch=epoch),
-                         "projectsCid": selectors.projects_cid(epoch=epoch)})
+        return Response(EpochProjects({"projects_addresses": selectors.project_addresses(epoch=epoch),
+                                       "projects_cid": selectors.projects_cid(epoch=epoch)}).data)
+
+
+# A `projects.selectors.project_details` row (the epoch a string on the wire, as the reference's).
+class ProjectDetail(serializers.Serializer):
+    name = serializers.CharField()
+    address = serializers.CharField()
+    epoch = serializers.CharField()
+
+
+class ProjectsDetails(serializers.Serializer):
+    projectsDetails = ProjectDetail(many=True, source="projects_details")
 
 
 class ProjectDetailsApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("epochs", str, required=True, description="comma-separated epoch numbers"),
                     OpenApiParameter("searchPhrases", str, required=True, description="comma-separated phrases")],
-        responses=inline_serializer("ProjectsDetails", {"projectsDetails": inline_serializer("ProjectDetail", {
-            "name": serializers.CharField(), "address": serializers.CharField(),
-            "epoch": serializers.CharField()}, many=True)}))
+        responses=ProjectsDetails)
     def get(self, request):
         errors = {}
         for name in ("epochs", "searchPhrases"):
@@ -40,4 +52,5 @@ class ProjectDetailsApi(APIView):
         if errors:
             raise RequestValidationError(errors)
         phrases = request.query_params["searchPhrases"].split(",")
-        return Response({"projectsDetails": selectors.project_details(epochs=epochs, phrases=phrases)})
+        return Response(ProjectsDetails({
+            "projects_details": selectors.project_details(epochs=epochs, phrases=phrases)}).data)

@@ -26,7 +26,7 @@ def project_details(*, epochs: list[int], phrases: list[str]) -> list[dict]:
                     key = (epoch, address)
                     if key not in seen:
                         seen.add(key)
-                        results.append({"name": name, "address": address, "epoch": str(epoch)})
+                        results.append({"name": name, "address": address, "epoch": epoch})
     return results
 
 

@@ -20,7 +20,7 @@ from django.test import override_settings
 from django.urls import re_path
 from eth_account import Account
 
-from allocations import realtime, selectors, services
+from allocations import apis, realtime, selectors, services
 from allocations.consumers import SocketIOConsumer
 from allocations.selectors import socket_state
 from epochs.snapshots import pending_snapshot_take
@@ -216,7 +216,7 @@ async def test_an_unexpected_error_keeps_the_connection(open_window, monkeypatch
     def boom(data):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "allocate_from_request", boom)
+    monkeypatch.setattr(apis, "allocate_from_request", boom)
     client = await socket_open()
     await receive_frames(client, 2 + len(PROJECTS))
     await client.send_to(text_data='421["allocate","{}"]')

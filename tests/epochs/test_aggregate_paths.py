@@ -10,6 +10,7 @@ from allocations import services as allocation_services
 from allocations.models import UniquenessQuotient
 from deposits.models import Budget
 from epochs import overview, selectors, snapshots
+from epochs.apis import EpochInfo
 from epochs.snapshots import finalized_snapshot_take
 from octant.chain.backends import get_chain
 from users.models import PatronEvent, User
@@ -79,11 +80,12 @@ def _full_info(epoch: int, at: int | None) -> dict:
     from epochs.models import PendingEpochSnapshot
 
     snapshot = PendingEpochSnapshot.objects.get(epoch=epoch)
-    return overview._info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
-                         totalWithdrawals=live.total_withdrawals, patronsRewards=live.patrons_rewards,
-                         matchedRewards=live.matched_rewards, leftover=live.leftover,
-                         donatedToProjects=live.project_rewards.rewards_sum,
-                         stakingMatchedReservedForV2=live.staking_matched_reserved)
+    info = overview._info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
+                          total_withdrawals=live.total_withdrawals, patrons_rewards=live.patrons_rewards,
+                          matched_rewards=live.matched_rewards, leftover=live.leftover,
+                          donated_to_projects=live.project_rewards.rewards_sum,
+                          staking_matched_reserved_for_v2=live.staking_matched_reserved)
+    return dict(EpochInfo(info).data)
 
 
 @pytest.mark.parametrize("epoch, seed", [(4, 1), (4, 2), (4, 3), (5, 4), (2, 5), (3, 6)])

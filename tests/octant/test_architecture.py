@@ -108,3 +108,30 @@ def test_cross_app_imports_inside_functions_say_why():
                                 and not _commented(lines, node.lineno)):
                             silent.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
     assert silent == [], "\n".join(silent)
+
+
+DRF = ("rest_framework", "drf_spectacular")
+
+
+def _imported(path: Path) -> list[tuple[int, str]]:
+    """Every module `path` imports (at the top or inside a function), with its line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+    return found
+
+
+def test_reads_writes_and_composition_import_no_drf():
+    """Services, selectors, models and the composition layer take and return plain Python values: DRF
+    (parsing input, rendering the wire) belongs to the interface layer (apis.py, inputs.py, consumers)."""
+    composition = {ROOT / (module.replace(".", "/") + ".py") for module in _layers()[2]}
+    paths = [path for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+             if "migrations" not in path.parts
+             and (path.name in ("services.py", "selectors.py", "models.py") or path in composition)]
+    assert len(paths) > 20 and composition <= set(paths)
+    drf = [f"{path.relative_to(ROOT)}:{line} {name}" for path in paths for line, name in _imported(path)
+           if name.split(".")[0] in DRF]
+    assert drf == [], "\n".join(drf)
