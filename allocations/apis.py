@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
 from octant.core import signing_docs
-from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
+from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
 from octant.core.http import json_list_response
 
@@ -17,7 +17,7 @@ from . import inputs, selectors, services
 
 
 # An (address, amount) pair; rows are {"address", "amount"} dicts (a project's donors: every donor).
-class AddressAmount(serializers.Serializer):
+class AddressAmount(OutputSerializer):
     address = serializers.CharField()
     amount = WeiField()
 
@@ -30,7 +30,7 @@ def _address_amounts(pairs) -> list[dict]:
 
 
 # An `allocations.engine.ProjectReward` (`/rewards/projects/estimated` is polled by every client).
-class ProjectRewardOut(serializers.Serializer):
+class ProjectRewardOut(OutputSerializer):
     address = serializers.CharField()
     allocated = WeiField()
     matched = WeiField()
@@ -76,13 +76,13 @@ class LeverageField(DecimalStringField):
 
 
 # An `allocations.engine.ProjectReward`: its matched rewards.
-class ProjectMatched(serializers.Serializer):
+class ProjectMatched(OutputSerializer):
     address = serializers.CharField()
     value = WeiField(source="matched")
 
 
 # An `allocations.engine.AllocationSimulation`.
-class LeverageSimulation(serializers.Serializer):
+class LeverageSimulation(OutputSerializer):
     leverage = LeverageField()
     threshold = WeiField(allow_null=True)
     matched = ProjectMatched(many=True, source="rewards")
@@ -108,7 +108,7 @@ class LeverageSimulationApi(APIView):
 
 # A (donor, amount, project) row of an epoch's allocations, streamed (up to millions): rendered by
 # `donor_allocation_row`, not per row through DRF.
-class DonorAllocation(serializers.Serializer):
+class DonorAllocation(OutputSerializer):
     donor = serializers.CharField()
     amount = WeiField()
     project = serializers.CharField()
@@ -119,7 +119,7 @@ def donor_allocation_row(donor: str, amount: int, project: str) -> dict:
     return {"donor": donor, "amount": str(amount), "project": project}
 
 
-class EpochAllocations(serializers.Serializer):
+class EpochAllocations(OutputSerializer):
     allocations = DonorAllocation(many=True)
 
 
@@ -134,7 +134,7 @@ class EpochAllocationsApi(APIView):
         return json_list_response("allocations", ([donor_allocation_row(*row) for row in chunk] for chunk in chunks))
 
 
-class UserAllocations(serializers.Serializer):
+class UserAllocations(OutputSerializer):
     allocations = AddressAmount(many=True)
     isManuallyEdited = serializers.BooleanField(allow_null=True, source="is_manually_edited")
 
@@ -157,7 +157,7 @@ class ProjectDonorsApi(APIView):
         return Response(_address_amounts(rows))
 
 
-class AllocationNonce(serializers.Serializer):
+class AllocationNonce(OutputSerializer):
     allocationNonce = serializers.IntegerField(source="allocation_nonce")
 
 
@@ -169,7 +169,7 @@ class AllocationNonceApi(APIView):
 
 
 # Streamed: the donors' addresses, as `allocations.selectors.donors_chunks` gives them (strings).
-class Donors(serializers.Serializer):
+class Donors(OutputSerializer):
     donors = serializers.ListField(child=serializers.CharField())
 
 
@@ -180,7 +180,7 @@ class DonorsApi(APIView):
 
 
 # An `allocations.engine.ProjectRewardsResult`: its rewards.
-class EstimatedProjectRewards(serializers.Serializer):
+class EstimatedProjectRewards(OutputSerializer):
     rewards = ProjectRewardOut(many=True)
 
 
@@ -194,7 +194,7 @@ class EstimatedProjectRewardsApi(APIView):
         return Response(EstimatedProjectRewards(result).data)
 
 
-class Threshold(serializers.Serializer):
+class Threshold(OutputSerializer):
     threshold = WeiField(allow_null=True)
 
 
@@ -211,7 +211,7 @@ class LeverageNumberField(serializers.FloatField):
         return value
 
 
-class EpochLeverage(serializers.Serializer):
+class EpochLeverage(OutputSerializer):
     leverage = LeverageNumberField()
 
 

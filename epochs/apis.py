@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
-from octant.core.api import DecimalStringField, WeiField, parse_epoch
+from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_epoch
 from octant.core.exceptions import (
     EpochNotStartedYet,
     EpochsNotFound,
@@ -24,7 +24,7 @@ from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 ESTIMATED_STAKING_APR = 0.038
 
 
-class CurrentEpoch(serializers.Serializer):
+class CurrentEpoch(OutputSerializer):
     currentEpoch = serializers.IntegerField(source="current_epoch")
 
 
@@ -34,7 +34,7 @@ class CurrentEpochApi(APIView):
         return Response(CurrentEpoch({"current_epoch": selectors.chain_view().current}).data)
 
 
-class IndexedEpoch(serializers.Serializer):
+class IndexedEpoch(OutputSerializer):
     currentEpoch = serializers.IntegerField(source="current_epoch")
     indexedEpoch = serializers.IntegerField(source="indexed_epoch")
 
@@ -49,7 +49,7 @@ class IndexedEpochApi(APIView):
         return Response(IndexedEpoch({"current_epoch": selectors.chain_view().current, "indexed_epoch": indexed}).data)
 
 
-class RewardsRate(serializers.Serializer):
+class RewardsRate(OutputSerializer):
     rewardsRate = serializers.FloatField(source="rewards_rate")
 
 
@@ -61,7 +61,7 @@ class RewardsRateApi(APIView):
         return Response(RewardsRate({"rewards_rate": ESTIMATED_STAKING_APR}).data)
 
 
-class SnapshotStatus(serializers.Serializer):
+class SnapshotStatus(OutputSerializer):
     isCurrent = serializers.BooleanField(source="is_current")
     isPending = serializers.BooleanField(source="is_pending")
     isFinalized = serializers.BooleanField(source="is_finalized")
@@ -97,7 +97,7 @@ class SnapshotTrigger(BasePermission):
                                                    f"Bearer {token}".encode())
 
 
-class SnapshotTaken(serializers.Serializer):
+class SnapshotTaken(OutputSerializer):
     epoch = serializers.IntegerField()
 
 
@@ -122,7 +122,7 @@ class WeiOrZeroField(WeiField):
 
 
 # An `epochs.engine.OctantRewards`.
-class SimulatedRewards(serializers.Serializer):
+class SimulatedRewards(OutputSerializer):
     stakingProceeds = WeiField(source="staking_proceeds")
     lockedRatio = DecimalStringField(source="locked_ratio")
     totalEffectiveDeposit = WeiField(source="total_effective_deposit")
@@ -134,7 +134,7 @@ class SimulatedRewards(serializers.Serializer):
 
 
 # A `deposits.engine.UserDeposit` (every locker of the epoch: rendered by a plain function).
-class SimulatedDeposit(serializers.Serializer):
+class SimulatedDeposit(OutputSerializer):
     userAddress = serializers.CharField(source="address")
     effectiveDeposit = WeiField(source="effective_deposit")
     deposit = WeiField(source="locked")
@@ -145,7 +145,7 @@ class SimulatedDeposit(serializers.Serializer):
 
 
 # An {"address", "amount"} budget (every budget of the epoch: rendered by a plain function).
-class SimulatedBudget(serializers.Serializer):
+class SimulatedBudget(OutputSerializer):
     userAddress = serializers.CharField(source="address")
     budget = WeiField(source="amount")
 
@@ -154,7 +154,7 @@ class SimulatedBudget(serializers.Serializer):
 
 
 # An `epochs.snapshots.PendingSnapshotData`, its budgets as {"address", "amount"}.
-class PendingSnapshotSimulation(serializers.Serializer):
+class PendingSnapshotSimulation(OutputSerializer):
     rewards = SimulatedRewards()
     userDeposits = SimulatedDeposit(many=True, source="deposits")
     userBudgets = SimulatedBudget(many=True, source="budgets")
@@ -172,7 +172,7 @@ class PendingSnapshotSimulateApi(APIView):
 
 
 # An `epochs.overview.EpochInfo`.
-class EpochInfo(serializers.Serializer):
+class EpochInfo(OutputSerializer):
     epoch = serializers.IntegerField()
     stakingProceeds = WeiField(source="staking_proceeds")
     totalEffectiveDeposit = WeiField(source="total_effective_deposit")
@@ -195,7 +195,7 @@ class EpochInfoApi(APIView):
         return Response(EpochInfo(overview.epoch_info(epoch=parse_epoch(epoch_number))).data)
 
 
-class FinalizedSnapshotTaken(serializers.Serializer):
+class FinalizedSnapshotTaken(OutputSerializer):
     epoch = serializers.IntegerField()
 
 
@@ -212,14 +212,14 @@ class FinalizedSnapshotApi(APIView):
 
 
 # A project paid out: {"address", "amount" (allocated + matched), "matched"}.
-class SimulatedProjectReward(serializers.Serializer):
+class SimulatedProjectReward(OutputSerializer):
     address = serializers.CharField()
     amount = WeiField()
     matched = WeiField()
 
 
 # An {"address", "amount"} claimed reward (every donor's: rendered by a plain function).
-class SimulatedUserReward(serializers.Serializer):
+class SimulatedUserReward(OutputSerializer):
     address = serializers.CharField()
     amount = WeiField()
 
@@ -228,7 +228,7 @@ class SimulatedUserReward(serializers.Serializer):
 
 
 # An `epochs.snapshots.Finalization`, its rows as dicts (projects in the epoch's project-list order).
-class FinalizedSnapshotSimulation(serializers.Serializer):
+class FinalizedSnapshotSimulation(OutputSerializer):
     patronsRewards = WeiField(source="patrons_rewards")
     matchedRewards = WeiField(source="matched_rewards")
     projectsRewards = SimulatedProjectReward(many=True, source="projects_rewards")

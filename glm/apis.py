@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import WeiField, parse_address
+from octant.core.api import OutputSerializer, WeiField, parse_address
 
 from . import services
 
@@ -21,7 +21,7 @@ class ClaimApi(APIView):
         return Response(None, status=201)
 
 
-class GlmClaimCheck(serializers.Serializer):
+class GlmClaimCheck(OutputSerializer):
     address = serializers.CharField()
     claimable = WeiField()
 

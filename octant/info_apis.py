@@ -20,6 +20,7 @@ import yaml
 import octant
 from epochs import selectors, services
 from octant.chain.backends import get_chain
+from octant.core.api import OutputSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def version_id() -> str:
     return f"{octant.__version__}+{commit}" if commit else octant.__version__
 
 
-class Version(serializers.Serializer):
+class Version(OutputSerializer):
     id = serializers.CharField()
     env = serializers.CharField()
     chain = serializers.CharField()
@@ -59,12 +60,12 @@ class VersionApi(APIView):
         return Response(Version({"id": version_id(), "env": env, "chain": settings.CHAIN_NAME}).data)
 
 
-class SmartContract(serializers.Serializer):
+class SmartContract(OutputSerializer):
     name = serializers.CharField()
     address = serializers.CharField()
 
 
-class ChainInfo(serializers.Serializer):
+class ChainInfo(OutputSerializer):
     chainName = serializers.CharField(source="chain_name")
     chainId = serializers.IntegerField(source="chain_id")
     smartContracts = SmartContract(many=True, source="smart_contracts")
@@ -114,7 +115,7 @@ class UpDownField(serializers.CharField):
 
 
 # {component: up} of the components checked.
-class Healthcheck(serializers.Serializer):
+class Healthcheck(OutputSerializer):
     blockchain = UpDownField()
     db = UpDownField()
     subgraph = UpDownField()
@@ -154,7 +155,7 @@ def _finalized_status(view, last):
 
 
 # All null when a component is down.
-class SyncStatus(serializers.Serializer):
+class SyncStatus(OutputSerializer):
     blockchainEpoch = serializers.IntegerField(allow_null=True, source="blockchain_epoch")
     indexedEpoch = serializers.IntegerField(allow_null=True, source="indexed_epoch")
     blockchainHeight = serializers.IntegerField(allow_null=True, source="blockchain_height")

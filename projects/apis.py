@@ -3,12 +3,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import RequestValidationError, is_ascii_digits, parse_epoch
+from octant.core.api import OutputSerializer, RequestValidationError, is_ascii_digits, parse_epoch
 
 from . import selectors
 
 
-class EpochProjects(serializers.Serializer):
+class EpochProjects(OutputSerializer):
     projectsAddresses = serializers.ListField(child=serializers.CharField(), source="projects_addresses")
     projectsCid = serializers.CharField(source="projects_cid")
 
@@ -22,13 +22,13 @@ class EpochProjectsApi(APIView):
 
 
 # A `projects.selectors.project_details` row (the epoch a string on the wire, as the reference's).
-class ProjectDetail(serializers.Serializer):
+class ProjectDetail(OutputSerializer):
     name = serializers.CharField()
     address = serializers.CharField()
     epoch = serializers.CharField()
 
 
-class ProjectsDetails(serializers.Serializer):
+class ProjectsDetails(OutputSerializer):
     projectsDetails = ProjectDetail(many=True, source="projects_details")
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
+from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -145,6 +146,26 @@ class AddressField(serializers.CharField):
             return checksum(text)
         except ValueError:
             raise serializers.ValidationError(f"Invalid address: {text}")
+
+
+# A serializer that only renders an answer (the one its view's `@extend_schema` names): `Out(value).data`.
+# DRF deep-copies and binds a serializer's declared fields for every instance, ~85% of the cost of rendering
+# a small answer (~0.4 ms for the 14 fields of `/epochs/info`). An output serializer's fields keep no state
+# of an answer (no data, no context, no errors), so they are built once per class, on an instance of their
+# own, and every instance renders through them. (A comment, not a docstring: drf-spectacular would put a
+# docstring into the description of every schema component that inherits it.)
+class OutputSerializer(serializers.Serializer):
+    @property
+    def fields(self):
+        cls = type(self)
+        fields = cls.__dict__.get("_shared_fields")
+        if fields is None:
+            prototype = cls()
+            fields = BindingDict(prototype)
+            for name, field in prototype.get_fields().items():
+                fields[name] = field
+            cls._shared_fields = fields
+        return fields
 
 
 @extend_schema_field({"type": "string", "example": "0.123", "description": "decimal number as a string"})

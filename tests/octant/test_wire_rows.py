@@ -8,6 +8,7 @@ from allocations import apis as allocation_apis
 from allocations.engine import ProjectReward
 from deposits.engine import UserDeposit
 from epochs import apis as epoch_apis
+from octant.core.api import OutputSerializer, WeiField
 
 ADDRESS = "0x1111111111111111111111111111111111111111"
 AMOUNTS = [0, 1, 10**18, 2**256 - 1]
@@ -61,3 +62,22 @@ def test_the_documenting_serializers_are_the_schemas():
     assert schema["EpochAllocations"]["properties"]["allocations"]["items"] == {
         "$ref": "#/components/schemas/DonorAllocation"}
     assert schema["Donors"]["properties"]["donors"]["items"] == {"type": "string"}
+
+
+def test_output_serializers_build_their_fields_once_and_render_each_answer():
+    class Pair(OutputSerializer):
+        address = serializers.CharField()
+        amount = WeiField(allow_null=True)
+
+    class Pairs(OutputSerializer):
+        pairs = Pair(many=True)
+        total = WeiField(source="sum")
+
+    assert Pairs({"pairs": [{"address": "a", "amount": 1}], "sum": 1}).data == {
+        "pairs": [{"address": "a", "amount": "1"}], "total": "1"}
+    assert Pairs({"pairs": [{"address": "b", "amount": None}, {"address": "c", "amount": 2}], "sum": 2}).data == {
+        "pairs": [{"address": "b", "amount": None}, {"address": "c", "amount": "2"}], "total": "2"}
+    assert Pair([{"address": "d", "amount": 0}], many=True).data == [{"address": "d", "amount": "0"}]
+    assert Pairs().fields is Pairs().fields and Pairs().fields["pairs"].child.fields is Pair().fields
+    assert list(Pair().fields) == ["address", "amount"]
+    assert Pairs().fields["total"].parent.instance is None  # bound to a prototype: no answer kept alive
