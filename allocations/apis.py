@@ -1,6 +1,6 @@
 """Allocation and live-reward endpoints. Each answer is rendered by the output serializer its schema names;
-the rows of the big or hot lists by a plain function beside it (`to_representation`), which tests/allocations/
-test_wire_rows.py holds equal to what the serializer's declared fields render."""
+the rows of the big or hot lists by a plain function beside it (`to_representation`), which
+tests/octant/test_wire_rows.py holds equal to what the serializer's declared fields render."""
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -115,7 +115,7 @@ class DonorAllocation(OutputSerializer):
 
 
 def donor_allocation_row(donor: str, amount: int, project: str) -> dict:
-    """A `DonorAllocation` as its fields render it (tests/allocations/test_wire_rows.py)."""
+    """A `DonorAllocation` as its fields render it (tests/octant/test_wire_rows.py)."""
     return {"donor": donor, "amount": str(amount), "project": project}
 
 
