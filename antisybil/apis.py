@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,13 +9,23 @@ from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNot
 from . import selectors, services
 
 
+class AntisybilStatusOut(serializers.Serializer):
+    status = serializers.CharField()
+    score = serializers.CharField()  # str() of the float score, as the reference shows it ("21.0")
+    expiresAt = serializers.CharField(source="expires_at")
+    isOnTimeOutList = serializers.BooleanField(source="on_timeout_list")
+
+
+class DelegationCheckOut(serializers.Serializer):
+    primary = serializers.CharField()
+    secondary = serializers.CharField()
+
+
 class AntisybilStatusApi(APIView):
-    @extend_schema(responses=inline_serializer("AntisybilStatus", {
-        "status": serializers.CharField(), "score": serializers.CharField(), "expiresAt": serializers.CharField(),
-        "isOnTimeOutList": serializers.BooleanField()}))
+    @extend_schema(responses=AntisybilStatusOut)
     def get(self, request, user_address):
         status = selectors.antisybil_status(address=parse_address(user_address, field="userAddress"))
-        return Response({**status, "score": str(status["score"])})
+        return Response(AntisybilStatusOut(status).data)
 
     @extend_schema(request=None, responses={204: None})
     def put(self, request, user_address):
@@ -53,8 +63,7 @@ class RecalculateApi(APIView):
 
 
 class DelegationCheckApi(APIView):
-    @extend_schema(responses=inline_serializer("DelegationCheck", {
-        "primary": serializers.CharField(), "secondary": serializers.CharField()}))
+    @extend_schema(responses=DelegationCheckOut)
     def get(self, request, user_addresses):
         raw = [a for a in user_addresses.split(",") if a.strip()]
         if not 2 <= len(raw) <= 10:
@@ -63,4 +72,5 @@ class DelegationCheckApi(APIView):
         found = selectors.delegation_check(addresses=addresses)
         if found is None:
             raise DelegationDoesNotExist()
-        return Response({"primary": found[0], "secondary": found[1]})
+        primary, secondary = found
+        return Response(DelegationCheckOut({"primary": primary, "secondary": secondary}).data)

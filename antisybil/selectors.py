@@ -75,11 +75,13 @@ def uq_score(address: str) -> Decimal:
 
 
 def antisybil_status(*, address: str) -> dict:
+    """The address's latest stored passport: `status` ("Known"), `score` (the GP score as the UQ reads it),
+    `expires_at` (Unix seconds) and `on_timeout_list`; GPStampsNotFound without one."""
     row = latest_stamps(address)
     if row is None:
         raise GPStampsNotFound()
     return {"status": "Known", "score": score_of(address, score=row.score, stamps=row.stamps),
-            "expiresAt": str(row.expires_at), "isOnTimeOutList": is_on_timeout_list(address)}
+            "expires_at": row.expires_at, "on_timeout_list": is_on_timeout_list(address)}
 
 
 # --- delegation hashes (lifecycle.md §9.5) ---------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The deposits group and the budgets part of the rewards group."""
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from epochs import budgets
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
-from octant.core.api import DecimalStringField, WeiField, decimal_string, parse_address, parse_epoch
+from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
 from octant.core.http import json_list_response
 
@@ -25,32 +25,89 @@ def _pending_snapshot(epoch) -> PendingEpochSnapshot:
     return snapshot
 
 
+class TotalEffectiveOut(serializers.Serializer):
+    totalEffective = WeiField(source="total_effective")
+
+
+class LockedRatioOut(serializers.Serializer):
+    lockedRatio = DecimalStringField(source="locked_ratio")
+
+
+class EffectiveDepositOut(serializers.Serializer):
+    effectiveDeposit = WeiField(source="effective_deposit")
+
+
+class UserBudgetOut(serializers.Serializer):
+    budget = WeiField()
+
+
+class AddressBudgetOut(serializers.Serializer):  # a row of EpochBudgetsOut, rendered by budget_row (streamed)
+    address = serializers.CharField()
+    amount = WeiField()
+
+
+def budget_row(address: str, amount: int) -> dict:
+    """`AddressBudgetOut(...).data` without a serializer per row (up to a million rows are streamed);
+    tests/deposits/test_deposits_wire.py checks that both render the same."""
+    return {"address": address, "amount": str(amount)}
+
+
+class EpochBudgetsOut(serializers.Serializer):  # documents EpochBudgetsApi's streamed answer
+    budgets = AddressBudgetOut(many=True)
+
+
+class UpcomingBudgetOut(serializers.Serializer):
+    upcomingBudget = WeiField(source="upcoming_budget")
+
+
+class EstimatedBudgetOut(serializers.Serializer):
+    budget = WeiField()
+    matchedFunding = WeiField(source="matched_funding")
+
+
+class EstimatedBudgetByDaysOut(serializers.Serializer):
+    budget = WeiField()
+
+
+class SablierStreamOut(serializers.Serializer):
+    amount = WeiField()
+    dateAvailableForWithdrawal = serializers.CharField(source="end_time")
+    isCancelled = serializers.BooleanField(source="cancelled")
+    remainingAmount = WeiField(source="remaining_amount")
+    recipientAddress = serializers.CharField(source="recipient")
+
+
+class SablierStreamsOut(serializers.Serializer):
+    sablierStreams = SablierStreamOut(many=True, source="streams")
+
+
 class TotalEffectiveApi(APIView):
-    @extend_schema(responses=inline_serializer("TotalEffective", {"totalEffective": WeiField()}))
+    @extend_schema(responses=TotalEffectiveOut)
     def get(self, request, epoch_number):
-        return Response({"totalEffective": str(_pending_snapshot(epoch_number).total_effective_deposit)})
+        snapshot = _pending_snapshot(epoch_number)
+        return Response(TotalEffectiveOut({"total_effective": snapshot.total_effective_deposit}).data)
 
 
 class TotalEffectiveEstimatedApi(APIView):
-    @extend_schema(responses=inline_serializer("TotalEffectiveEstimated", {"totalEffective": WeiField()}))
+    @extend_schema(responses=TotalEffectiveOut)
     def get(self, request):
-        return Response({"totalEffective": str(selectors.current_epoch_effective_deposits().total)})
+        total = selectors.current_epoch_effective_deposits().total
+        return Response(TotalEffectiveOut({"total_effective": total}).data)
 
 
 class LockedRatioApi(APIView):
-    @extend_schema(responses=inline_serializer("LockedRatio", {"lockedRatio": DecimalStringField()}))
+    @extend_schema(responses=LockedRatioOut)
     def get(self, request, epoch_number):
-        return Response({"lockedRatio": decimal_string(Decimal(_pending_snapshot(epoch_number).locked_ratio))})
-
-
-EffectiveDepositOut = inline_serializer("EffectiveDeposit", {"effectiveDeposit": WeiField()})
+        ratio = Decimal(_pending_snapshot(epoch_number).locked_ratio)  # stored as a decimal string
+        return Response(LockedRatioOut({"locked_ratio": ratio}).data)
 
 
 class EstimatedEffectiveDepositApi(APIView):
     @extend_schema(responses=EffectiveDepositOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"effectiveDeposit": str(selectors.current_epoch_effective_deposit(address=address))})
+        deposit = selectors.current_epoch_effective_deposit(address=address)
+        return Response(EffectiveDepositOut({"effective_deposit": deposit}).data)
 
 
 class UserEffectiveDepositApi(APIView):
@@ -59,38 +116,38 @@ class UserEffectiveDepositApi(APIView):
         address = parse_address(user_address, field="userAddress")
         epoch = parse_epoch(epoch_number)
         if epoch == epoch_selectors.chain_view().current:
-            return Response({"effectiveDeposit": str(selectors.current_epoch_effective_deposit(address=address))})
+            deposit = selectors.current_epoch_effective_deposit(address=address)
+            return Response(EffectiveDepositOut({"effective_deposit": deposit}).data)
         row = selectors.stored_deposit(epoch=epoch, address=address)
         if row is None:
             raise EffectiveDepositNotFound(address, epoch)
-        return Response({"effectiveDeposit": str(row.effective_deposit)})
+        return Response(EffectiveDepositOut(row).data)
 
 
 class UserBudgetApi(APIView):
-    @extend_schema(responses={200: inline_serializer("UserBudget", {"budget": WeiField()}),
-                              204: OpenApiResponse(description="no budget")})
+    @extend_schema(responses={200: UserBudgetOut, 204: OpenApiResponse(description="no budget")})
     def get(self, request, user_address, epoch_number):
         budget = selectors.budget_of(epoch=parse_epoch(epoch_number),
                                      address=parse_address(user_address, field="userAddress"))
         if budget is None:
             return Response(status=204)
-        return Response({"budget": str(budget)})
+        return Response(UserBudgetOut({"budget": budget}).data)
 
 
 class EpochBudgetsApi(APIView):
     heavy = True  # octant.core.throttles.HeavyThrottle
 
-    @extend_schema(responses=inline_serializer("EpochBudgets", {"budgets": inline_serializer(
-        "AddressBudget", {"address": serializers.CharField(), "amount": WeiField()}, many=True)}))
+    @extend_schema(responses=EpochBudgetsOut)
     def get(self, request, epoch_number):
-        return json_list_response("budgets", selectors.budgets_chunks(epoch=parse_epoch(epoch_number)))
+        chunks = selectors.budgets_chunks(epoch=parse_epoch(epoch_number))
+        return json_list_response("budgets", ([budget_row(*row) for row in chunk] for chunk in chunks))
 
 
 class UpcomingBudgetApi(APIView):
-    @extend_schema(responses=inline_serializer("UpcomingBudget", {"upcomingBudget": WeiField()}))
+    @extend_schema(responses=UpcomingBudgetOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"upcomingBudget": str(budgets.upcoming_budget(address=address))})
+        return Response(UpcomingBudgetOut({"upcoming_budget": budgets.upcoming_budget(address=address)}).data)
 
 
 class GlmAmountInput(serializers.Serializer):
@@ -113,43 +170,35 @@ class EstimatedBudgetByDaysInput(GlmAmountInput):
 class EstimatedBudgetApi(APIView):
     Input = EstimatedBudgetInput
 
-    @extend_schema(request=Input, responses=inline_serializer("EstimatedBudget", {
-        "budget": WeiField(), "matchedFunding": WeiField()}))
+    @extend_schema(request=Input, responses=EstimatedBudgetOut)
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         budget, matched = budgets.estimated_budget_by_epochs(
             epochs=data.validated_data["numberOfEpochs"], glm_amount=data.validated_data["glmAmount"])
-        return Response({"budget": str(budget), "matchedFunding": str(matched)})
+        return Response(EstimatedBudgetOut({"budget": budget, "matched_funding": matched}).data)
 
 
 class EstimatedBudgetByDaysApi(APIView):
     Input = EstimatedBudgetByDaysInput
 
-    @extend_schema(request=Input, responses=inline_serializer("EstimatedBudgetByDays", {"budget": WeiField()}))
+    @extend_schema(request=Input, responses=EstimatedBudgetByDaysOut)
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         budget = budgets.estimated_budget_by_days(days=data.validated_data["days"],
                                                    glm_amount=data.validated_data["glmAmount"])
-        return Response({"budget": str(budget)})
-
-
-
-_SABLIER_STREAMS = inline_serializer("SablierStreams", {"sablierStreams": inline_serializer("SablierStream", {
-    "amount": WeiField(), "dateAvailableForWithdrawal": serializers.CharField(),
-    "isCancelled": serializers.BooleanField(), "remainingAmount": WeiField(),
-    "recipientAddress": serializers.CharField()}, many=True)})
+        return Response(EstimatedBudgetByDaysOut({"budget": budget}).data)
 
 
 class UserSablierStreamsApi(APIView):
-    @extend_schema(responses=_SABLIER_STREAMS)
+    @extend_schema(responses=SablierStreamsOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"sablierStreams": selectors.sablier_streams(address=address)})
+        return Response(SablierStreamsOut({"streams": selectors.sablier_streams(address=address)}).data)
 
 
 class AllSablierStreamsApi(APIView):
-    @extend_schema(responses=_SABLIER_STREAMS)
+    @extend_schema(responses=SablierStreamsOut)
     def get(self, request):
-        return Response({"sablierStreams": selectors.sablier_streams()})
+        return Response(SablierStreamsOut({"streams": selectors.sablier_streams()}).data)

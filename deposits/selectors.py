@@ -10,7 +10,7 @@ from octant.core.fields import sum_wei
 from octant.core.http import keyset_chunks
 from users.selectors import window_patrons
 
-from .models import Budget, Deposit, DepositEvent
+from .models import Budget, Deposit, DepositEvent, SablierStream
 
 _FIELDS = ("address", "type", "amount", "before", "after", "timestamp", "source")
 
@@ -102,9 +102,10 @@ def budgets_by_address(*, epoch: int) -> dict[str, int]:
 
 
 def budgets_chunks(*, epoch: int):
-    """The epoch's budgets by address, in chunks of wire dicts read by keyset (streamed by the API)."""
+    """The epoch's budgets by address, in chunks of `(address, amount)` read by keyset (streamed by the
+    API, which renders each row)."""
     return keyset_chunks(Budget.objects.filter(epoch=epoch), key="address", fields=("address", "amount"),
-                         make=lambda address, amount: {"address": address, "amount": str(amount)})
+                         make=lambda address, amount: (address, amount))
 
 
 def patrons_rewards(*, epoch: int, patrons) -> int:
@@ -140,12 +141,12 @@ def current_epoch_effective_deposit(*, address: str) -> int:
 
 
 def sablier_streams(*, address: str | None = None) -> list[dict]:
-    """Indexed Sablier streams of GLM (one recipient's, or everyone's), as `/user/.../sablier-streams` shows."""
-    from .models import SablierStream
-
+    """Indexed Sablier streams of GLM (one recipient's, or everyone's), oldest first: `amount` (the deposit),
+    `end_time` (when it can all be withdrawn), `cancelled`, `remaining_amount` (still in the stream) and
+    `recipient`."""
     streams = SablierStream.objects.all()
     if address:
         streams = streams.filter(recipient=address)
-    return [{"amount": str(s.deposit_amount), "dateAvailableForWithdrawal": str(s.end_time),
-             "isCancelled": s.cancelled, "remainingAmount": str(s.intact_amount), "recipientAddress": s.recipient}
+    return [{"amount": s.deposit_amount, "end_time": s.end_time, "cancelled": s.cancelled,
+             "remaining_amount": s.intact_amount, "recipient": s.recipient}
             for s in streams.order_by("start_time", "id")]

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,13 +20,20 @@ class MessageInput(serializers.Serializer):
     message = serializers.JSONField()
 
 
+class PendingSignatureOut(serializers.Serializer):  # a MultisigSignature row, or NO_PENDING_SIGNATURE
+    message = serializers.CharField(allow_null=True)
+    hash = serializers.CharField(source="safe_msg_hash", allow_null=True)
+
+
+NO_PENDING_SIGNATURE = {"message": None, "safe_msg_hash": None}
+
+
 class PendingSignatureApi(APIView):
-    @extend_schema(responses=inline_serializer("PendingSignature", {
-        "message": serializers.CharField(allow_null=True), "hash": serializers.CharField(allow_null=True)}))
+    @extend_schema(responses=PendingSignatureOut)
     def get(self, request, user_address, op_type):
         row = services.latest_pending(address=parse_address(user_address, field="userAddress"),
                                       op_type=_op_type(op_type))
-        return Response({"message": row.message if row else None, "hash": row.safe_msg_hash if row else None})
+        return Response(PendingSignatureOut(row or NO_PENDING_SIGNATURE).data)
 
     @extend_schema(request=MessageInput, responses={201: None})
     def post(self, request, user_address, op_type):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,65 +20,86 @@ class HistoryQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, default=history.MAX_PAGE)
 
 
+class HistoryAllocationOut(serializers.Serializer):
+    projectAddress = serializers.CharField(source="project_address")
+    amount = WeiField()
+
+
+class HistoryEventDataOut(serializers.Serializer):
+    amount = WeiField(allow_null=True)
+    transactionHash = serializers.CharField(source="transaction_hash", allow_null=True)
+    epoch = serializers.IntegerField(allow_null=True)
+    isManuallyEdited = serializers.BooleanField(source="is_manually_edited", allow_null=True)
+    leverage = serializers.CharField(allow_null=True)
+    allocations = HistoryAllocationOut(many=True, allow_null=True)
+
+
+class HistoryItemOut(serializers.Serializer):  # an epochs.history.HistoryItem: the rest under eventData
+    type = serializers.CharField(source="kind")
+    timestamp = serializers.CharField()
+    eventData = HistoryEventDataOut(source="*")
+
+
+class HistoryOut(serializers.Serializer):
+    history = HistoryItemOut(many=True, source="items")
+    nextCursor = serializers.CharField(source="next_cursor", allow_null=True)
+
+
 class HistoryApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str, required=False), OpenApiParameter("limit", int, required=False)],
-        responses=inline_serializer("History", {
-            "history": inline_serializer("HistoryItem", {
-                "type": serializers.CharField(), "timestamp": serializers.CharField(),
-                "eventData": inline_serializer("HistoryEventData", {
-                    "amount": WeiField(allow_null=True), "transactionHash": serializers.CharField(allow_null=True),
-                    "epoch": serializers.IntegerField(allow_null=True),
-                    "isManuallyEdited": serializers.BooleanField(allow_null=True),
-                    "leverage": serializers.CharField(allow_null=True),
-                    "allocations": inline_serializer("HistoryAllocation", {
-                        "projectAddress": serializers.CharField(), "amount": WeiField()}, many=True, allow_null=True),
-                })}, many=True),
-            "nextCursor": serializers.CharField(allow_null=True)}))
+        responses=HistoryOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         page, next_cursor = history.history(address=address, cursor=query.validated_data.get("cursor") or None,
                                               limit=query.validated_data["limit"])
-        return Response({"history": page, "nextCursor": next_cursor})
+        return Response(HistoryOut({"items": page, "next_cursor": next_cursor}).data)
 
 
 class SignatureInput(serializers.Serializer):
     signature = serializers.CharField(max_length=10_000)
 
 
+class TosOut(serializers.Serializer):
+    accepted = serializers.BooleanField()
+
+
+class PatronModeOut(serializers.Serializer):
+    status = serializers.BooleanField()
+
+
 class TosApi(APIView):
-    @extend_schema(responses=inline_serializer("TosStatus", {"accepted": serializers.BooleanField()}))
+    @extend_schema(responses=TosOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"accepted": selectors.has_accepted_tos(address=address)})
+        return Response(TosOut({"accepted": selectors.has_accepted_tos(address=address)}).data)
 
-    @extend_schema(request=SignatureInput, responses={201: inline_serializer("TosAccepted", {
-        "accepted": serializers.BooleanField()})}, description=signing_docs.TOS, examples=[signing_docs.TOS_EXAMPLE])
+    @extend_schema(request=SignatureInput, responses={201: TosOut}, description=signing_docs.TOS,
+                   examples=[signing_docs.TOS_EXAMPLE])
     def post(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
         body.is_valid(raise_exception=True)
         services.tos_accept(address=address, signature=body.validated_data["signature"], ip=client_ip(request))
-        return Response({"accepted": True}, status=201)
+        return Response(TosOut({"accepted": True}).data, status=201)
 
 
 class PatronModeApi(APIView):
-    @extend_schema(responses=inline_serializer("PatronMode", {"status": serializers.BooleanField()}))
+    @extend_schema(responses=PatronModeOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response({"status": selectors.is_patron(address=address)})
+        return Response(PatronModeOut({"status": selectors.is_patron(address=address)}).data)
 
-    @extend_schema(request=SignatureInput, responses=inline_serializer("PatronModeToggled", {
-        "status": serializers.BooleanField()}), description=signing_docs.PATRON_MODE,
-        examples=[signing_docs.PATRON_MODE_EXAMPLE])
+    @extend_schema(request=SignatureInput, responses=PatronModeOut, description=signing_docs.PATRON_MODE,
+                   examples=[signing_docs.PATRON_MODE_EXAMPLE])
     def patch(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response({"status": allocation_services.patron_mode_toggle(
-            address=address, signature=body.validated_data["signature"])})
+        enabled = allocation_services.patron_mode_toggle(address=address, signature=body.validated_data["signature"])
+        return Response(PatronModeOut({"status": enabled}).data)
 
 
 def _indexed_epoch(value) -> int:
@@ -88,24 +109,61 @@ def _indexed_epoch(value) -> int:
     return epoch
 
 
+class EpochPatronsOut(serializers.Serializer):
+    patrons = serializers.ListField(child=serializers.CharField())
+
+
 class EpochPatronsApi(APIView):
-    @extend_schema(responses=inline_serializer("EpochPatrons", {"patrons": serializers.ListField(
-        child=serializers.CharField())}))
+    @extend_schema(responses=EpochPatronsOut)
     def get(self, request, epoch_number):
-        return Response({"patrons": deposit_selectors.epoch_patrons(epoch=_indexed_epoch(epoch_number))})
+        patrons = deposit_selectors.epoch_patrons(epoch=_indexed_epoch(epoch_number))
+        return Response(EpochPatronsOut({"patrons": patrons}).data)
+
+
+class UqField(DecimalStringField):
+    """A UQ as the reference shows it: str() of the Decimal or of the stored string ("0.0" stays "0.0")."""
+
+    def to_representation(self, value):
+        return None if value is None else str(value)
+
+
+class UniquenessQuotientOut(serializers.Serializer):
+    uniquenessQuotient = UqField(source="uq")
+
+
+class UqInfoOut(serializers.Serializer):  # a row of UniquenessQuotientsOut, rendered by uq_info_row
+    userAddress = serializers.CharField(source="address")
+    uniquenessQuotient = UqField(source="uq")
+
+
+def uq_info_row(address: str, uq) -> dict:
+    """`UqInfoOut(...).data` without a serializer per row (an epoch can have a UQ per user);
+    tests/users/test_users_wire.py checks that both render the same."""
+    return {"userAddress": address, "uniquenessQuotient": str(uq)}
+
+
+@extend_schema_field(UqInfoOut(many=True))
+class UqInfosField(serializers.Field):
+    """`(address, uq)` rows as a list of `UqInfoOut`, each rendered by `uq_info_row`."""
+
+    def to_representation(self, rows):
+        return [uq_info_row(address, uq) for address, uq in rows]
+
+
+class UniquenessQuotientsOut(serializers.Serializer):
+    uqsInfo = UqInfosField(source="uqs")
 
 
 class UniquenessQuotientApi(APIView):
-    @extend_schema(responses=inline_serializer("UniquenessQuotient", {"uniquenessQuotient": DecimalStringField()}))
+    @extend_schema(responses=UniquenessQuotientOut)
     def get(self, request, user_address, epoch_number):
         uq = allocation_selectors.uniqueness_quotient(epoch=parse_epoch(epoch_number),
-                                           address=parse_address(user_address, field="userAddress"))
-        return Response({"uniquenessQuotient": str(uq)})
+                                                      address=parse_address(user_address, field="userAddress"))
+        return Response(UniquenessQuotientOut({"uq": uq}).data)
 
 
 class AllUniquenessQuotientsApi(APIView):
-    @extend_schema(responses=inline_serializer("UniquenessQuotients", {"uqsInfo": inline_serializer("UqInfo", {
-        "userAddress": serializers.CharField(), "uniquenessQuotient": DecimalStringField()}, many=True)}))
+    @extend_schema(responses=UniquenessQuotientsOut)
     def get(self, request, epoch_number):
         rows = allocation_selectors.uniqueness_quotients(epoch=parse_epoch(epoch_number))
-        return Response({"uqsInfo": [{"userAddress": a, "uniquenessQuotient": s} for a, s in rows]})
+        return Response(UniquenessQuotientsOut({"uqs": rows}).data)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,45 +10,87 @@ from octant.core.exceptions import EpochNotIndexed
 from . import selectors
 
 
+class WithdrawalOut(serializers.Serializer):
+    epoch = serializers.IntegerField()
+    amount = WeiField()
+    proof = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=["pending", "available"])
+
+
+class MerkleLeafOut(serializers.Serializer):  # a leaf of MerkleTreeOut, rendered by merkle_leaf_row
+    address = serializers.CharField()
+    amount = WeiField()
+
+
+def merkle_leaf_row(address: str, amount: int) -> dict:
+    """`MerkleLeafOut(...).data` without a serializer per leaf (a tree can have a leaf per user);
+    tests/withdrawals/test_withdrawals_wire.py checks that both render the same."""
+    return {"address": address, "amount": str(amount)}
+
+
+@extend_schema_field(MerkleLeafOut(many=True))
+class MerkleLeavesField(serializers.Field):
+    """The `(address, amount)` leaves as a list of `MerkleLeafOut`, each rendered by `merkle_leaf_row`."""
+
+    def to_representation(self, leaves):
+        return [merkle_leaf_row(address, amount) for address, amount in leaves]
+
+
+class MerkleTreeOut(serializers.Serializer):
+    epoch = serializers.IntegerField()
+    rewardsSum = WeiField(source="rewards_sum")
+    root = serializers.CharField(allow_null=True)
+    leaves = MerkleLeavesField()
+    leafEncoding = serializers.ListField(child=serializers.CharField(), source="leaf_encoding")
+
+
+LEAF_ENCODING = ["address", "uint256"]  # the Solidity types of a leaf's fields, as the Vault hashes them
+
+
+class UnusedRewardsOut(serializers.Serializer):
+    addresses = serializers.ListField(child=serializers.CharField())
+    value = WeiField()
+
+
+class FinalProjectRewardOut(serializers.Serializer):
+    address = serializers.CharField()
+    allocated = WeiField()
+    matched = WeiField()
+
+
+class EpochProjectRewardsOut(serializers.Serializer):
+    rewards = FinalProjectRewardOut(many=True)
+
+
 class WithdrawalsApi(APIView):
-    @extend_schema(responses=inline_serializer("Withdrawal", {
-        "epoch": serializers.IntegerField(), "amount": WeiField(),
-        "proof": serializers.ListField(child=serializers.CharField()),
-        "status": serializers.ChoiceField(choices=["pending", "available"])}, many=True))
+    @extend_schema(responses=WithdrawalOut(many=True))
     def get(self, request, user_address):
-        return Response(selectors.withdrawals(address=parse_address(user_address, field="userAddress")))
+        entries = selectors.withdrawals(address=parse_address(user_address, field="userAddress"))
+        return Response(WithdrawalOut(entries, many=True).data)
 
 
 class MerkleTreeApi(APIView):
-    @extend_schema(responses=inline_serializer("MerkleTree", {
-        "epoch": serializers.IntegerField(), "rewardsSum": WeiField(), "root": serializers.CharField(allow_null=True),
-        "leaves": inline_serializer("MerkleLeaf", {"address": serializers.CharField(), "amount": WeiField()},
-                                    many=True),
-        "leafEncoding": serializers.ListField(child=serializers.CharField())}))
+    @extend_schema(responses=MerkleTreeOut)
     def get(self, request, epoch_number):
         epoch = parse_epoch(epoch_number)
         tree, leaves = selectors.merkle_tree(epoch=epoch)
-        return Response({
-            "epoch": epoch, "rewardsSum": str(sum(amount for _, amount in leaves)), "root": tree.root,
-            "leaves": [{"address": a, "amount": str(amount)} for a, amount in leaves],
-            "leafEncoding": ["address", "uint256"],
-        })
+        return Response(MerkleTreeOut({
+            "epoch": epoch, "rewards_sum": sum(amount for _, amount in leaves), "root": tree.root,
+            "leaves": leaves, "leaf_encoding": LEAF_ENCODING}).data)
 
 
 class UnusedRewardsApi(APIView):
-    @extend_schema(responses=inline_serializer("UnusedRewards", {
-        "addresses": serializers.ListField(child=serializers.CharField()), "value": WeiField()}))
+    @extend_schema(responses=UnusedRewardsOut)
     def get(self, request, epoch_number):
         epoch = parse_epoch(epoch_number)
         if epoch > epoch_selectors.chain_view().current:
             raise EpochNotIndexed(epoch)
         addresses, value = selectors.unused_rewards(epoch=epoch)
-        return Response({"addresses": addresses, "value": str(value)})
+        return Response(UnusedRewardsOut({"addresses": addresses, "value": value}).data)
 
 
 class EpochProjectRewardsApi(APIView):
-    @extend_schema(responses=inline_serializer("EpochProjectRewards", {"rewards": inline_serializer(
-        "FinalProjectReward", {"address": serializers.CharField(), "allocated": WeiField(), "matched": WeiField()},
-        many=True)}))
+    @extend_schema(responses=EpochProjectRewardsOut)
     def get(self, request, epoch_number):
-        return Response({"rewards": selectors.project_rewards(epoch=parse_epoch(epoch_number))})
+        return Response(EpochProjectRewardsOut({"rewards": selectors.project_rewards(
+            epoch=parse_epoch(epoch_number))}).data)

@@ -35,7 +35,9 @@ def merkle_tree(*, epoch: int) -> tuple[engine.MerkleTree, list[tuple[str, int]]
 
 def withdrawals(*, address: str) -> list[dict]:
     """Everything `address` can still withdraw (math.md §7): the open window's pending claim first, then
-    one entry per reward row above the Vault's last claimed epoch, with its proof."""
+    one entry per reward row above the Vault's last claimed epoch, with its proof. Each entry has `epoch`,
+    `amount` (wei), `proof` (hex strings) and `status` ("pending" until the Vault has the epoch's root,
+    then "available")."""
 
     chain = get_chain()
     entries = []
@@ -46,7 +48,7 @@ def withdrawals(*, address: str) -> list[dict]:
         if budget is not None and allocations.exists():
             claimed = budget - sum_wei(allocations, "amount")
             if claimed > 0:
-                entries.append({"epoch": pending, "amount": str(claimed), "proof": [], "status": "pending"})
+                entries.append({"epoch": pending, "amount": claimed, "proof": [], "status": "pending"})
     last_claimed = chain.last_claimed_epoch(address)
     for epoch, amount in Reward.objects.filter(address=address, epoch__gt=last_claimed).order_by(
             "epoch").values_list("epoch", "amount"):
@@ -56,7 +58,7 @@ def withdrawals(*, address: str) -> list[dict]:
         except (KeyError, ValueError):
             raise MissingAddress(address)
         status = "available" if chain.vault_merkle_root(epoch) else "pending"
-        entries.append({"epoch": epoch, "amount": str(amount), "proof": proof, "status": status})
+        entries.append({"epoch": epoch, "amount": amount, "proof": proof, "status": status})
     return entries
 
 
@@ -71,6 +73,6 @@ def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
 
 def project_rewards(*, epoch: int) -> list[dict]:
     """Final project rewards of an epoch from its reward rows (empty before finalization), by address
-    ascending as the reference lists them."""
+    ascending as the reference lists them: `address`, `allocated` and `matched` (wei)."""
     rows = Reward.objects.filter(epoch=epoch, matched__isnull=False).order_by("address")
-    return [{"address": r.address, "allocated": str(r.amount - r.matched), "matched": str(r.matched)} for r in rows]
+    return [{"address": r.address, "allocated": r.amount - r.matched, "matched": r.matched} for r in rows]
