@@ -3,20 +3,20 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import AddressField, parse_address
+from octant.core.api import AddressField, OutputSerializer, parse_address
 from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
 
 from . import selectors, services
 
 
-class AntisybilStatusOut(serializers.Serializer):
+class AntisybilStatusOut(OutputSerializer):
     status = serializers.CharField()
     score = serializers.CharField()  # str() of the float score, as the reference shows it ("21.0")
     expiresAt = serializers.CharField(source="expires_at")
     isOnTimeOutList = serializers.BooleanField(source="on_timeout_list")
 
 
-class DelegationCheckOut(serializers.Serializer):
+class DelegationCheckOut(OutputSerializer):
     primary = serializers.CharField()
     secondary = serializers.CharField()
 

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from epochs import budgets
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
-from octant.core.api import DecimalStringField, WeiField, parse_address, parse_epoch
+from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
 from octant.core.http import json_list_response
 
@@ -25,23 +25,23 @@ def _pending_snapshot(epoch) -> PendingEpochSnapshot:
     return snapshot
 
 
-class TotalEffectiveOut(serializers.Serializer):
+class TotalEffectiveOut(OutputSerializer):
     totalEffective = WeiField(source="total_effective")
 
 
-class LockedRatioOut(serializers.Serializer):
+class LockedRatioOut(OutputSerializer):
     lockedRatio = DecimalStringField(source="locked_ratio")
 
 
-class EffectiveDepositOut(serializers.Serializer):
+class EffectiveDepositOut(OutputSerializer):
     effectiveDeposit = WeiField(source="effective_deposit")
 
 
-class UserBudgetOut(serializers.Serializer):
+class UserBudgetOut(OutputSerializer):
     budget = WeiField()
 
 
-class AddressBudgetOut(serializers.Serializer):  # a row of EpochBudgetsOut, rendered by budget_row (streamed)
+class AddressBudgetOut(OutputSerializer):  # a row of EpochBudgetsOut, rendered by budget_row (streamed)
     address = serializers.CharField()
     amount = WeiField()
 
@@ -52,24 +52,24 @@ def budget_row(address: str, amount: int) -> dict:
     return {"address": address, "amount": str(amount)}
 
 
-class EpochBudgetsOut(serializers.Serializer):  # documents EpochBudgetsApi's streamed answer
+class EpochBudgetsOut(OutputSerializer):  # documents EpochBudgetsApi's streamed answer
     budgets = AddressBudgetOut(many=True)
 
 
-class UpcomingBudgetOut(serializers.Serializer):
+class UpcomingBudgetOut(OutputSerializer):
     upcomingBudget = WeiField(source="upcoming_budget")
 
 
-class EstimatedBudgetOut(serializers.Serializer):
+class EstimatedBudgetOut(OutputSerializer):
     budget = WeiField()
     matchedFunding = WeiField(source="matched_funding")
 
 
-class EstimatedBudgetByDaysOut(serializers.Serializer):
+class EstimatedBudgetByDaysOut(OutputSerializer):
     budget = WeiField()
 
 
-class SablierStreamOut(serializers.Serializer):
+class SablierStreamOut(OutputSerializer):
     amount = WeiField()
     dateAvailableForWithdrawal = serializers.CharField(source="end_time")
     isCancelled = serializers.BooleanField(source="cancelled")
@@ -77,7 +77,7 @@ class SablierStreamOut(serializers.Serializer):
     recipientAddress = serializers.CharField(source="recipient")
 
 
-class SablierStreamsOut(serializers.Serializer):
+class SablierStreamsOut(OutputSerializer):
     sablierStreams = SablierStreamOut(many=True, source="streams")
 
 

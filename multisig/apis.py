@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from allocations import inputs as allocation_inputs
-from octant.core.api import RequestValidationError, client_ip, parse_address
+from octant.core.api import OutputSerializer, RequestValidationError, client_ip, parse_address
 
 from . import services
 from .models import MultisigSignature
@@ -20,7 +20,7 @@ class MessageInput(serializers.Serializer):
     message = serializers.JSONField()
 
 
-class PendingSignatureOut(serializers.Serializer):  # a MultisigSignature row, or NO_PENDING_SIGNATURE
+class PendingSignatureOut(OutputSerializer):  # a MultisigSignature row, or NO_PENDING_SIGNATURE
     message = serializers.CharField(allow_null=True)
     hash = serializers.CharField(source="safe_msg_hash", allow_null=True)
 

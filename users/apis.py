@@ -9,7 +9,7 @@ from deposits import selectors as deposit_selectors
 from epochs import history
 from epochs.selectors import chain_view
 from octant.core import signing_docs
-from octant.core.api import DecimalStringField, WeiField, client_ip, parse_address, parse_epoch
+from octant.core.api import DecimalStringField, OutputSerializer, WeiField, client_ip, parse_address, parse_epoch
 from octant.core.exceptions import EpochNotIndexed
 
 from . import selectors, services
@@ -20,12 +20,12 @@ class HistoryQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, default=history.MAX_PAGE)
 
 
-class HistoryAllocationOut(serializers.Serializer):
+class HistoryAllocationOut(OutputSerializer):
     projectAddress = serializers.CharField(source="project_address")
     amount = WeiField()
 
 
-class HistoryEventDataOut(serializers.Serializer):
+class HistoryEventDataOut(OutputSerializer):
     amount = WeiField(allow_null=True)
     transactionHash = serializers.CharField(source="transaction_hash", allow_null=True)
     epoch = serializers.IntegerField(allow_null=True)
@@ -34,13 +34,13 @@ class HistoryEventDataOut(serializers.Serializer):
     allocations = HistoryAllocationOut(many=True, allow_null=True)
 
 
-class HistoryItemOut(serializers.Serializer):  # an epochs.history.HistoryItem: the rest under eventData
+class HistoryItemOut(OutputSerializer):  # an epochs.history.HistoryItem: the rest under eventData
     type = serializers.CharField(source="kind")
     timestamp = serializers.CharField()
     eventData = HistoryEventDataOut(source="*")
 
 
-class HistoryOut(serializers.Serializer):
+class HistoryOut(OutputSerializer):
     history = HistoryItemOut(many=True, source="items")
     nextCursor = serializers.CharField(source="next_cursor", allow_null=True)
 
@@ -62,11 +62,11 @@ class SignatureInput(serializers.Serializer):
     signature = serializers.CharField(max_length=10_000)
 
 
-class TosOut(serializers.Serializer):
+class TosOut(OutputSerializer):
     accepted = serializers.BooleanField()
 
 
-class PatronModeOut(serializers.Serializer):
+class PatronModeOut(OutputSerializer):
     status = serializers.BooleanField()
 
 
@@ -109,7 +109,7 @@ def _indexed_epoch(value) -> int:
     return epoch
 
 
-class EpochPatronsOut(serializers.Serializer):
+class EpochPatronsOut(OutputSerializer):
     patrons = serializers.ListField(child=serializers.CharField())
 
 
@@ -127,11 +127,11 @@ class UqField(DecimalStringField):
         return None if value is None else str(value)
 
 
-class UniquenessQuotientOut(serializers.Serializer):
+class UniquenessQuotientOut(OutputSerializer):
     uniquenessQuotient = UqField(source="uq")
 
 
-class UqInfoOut(serializers.Serializer):  # a row of UniquenessQuotientsOut, rendered by uq_info_row
+class UqInfoOut(OutputSerializer):  # a row of UniquenessQuotientsOut, rendered by uq_info_row
     userAddress = serializers.CharField(source="address")
     uniquenessQuotient = UqField(source="uq")
 
@@ -150,7 +150,7 @@ class UqInfosField(serializers.Field):
         return [uq_info_row(address, uq) for address, uq in rows]
 
 
-class UniquenessQuotientsOut(serializers.Serializer):
+class UniquenessQuotientsOut(OutputSerializer):
     uqsInfo = UqInfosField(source="uqs")
 
 

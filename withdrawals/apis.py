@@ -4,20 +4,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
-from octant.core.api import WeiField, parse_address, parse_epoch
+from octant.core.api import OutputSerializer, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import EpochNotIndexed
 
 from . import selectors
 
 
-class WithdrawalOut(serializers.Serializer):
+class WithdrawalOut(OutputSerializer):
     epoch = serializers.IntegerField()
     amount = WeiField()
     proof = serializers.ListField(child=serializers.CharField())
     status = serializers.ChoiceField(choices=["pending", "available"])
 
 
-class MerkleLeafOut(serializers.Serializer):  # a leaf of MerkleTreeOut, rendered by merkle_leaf_row
+class MerkleLeafOut(OutputSerializer):  # a leaf of MerkleTreeOut, rendered by merkle_leaf_row
     address = serializers.CharField()
     amount = WeiField()
 
@@ -36,7 +36,7 @@ class MerkleLeavesField(serializers.Field):
         return [merkle_leaf_row(address, amount) for address, amount in leaves]
 
 
-class MerkleTreeOut(serializers.Serializer):
+class MerkleTreeOut(OutputSerializer):
     epoch = serializers.IntegerField()
     rewardsSum = WeiField(source="rewards_sum")
     root = serializers.CharField(allow_null=True)
@@ -47,18 +47,18 @@ class MerkleTreeOut(serializers.Serializer):
 LEAF_ENCODING = ["address", "uint256"]  # the Solidity types of a leaf's fields, as the Vault hashes them
 
 
-class UnusedRewardsOut(serializers.Serializer):
+class UnusedRewardsOut(OutputSerializer):
     addresses = serializers.ListField(child=serializers.CharField())
     value = WeiField()
 
 
-class FinalProjectRewardOut(serializers.Serializer):
+class FinalProjectRewardOut(OutputSerializer):
     address = serializers.CharField()
     allocated = WeiField()
     matched = WeiField()
 
 
-class EpochProjectRewardsOut(serializers.Serializer):
+class EpochProjectRewardsOut(OutputSerializer):
     rewards = FinalProjectRewardOut(many=True)
 
 
