@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from allocations.models import Allocation
 
-from .conftest import PROJECTS, USERS, sign
+from tests.fixtures.window import PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

@@ -12,8 +12,8 @@ from deposits.models import Budget
 from epochs.models import PendingEpochSnapshot
 from epochs.selectors import octant_rewards_of
 
-from ..conftest import DURATION, START, WINDOW
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

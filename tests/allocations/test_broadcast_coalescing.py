@@ -14,7 +14,7 @@ from allocations import realtime, services
 from allocations.models import ProjectFunding
 from allocations.selectors import socket_state
 
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 from .test_socketio import event, receive_frames, socket_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -176,7 +176,6 @@ def test_a_delayed_broadcast_without_a_loop_goes_out_at_once(window):
         allocate(BOB, [(P2, 10**15)], 0)
     assert all(v == s for v, s in ProjectFunding.objects.filter(epoch=EPOCH).values_list(
         "version", "broadcast_version"))
-
 
 
 def test_donors_json_is_the_event_payload(window):

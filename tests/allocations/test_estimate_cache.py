@@ -2,7 +2,7 @@
 from allocations import selectors, services
 from users.models import PatronEvent
 
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 P1, P2, P3 = PROJECTS
 

@@ -10,7 +10,7 @@ from allocations.models import Allocation, ProjectFunding
 from epochs.tasks import epochs_tick
 from users.models import User
 
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

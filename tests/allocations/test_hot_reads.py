@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from allocations import services
 from epochs.snapshots import finalized_snapshot_take
 
-from ..conftest import DURATION, START, WINDOW
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 P1, P2, P3 = PROJECTS
 

@@ -6,7 +6,7 @@ from allocations import engine, selectors, services
 from allocations.models import ProjectFunding, UniquenessQuotient
 from users.models import User
 
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

@@ -28,7 +28,7 @@ from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
 from octant.routing import websocket_urlpatterns
 
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

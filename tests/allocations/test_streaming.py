@@ -1,13 +1,12 @@
 """The big lists (allocations of an epoch, donors, budgets) are streamed in chunks, byte for byte what the
 renderer wrote for the whole list."""
 import pytest
-from django.test import Client
 
 from allocations import selectors
 from deposits.models import Budget
 from octant.core.http import JSONRenderer, json_list_response, keyset_chunks
 
-from .conftest import EPOCH, PROJECTS, USERS, sign
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 P1, P2, P3 = PROJECTS
 

@@ -6,7 +6,7 @@ from antisybil import selectors
 from antisybil.models import PassportListEntry, PassportStamps, ScoreDelegation
 from users.models import User
 
-from ..allocations.conftest import USERS
+from tests.fixtures.window import USERS
 
 ALICE, BOB, CAROL = USERS
 EXPIRY = 4_000_000_000

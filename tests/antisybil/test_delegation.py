@@ -8,7 +8,7 @@ from antisybil.models import PassportListEntry, ScoreDelegation
 from octant.core.signatures import delegation_message
 from users.models import User
 
-from ..allocations.conftest import EPOCH, USERS, window  # noqa: F401
+from tests.fixtures.window import EPOCH, USERS
 
 ALICE, BOB, CAROL = USERS
 DAVE, EVE, FRANK, GINA = (Account.from_key(bytes([i]) * 32) for i in (4, 5, 6, 7))
@@ -106,7 +106,7 @@ def test_recalculate_and_check_errors(api, db):
 
 def test_a_safe_primary_signs_with_its_owners(api, ready):
     """EIP-1271: the Safe's combined owner signature over its SafeMessage hash of the delegation text."""
-    from ..multisig.conftest import OWNERS, SAFE, prepared_signature, safe_message_hash, tos_digest
+    from tests.fixtures.safe import OWNERS, SAFE, prepared_signature, safe_message_hash, tos_digest
 
     ready.add_safe(SAFE, owners=[o.address for o in OWNERS], threshold=2)
     User.objects.get_or_create(address=SAFE)

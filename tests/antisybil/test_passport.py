@@ -7,8 +7,8 @@ import pytest
 from antisybil.models import PassportListEntry, PassportStamps
 from users.models import User
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..httpstub import HANG, http_stub  # noqa: F401
+from tests.fixtures.http import HANG
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 FUTURE, LATER, PAST = "2099-01-01T00:00:00.000Z", "2099-06-01T00:00:00Z", "2001-01-01T00:00:00.000Z"

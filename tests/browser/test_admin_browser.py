@@ -12,8 +12,8 @@ from epochs.tasks import epochs_tick
 from octant.chain.backends import get_chain
 from projects.models import Project
 
-from ..allocations.conftest import ETH, GLM, PROJECTS, USERS, sign, walk_to_window
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import ETH, GLM, PROJECTS, USERS, sign, walk_to_window
 from .conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)

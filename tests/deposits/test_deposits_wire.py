@@ -10,8 +10,8 @@ from deposits.apis import AddressBudgetOut, budget_row
 from deposits.models import Budget, Deposit, SablierStream
 from epochs.models import PendingEpochSnapshot
 
-from ..allocations.conftest import EPOCH, USERS, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, USERS
 
 ALICE, BOB, CAROL = USERS
 NOBODY = "0x" + "12" * 20

@@ -10,7 +10,7 @@ from deposits import engine
 from deposits.models import DepositEvent, SablierStream
 from epochs.snapshots import pending_snapshot_take
 
-from ..conftest import DURATION, START
+from tests.fixtures.chain import DURATION, START
 
 GLM = 10**18
 DAVE = "0x1F4E9a8E5cC8d2E8a2f7b5b5E3f0F0F0A0a0A0a0"

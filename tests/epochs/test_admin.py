@@ -5,7 +5,7 @@ from epochs.charts import matched_vs_allocated_png
 from epochs.models import Epoch, FinalizedEpochSnapshot
 from withdrawals.models import Reward
 
-from ..conftest import DURATION, START, sync
+from tests.fixtures.chain import DURATION, START, sync
 
 
 def test_chart_is_a_png():

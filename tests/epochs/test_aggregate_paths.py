@@ -15,8 +15,8 @@ from epochs.snapshots import finalized_snapshot_take
 from octant.chain.backends import get_chain
 from users.models import PatronEvent, User
 
-from ..allocations.conftest import PROJECTS, sign, walk_to_window
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import PROJECTS, sign, walk_to_window
 
 ETH = GLM = 10**18
 

@@ -5,7 +5,7 @@ from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.selectors import EpochState, epoch_state
 from octant.core.exceptions import InvalidEpoch
 
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
 
 
 def test_current_epoch_is_zero_before_the_start_and_follows_the_clock(api, scheduled_chain):

@@ -8,8 +8,8 @@ from epochs.models import FinalizedEpochSnapshot
 from epochs.tasks import epochs_tick
 from octant.core.fields import sum_wei
 
-from ..allocations.conftest import EPOCH, ETH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, ETH, PROJECTS, USERS, sign
 
 
 def test_dashboard_figures_in_the_window_and_once_finalized(window):  # noqa: F811

@@ -8,8 +8,8 @@ from epochs.tasks import epochs_tick
 from octant.chain.models import IndexedWithdrawal
 from users.models import PatronEvent
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW, sync
+from tests.fixtures.chain import DURATION, START, WINDOW, sync
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 

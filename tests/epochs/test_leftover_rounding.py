@@ -12,8 +12,8 @@ from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.selectors import octant_rewards_of
 from octant.chain.backends import get_chain
 
-from ..allocations.conftest import EPOCH, GLM, PROJECTS, USERS, sign, walk_to_window
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, GLM, PROJECTS, USERS, sign, walk_to_window
 
 ALICE, BOB, CAROL = USERS
 UQ = {ALICE.address: Decimal("1.0"), BOB.address: Decimal("0.01"), CAROL.address: Decimal("1.0")}

@@ -3,8 +3,8 @@ from eth_utils import to_checksum_address
 from deposits import engine as deposits_engine
 from epochs import engine as epochs_engine
 
-from ..conftest import DURATION, START
-from .test_pending_snapshot import GLM, A, chain, two_epochs  # noqa: F401
+from tests.fixtures.chain import DURATION, START
+from tests.fixtures.locks import A, GLM, command
 
 NULLS = {"totalWithdrawals": None, "patronsRewards": None, "matchedRewards": None, "leftover": None,
          "donatedToProjects": None, "stakingMatchedReservedForV2": "0"}
@@ -44,7 +44,7 @@ def test_current_epoch_estimates_deposits_to_its_planned_end(api, two_epochs):  
 
 
 def test_pre_pending_then_pending(api, two_epochs):  # noqa: F811
-    chain("time", "--set", START + DURATION + 1)
+    command("time", "--set", START + DURATION + 1)
     pre = api.get("/epochs/info/1").json()
     assert pre["stakingProceeds"] == str(10 * GLM) and pre["matchedRewards"] is None
     assert api.post("/snapshots/pending").status_code == 201
@@ -59,7 +59,7 @@ def test_pre_pending_then_pending(api, two_epochs):  # noqa: F811
 
 
 def test_past_epoch_without_snapshot_is_a_clear_400(api, two_epochs):  # noqa: F811
-    chain("time", "--set", START + 3 * DURATION)
+    command("time", "--set", START + 3 * DURATION)
     response = api.get("/epochs/info/1")
     assert response.status_code == 400 and response.json() == {"message": "Given epoch is not valid."}
 
@@ -95,7 +95,7 @@ def test_upcoming_budget_and_estimates(api, two_epochs):  # noqa: F811
 
 
 def test_simulated_pending_snapshot(api, two_epochs):  # noqa: F811
-    chain("time", "--advance", 10)  # events at `now` itself are outside [start, now)
+    command("time", "--advance", 10)  # events at `now` itself are outside [start, now)
     body = api.get("/snapshots/pending/simulate").json()
     assert body["rewards"]["stakingProceeds"] == str(10 * GLM)
     assert {d["userAddress"] for d in body["userDeposits"]} == {

@@ -1,8 +1,6 @@
 """The whole path from chain locks to budgets, through the real interfaces: `chain` commands, the beat job
 and HTTP. Expected figures come from the pure engine, fed with events written out by hand."""
 import pytest
-from eth_utils import to_checksum_address
-from django.core.management import call_command
 
 from deposits import engine as deposits_engine
 from deposits.models import Budget, Deposit
@@ -10,17 +8,8 @@ from epochs import engine as epochs_engine
 from epochs.models import PendingEpochSnapshot
 from epochs.tasks import epochs_tick
 
-from ..conftest import DURATION, START
-
-GLM = ETH = 10**18
-A = "0x00000000000000000000000000000000000000Aa"
-B = "0x00000000000000000000000000000000000000bB"
-C = "0x00000000000000000000000000000000000000cc"
-A_, B_, C_ = map(to_checksum_address, (A, B, C))
-
-
-def chain(*args):
-    call_command("chain", *map(str, args), stdout=open("/dev/null", "w"))
+from tests.fixtures.chain import DURATION, START
+from tests.fixtures.locks import A, A_, B, B_, C, C_, ETH, GLM, command
 
 
 def lock(t, amount, before):
@@ -47,24 +36,10 @@ def expected(epoch, events_by_user, start, proceeds, with_unlocks):
     return deposits, total, rewards, {u: b for u, b in budgets.items() if b}
 
 
-@pytest.fixture
-def two_epochs(db):
-    chain("time", "--set", START - 100)
-    chain("configure", "--start", START, "--duration", DURATION, "--decision-window", 400)
-    chain("proceeds", 1, 10 * ETH)
-    chain("proceeds", 2, 12 * ETH)
-    chain("time", "--set", START + 10)
-    chain("lock", A, 1000 * GLM)
-    chain("lock", B, 500 * GLM)
-    chain("time", "--set", START + 500)
-    chain("unlock", B, 200 * GLM)
-    chain("lock", C, 50 * GLM)
-
-
 def test_locks_to_budgets_across_two_epochs(api, two_epochs):
     # Epoch 1 is still running: the beat job has nothing to snapshot.
     assert epochs_tick.delay().get()["pendingSnapshot"] is None
-    chain("time", "--set", START + DURATION + 1)  # epoch 2 starts, the window of epoch 1 opens
+    command("time", "--set", START + DURATION + 1)  # epoch 2 starts, the window of epoch 1 opens
     assert epochs_tick.delay().get()["pendingSnapshot"] == 1
 
     zero = {"type": "lock", "timestamp": START, "amount": 0, "before": 0}
@@ -93,12 +68,12 @@ def test_locks_to_budgets_across_two_epochs(api, two_epochs):
 
     # Epoch 2: carry-in of the epoch-1 balances, then more events; epoch >= 2 weighs without unlocks.
     start2 = START + DURATION
-    chain("time", "--set", start2 + 100)
-    chain("lock", A, 100 * GLM)
-    chain("time", "--set", start2 + 600)
-    chain("unlock", A, 300 * GLM)
-    chain("lock", C, 200 * GLM)
-    chain("time", "--set", start2 + DURATION + 1)
+    command("time", "--set", start2 + 100)
+    command("lock", A, 100 * GLM)
+    command("time", "--set", start2 + 600)
+    command("unlock", A, 300 * GLM)
+    command("lock", C, 200 * GLM)
+    command("time", "--set", start2 + DURATION + 1)
     assert epochs_tick.delay().get()["pendingSnapshot"] == 2
     deposits2, total2, rewards2, budgets2 = expected(2, {
         A_: [lock(start2, 0, 1000 * GLM), lock(start2 + 100, 100 * GLM, 1000 * GLM),
@@ -113,7 +88,7 @@ def test_locks_to_budgets_across_two_epochs(api, two_epochs):
 
 
 def test_snapshot_is_idempotent(api, two_epochs):
-    chain("time", "--set", START + DURATION + 1)
+    command("time", "--set", START + DURATION + 1)
     response = api.post("/snapshots/pending")
     assert response.status_code == 201 and response.json() == {"epoch": 1}
     rows = (list(Deposit.objects.values_list("id", "effective_deposit")), list(Budget.objects.values_list("id", "amount")))
@@ -125,7 +100,7 @@ def test_snapshot_is_idempotent(api, two_epochs):
 
 
 def test_a_snapshot_killed_midway_leaves_no_partial_rows(api, two_epochs, monkeypatch):
-    chain("time", "--set", START + DURATION + 1)
+    command("time", "--set", START + DURATION + 1)
 
     def crash(*args, **kwargs):
         raise SystemExit("killed while writing budgets")
@@ -140,7 +115,7 @@ def test_a_snapshot_killed_midway_leaves_no_partial_rows(api, two_epochs, monkey
 
 
 def test_out_of_order_snapshot_is_refused_with_a_clear_message(api, two_epochs):
-    chain("time", "--set", START + 2 * DURATION + 1)  # window of epoch 2 open; epoch 1 never snapshotted
+    command("time", "--set", START + 2 * DURATION + 1)  # window of epoch 2 open; epoch 1 never snapshotted
     response = api.post("/snapshots/pending")
     assert response.status_code == 409
     assert response.json() == {"message": "Epoch 2 cannot be snapshotted before epoch 1"}

@@ -10,8 +10,8 @@ from epochs.models import PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.variants import CURRENT_RULES, MAINNET_HISTORY
 
-from ..conftest import DURATION, START
-from .test_pending_snapshot import A, chain, two_epochs  # noqa: F401
+from tests.fixtures.chain import DURATION, START
+from tests.fixtures.locks import A, command
 
 
 @pytest.mark.parametrize("chain_id, name, history", [
@@ -43,7 +43,7 @@ def test_epoch_one_on_a_local_chain_follows_todays_rules(api, two_epochs):  # no
     assert history["ppf"] is None and history["communityFund"] is None
     assert upcoming_today > 5 * upcoming_history > 0  # v2's rules give much larger budgets than epoch 1's
 
-    chain("time", "--set", START + DURATION + 1)
+    command("time", "--set", START + DURATION + 1)
     assert api.post("/snapshots/pending").status_code == 201
     snapshot = PendingEpochSnapshot.objects.get(epoch=1)
     rewards = epochs_engine.octant_rewards(1, staking_proceeds=snapshot.eth_proceeds,

@@ -6,7 +6,7 @@ from epochs.models import PendingEpochSnapshot
 from epochs.tasks import epochs_tick
 from octant.core.queue import run_alone
 
-from ..conftest import DURATION, START
+from tests.fixtures.chain import DURATION, START
 
 
 def test_a_tick_while_another_runs_does_nothing(scheduled_chain):

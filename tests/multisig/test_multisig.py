@@ -11,10 +11,10 @@ from multisig.models import MultisigSignature
 from octant.core.signatures import allocation_digest, tos_message
 from users.models import UserConsent
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS
-from ..conftest import DURATION, START, WINDOW
-from ..httpstub import HANG
-from .conftest import OWNERS, SAFE, STRANGER, safe_message_hash, tos_digest
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.http import HANG
+from tests.fixtures.safe import OWNERS, SAFE, STRANGER, safe_message_hash, tos_digest
+from tests.fixtures.window import EPOCH, PROJECTS, USERS
 
 TOS = tos_message(SAFE)
 EXTERNAL = {"message": "Request to an external service failed."}
@@ -172,7 +172,7 @@ def test_allocation_submission_errors(api, safe_service, safe_window):
 
 def test_safe_signs_the_plain_endpoints_too(api, safe_window):
     """A Safe's combined owner signature (EIP-1271) works on the EOA endpoints as well."""
-    from .conftest import prepared_signature
+    from tests.fixtures.safe import prepared_signature
 
     signature = prepared_signature(safe_message_hash(tos_digest(TOS)), OWNERS[:1])  # below the threshold
     assert api.post(f"/user/{SAFE}/tos", {"signature": signature}, format="json").status_code == 400

@@ -3,7 +3,7 @@ import json
 
 from multisig.models import MultisigSignature
 
-from .conftest import SAFE
+from tests.fixtures.safe import SAFE
 
 
 def test_pending_signature_body(api, db):

@@ -15,9 +15,9 @@ from multisig.models import MultisigSignature
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_digest, tos_message
 
-from ..allocations.conftest import PROJECTS, USERS
-from ..conftest import DURATION, START, WINDOW
-from .conftest import OWNERS, SAFE, safe_message_hash, tos_digest
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.safe import OWNERS, SAFE, safe_message_hash, tos_digest
+from tests.fixtures.window import PROJECTS, USERS
 
 GLM = ETH = 10**18
 EPOCH = 4

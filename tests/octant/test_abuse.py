@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from octant.routing import websocket_urlpatterns
 from projects.models import Project
 
-from ..conftest import DURATION, START
+from tests.fixtures.chain import DURATION, START
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "0x00000000000000000000000000000000000000AA"

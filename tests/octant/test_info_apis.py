@@ -4,7 +4,7 @@ from model_bakery import baker
 
 from epochs.models import PendingEpochSnapshot
 
-from ..conftest import DURATION, START
+from tests.fixtures.chain import DURATION, START
 
 
 def test_version(api, db):

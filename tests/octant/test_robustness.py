@@ -2,7 +2,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ..conftest import DURATION, START
+from tests.fixtures.chain import DURATION, START
 
 VALUES = ["abc", "-1", "99999999999999999999999", "0x123", "0x00000000000000000000000000000000000000aA", "1", "0"]
 

@@ -1,13 +1,10 @@
 """Bodies, keys, messages and orders exactly as the reference's v2 API sends them (issue 13, item 1)."""
-import pytest
 from model_bakery import baker
 
-from allocations.models import UniquenessQuotient
 from projects.models import Project
-from users.models import User
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

@@ -10,8 +10,8 @@ from allocations import selectors
 from epochs import overview, snapshots
 from octant.chain.backends import get_chain
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

@@ -9,7 +9,7 @@ from octant.chain.models import LocalStakingProceeds
 from projects.models import Project
 from projects.services import projects_import_csv
 
-from ..conftest import DURATION, START, sync
+from tests.fixtures.chain import DURATION, START, sync
 
 A, B = "0x" + "1" * 40, "0x" + "2" * 40
 LOWER = "0xa1b2c3d4e5f60718293a4b5c6d7e8f9012345678"

@@ -5,7 +5,7 @@ from octant.chain.epoch_math import EpochTiming
 from users.models import PatronEvent
 from users.selectors import patrons_at, window_patrons
 
-from ..allocations.conftest import EPOCH, USERS, window  # noqa: F401
+from tests.fixtures.window import EPOCH, USERS
 
 ALICE, BOB, CAROL = USERS
 STRANGER = "0x4444444444444444444444444444444444444444"

@@ -4,8 +4,8 @@ from eth_account.messages import encode_defunct
 from allocations.models import Allocation, ProjectFunding
 from octant.core.signatures import patron_mode_message, tos_message
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
-from ..conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 

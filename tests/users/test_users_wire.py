@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from users.apis import UqInfoOut, uq_info_row
 
-from ..allocations.conftest import EPOCH, PROJECTS, USERS, sign, window  # noqa: F401
+from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from deposits.models import DepositEvent
 from projects.models import Project
 
-from ...conftest import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW
 
 ALICE = "0x00000000000000000000000000000000000000aa"
 

@@ -10,7 +10,7 @@ from eth_account.messages import encode_defunct
 
 from octant.core import signatures
 
-from ...multisig.conftest import OWNERS, SAFE, STRANGER, safe_message_hash
+from tests.fixtures.safe import OWNERS, SAFE, STRANGER, safe_message_hash
 
 OWNER_ADDRESSES = [o.address for o in OWNERS]
 

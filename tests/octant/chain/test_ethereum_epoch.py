@@ -18,7 +18,7 @@ from octant.core import signatures
 from withdrawals import engine as merkle
 from withdrawals.models import Reward
 
-from ...allocations.conftest import sign
+from tests.fixtures.window import sign
 from .support import ETH, GLM
 
 PROJECTS = ["0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222",

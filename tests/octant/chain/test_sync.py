@@ -12,7 +12,7 @@ from octant.chain.models import IndexCursor, LocalDepositEvent
 from projects.models import Project
 from projects.services import projects_sync
 
-from ...conftest import START
+from tests.fixtures.chain import START
 
 ALICE = "0x00000000000000000000000000000000000000AA"
 BOB = "0x00000000000000000000000000000000000000bb"

@@ -5,7 +5,7 @@ from eth_account import Account
 
 from octant.core import signatures, signing_docs as docs
 
-from ...allocations.conftest import PROJECTS, USERS, window  # noqa: F401
+from tests.fixtures.window import PROJECTS, USERS
 
 
 def test_the_worked_examples_verify():
