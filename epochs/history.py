@@ -8,7 +8,7 @@ from allocations.models import Allocation, AllocationRequest
 from deposits.models import DepositEvent
 from deposits.selectors import budget_of
 from octant.chain.backends import get_chain
-from octant.core.api import RequestValidationError
+from octant.core.exceptions import InvalidInput
 from users.selectors import window_patrons
 
 from .models import Epoch, FinalizedEpochSnapshot
@@ -65,7 +65,7 @@ def _decode(cursor: str) -> tuple[int, int]:
         timestamp, offset = base64.urlsafe_b64decode(cursor.encode()).decode().split(".")
         return int(timestamp), int(offset)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise RequestValidationError({"cursor": ["Invalid cursor"]})
+        raise InvalidInput({"cursor": ["Invalid cursor"]})
 
 
 def _encode(timestamp: int, offset: int) -> str:

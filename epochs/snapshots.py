@@ -18,7 +18,7 @@ from deposits.services import deposit_events_sync, sablier_streams_sync
 from epochs import engine as epochs_engine
 from epochs.rules import epoch_rules
 from octant.chain.backends import get_chain
-from octant.core.api import decimal_string
+from octant.core.numeric import decimal_string
 from octant.core.exceptions import MissingSnapshot, SnapshotOutOfOrder
 from octant.core.fields import sum_wei
 from projects.selectors import project_addresses

@@ -8,8 +8,7 @@ from django.db.models import Max
 
 from octant.chain.backends import get_chain
 from octant.core import signatures
-from octant.core.api import RequestValidationError
-from octant.core.exceptions import ChainError, GlmClaimDisabled, GlmClaimed, NotEligibleToClaimGLM
+from octant.core.exceptions import ChainError, GlmClaimDisabled, GlmClaimed, InvalidInput, NotEligibleToClaimGLM
 
 from .models import EpochZeroClaim
 
@@ -36,7 +35,7 @@ def claim(*, signature: str) -> str:
     message = signatures.claim_glm_message(settings.GLM_WITHDRAWAL_AMOUNT)
     address = signatures.recover_address(signatures.claim_glm_digest(message, chain_id=settings.CHAIN_ID), signature)
     if address is None:
-        raise RequestValidationError({"signature": ["Not a valid signature"]})
+        raise InvalidInput({"signature": ["Not a valid signature"]})
     for _ in range(5):
         try:
             with transaction.atomic():

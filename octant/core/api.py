@@ -14,6 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import exceptions
 from .addresses import checksum
 from .http import camelize_keys, loads_camel  # noqa: F401 - re-exported for the services
+from .numeric import decimal_string  # noqa: F401 - re-exported for the APIs
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ def _messages(detail) -> list:
 
 def exception_handler(exc, context):
     """Domain errors -> `{"message"}` with the reference's status; validation -> 400 with `errors`."""
+    if isinstance(exc, exceptions.InvalidInput):
+        exc = drf_exceptions.ValidationError(exc.errors)
     if isinstance(exc, exceptions.OctantError):
         body = {"message": exc.text}
         if exc.with_detail:  # the reference's HTTPException body, kept beside our message
@@ -174,8 +177,3 @@ class DecimalStringField(serializers.Field):
 
     def to_representation(self, value):
         return None if value is None else decimal_string(value)
-
-
-def decimal_string(value) -> str:
-    """str() of a Decimal, except that zero is "0" (not "0E-27"), as the reference shows it."""
-    return "0" if value == 0 else str(value)

@@ -16,6 +16,15 @@ class OctantError(Exception):
         return str(self)
 
 
+class InvalidInput(OctantError):
+    """Input that fails validation in a service or selector (a bad cursor, a bad signature encoding): the
+    same 400 body as a serializer's validation errors, `{"message", "errors": {field: [problems]}}`."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__()
+
+
 class AllocationWindowClosed(OctantError):
     status_code = 403
     message = "This action is available only during the allocation window."

@@ -37,3 +37,8 @@ ZERO = Decimal(0)
 def reference_context():
     """Context manager: run the enclosed Decimal arithmetic in (a copy of) the 28-digit reference context."""
     return localcontext(CONTEXT)
+
+
+def decimal_string(value) -> str:
+    """str() of a Decimal, except that zero is "0" (not "0E-27"), as the reference shows it."""
+    return "0" if value == 0 else str(value)
