@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
+from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 
 from allocations import engine
@@ -209,14 +210,32 @@ def donors_chunks(*, epoch: int):
                              make=lambda address: address)
 
 
-def epoch_allocations_chunks(*, epoch: int, include_zero: bool):
-    """`epoch_allocations` read a chunk at a time in allocation order: lists of (donor, amount, project)."""
-
-    rows = live_allocations(epoch=epoch)
-    if not include_zero:
-        rows = rows.exclude(amount=0)
-    return keyset_chunks(rows, key="id", fields=("id", "user__address", "amount", "project_address"),
-                         make=lambda _, donor, amount, project: (donor, amount, project))
+def epoch_allocations_chunks(*, epoch: int, include_zero: bool, size: int = 20_000):
+    """`epoch_allocations` read a chunk at a time in allocation order: lists of (donor, amount, project), the
+    amount as its decimal digits (a str: the list can hold millions of rows, and PostgreSQL writes the digits
+    faster than Python converts its numerics, about half the time of the ORM's rows)."""
+    if connection.vendor != "postgresql":
+        rows = live_allocations(epoch=epoch)
+        if not include_zero:
+            rows = rows.exclude(amount=0)
+        yield from keyset_chunks(rows, key="id", fields=("id", "user__address", "amount", "project_address"),
+                                 make=lambda _, donor, amount, project: (donor, str(amount), project), size=size)
+        return
+    allocation, user = Allocation._meta, Allocation.user.field.related_model._meta
+    query = (f'SELECT a.id, u.address, a.amount::text, a.project_address FROM {allocation.db_table} a '
+             f'JOIN {user.db_table} u ON u.id = a.user_id WHERE a.epoch = %s AND a.deleted_at IS NULL '
+             f'{"" if include_zero else "AND a.amount <> 0 "}AND a.id > %s ORDER BY a.id LIMIT %s')
+    last = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(query, [epoch, last, size])
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [row[1:] for row in rows]
+            if len(rows) < size:
+                return
 
 
 def epoch_allocations(*, epoch: int, include_zero: bool) -> list[tuple[str, int, str]]:

@@ -124,7 +124,7 @@ class StreamingJSON:
 
     def __init__(self, key: str, chunks):
         self.key = key
-        self.chunks = chunks  # an iterator of lists of JSON-ready items
+        self.chunks = chunks  # an iterator of lists of JSON-ready items, or of their JSON text (comma-separated)
 
     def __iter__(self):
         import json
@@ -135,7 +135,7 @@ class StreamingJSON:
         for items in self.chunks:
             if not items:
                 continue
-            text = dumps(items)[1:-1]  # the items of the list, without its brackets
+            text = items if isinstance(items, str) else dumps(items)[1:-1]  # the items, without the brackets
             yield (text if first else "," + text).encode()
             first = False
         yield b"]}"

@@ -81,3 +81,14 @@ def test_output_serializers_build_their_fields_once_and_render_each_answer():
     assert Pairs().fields is Pairs().fields and Pairs().fields["pairs"].child.fields is Pair().fields
     assert list(Pair().fields) == ["address", "amount"]
     assert Pairs().fields["total"].parent.instance is None  # bound to a prototype: no answer kept alive
+
+
+def test_the_streamed_allocations_text_is_the_encoders():
+    """The epoch's allocations are written as JSON text directly: the same bytes as the encoder writes for
+    their `donor_allocation_row` dicts."""
+    import json
+
+    rows = [(ADDRESS, str(amount), ADDRESS.replace("1", "2")) for amount in AMOUNTS]
+    expected = json.dumps([allocation_apis.donor_allocation_row(*row) for row in rows], separators=(",", ":"),
+                          ensure_ascii=False)[1:-1]
+    assert allocation_apis.donor_allocations_json(rows) == expected
