@@ -124,15 +124,25 @@ def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
                                                                                                  len(position))))
 
 
-def estimated_project_rewards_shared(*, epoch: int, now: int | None = None) -> engine.ProjectRewardsResult:
-    """estimated_project_rewards computed once per state of the epoch and shared through the cache by every
-    request and process: the state is the projects' aggregate versions (every allocation change bumps one;
-    a rebuild makes an inexact row exact) and the patron-mode toggles so far."""
+def funding_state(*, epoch: int, now: int | None = None, claimed: bool = False) -> str:
+    """A key that changes whenever the epoch's live figures can: the projects' aggregate versions (every
+    allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`
+    and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
     funding = ProjectFunding.objects.filter(epoch=epoch).aggregate(
         versions=Sum("version"), rows=Count("id"), inexact=Count("id", filter=Q(exact=False)))
     now = chain_view().now if now is None else now
     toggles = PatronEvent.objects.filter(timestamp__lte=now).aggregate(last=Max("id"), count=Count("id"))
-    key = "estimate:{}:{versions}:{rows}:{inexact}:{last}:{count}".format(epoch, **funding, **toggles)
+    key = "{}:{versions}:{rows}:{inexact}:{last}:{count}".format(epoch, **funding, **toggles)
+    if claimed:
+        key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
+    return key
+
+
+def estimated_project_rewards_shared(*, epoch: int, now: int | None = None) -> engine.ProjectRewardsResult:
+    """estimated_project_rewards computed once per state of the epoch and shared through the cache by every
+    request and process: the state is the projects' aggregate versions (every allocation change bumps one;
+    a rebuild makes an inexact row exact) and the patron-mode toggles so far."""
+    key = "estimate:" + funding_state(epoch=epoch, now=now)
     result = cache.get(key)
     if result is None:
         result = estimated_project_rewards(epoch=epoch)

@@ -1,6 +1,8 @@
 """`/epochs/info/{epoch}` for every state of an epoch (composition layer)."""
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 from allocations import engine as allocations_engine
 from allocations import selectors as allocation_selectors
 from deposits import selectors as deposit_selectors
@@ -62,14 +64,20 @@ def epoch_info(*, epoch: int) -> EpochInfo:
         return _info(epoch, rewards)
     snapshot = PendingEpochSnapshot.objects.get(epoch=epoch)
     finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
-    if finalized is None:
-        live = finalization_compute(epoch=epoch, at=view.now if state is EpochState.PENDING else None,
-                                    from_aggregates=True, users=False)
-        return _info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
-                     total_withdrawals=live.total_withdrawals, patrons_rewards=live.patrons_rewards,
-                     matched_rewards=live.matched_rewards, leftover=live.leftover,
-                     donated_to_projects=live.project_rewards.rewards_sum,
-                     staking_matched_reserved_for_v2=live.staking_matched_reserved)
+    if finalized is None:  # live figures, computed once per state of the epoch and shared (the web client polls)
+        key = f"epoch-info:{state.name}:" + allocation_selectors.funding_state(epoch=epoch, now=view.now,
+                                                                              claimed=True)
+        info = cache.get(key)
+        if info is None:
+            live = finalization_compute(epoch=epoch, at=view.now if state is EpochState.PENDING else None,
+                                        from_aggregates=True, users=False)
+            info = _info(epoch, selectors.octant_rewards_of(snapshot, patrons_rewards=live.patrons_rewards),
+                         total_withdrawals=live.total_withdrawals, patrons_rewards=live.patrons_rewards,
+                         matched_rewards=live.matched_rewards, leftover=live.leftover,
+                         donated_to_projects=live.project_rewards.rewards_sum,
+                         staking_matched_reserved_for_v2=live.staking_matched_reserved)
+            cache.set(key, info, timeout=3600)
+        return info
     unused = epochs_engine.unused_matched_rewards(
         epoch, leftover=finalized.leftover, staking_proceeds=snapshot.eth_proceeds,
         operational_cost=snapshot.operational_cost, community_fund=snapshot.community_fund, ppf=snapshot.ppf,
