@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,7 +9,8 @@ from deposits import selectors as deposit_selectors
 from epochs import history
 from epochs.selectors import chain_view
 from octant.core import signing_docs
-from octant.core.api import DecimalStringField, OutputSerializer, WeiField, client_ip, parse_address, parse_epoch
+from octant.core.api import (DecimalStringField, OutputSerializer, WeiField, client_ip, parse_address, parse_epoch,
+                             rows_field)
 from octant.core.exceptions import EpochNotIndexed
 
 from . import selectors, services
@@ -142,16 +143,8 @@ def uq_info_row(address: str, uq) -> dict:
     return {"userAddress": address, "uniquenessQuotient": str(uq)}
 
 
-@extend_schema_field(UqInfoOut(many=True))
-class UqInfosField(serializers.Field):
-    """`(address, uq)` rows as a list of `UqInfoOut`, each rendered by `uq_info_row`."""
-
-    def to_representation(self, rows):
-        return [uq_info_row(address, uq) for address, uq in rows]
-
-
 class UniquenessQuotientsOut(OutputSerializer):
-    uqsInfo = UqInfosField(source="uqs")
+    uqsInfo = rows_field(UqInfoOut, uq_info_row, source="uqs")
 
 
 class UniquenessQuotientApi(APIView):

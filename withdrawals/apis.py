@@ -1,10 +1,10 @@
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
-from octant.core.api import OutputSerializer, WeiField, parse_address, parse_epoch
+from octant.core.api import OutputSerializer, WeiField, parse_address, parse_epoch, rows_field
 from octant.core.exceptions import EpochNotIndexed
 
 from . import selectors
@@ -28,19 +28,11 @@ def merkle_leaf_row(address: str, amount: int) -> dict:
     return {"address": address, "amount": str(amount)}
 
 
-@extend_schema_field(MerkleLeafOut(many=True))
-class MerkleLeavesField(serializers.Field):
-    """The `(address, amount)` leaves as a list of `MerkleLeafOut`, each rendered by `merkle_leaf_row`."""
-
-    def to_representation(self, leaves):
-        return [merkle_leaf_row(address, amount) for address, amount in leaves]
-
-
 class MerkleTreeOut(OutputSerializer):
     epoch = serializers.IntegerField()
     rewardsSum = WeiField(source="rewards_sum")
     root = serializers.CharField(allow_null=True)
-    leaves = MerkleLeavesField()
+    leaves = rows_field(MerkleLeafOut, merkle_leaf_row)
     leafEncoding = serializers.ListField(child=serializers.CharField(), source="leaf_encoding")
 
 
