@@ -311,10 +311,28 @@ def _update_funding(epoch, funding: dict[str, ProjectFunding], previous, created
         if row.first_allocation_id is None and project in first_ids:
             row.first_allocation_id = first_ids[project]
         row.version += 1
-    # broadcast_version is the broadcaster's, written without these rows' lock: not among the fields
-    ProjectFunding.objects.bulk_update([row for row in funding.values() if row.pk is not None],
-                                       ["allocated", "sqrt_sum", "first_allocation_id", "exact", "version"])
+    _save_funding([row for row in funding.values() if row.pk is not None])
     ProjectFunding.objects.bulk_create([row for row in funding.values() if row.pk is None])
+
+
+def _save_funding(rows: list[ProjectFunding]) -> None:
+    """Write the changed aggregate rows back. broadcast_version is the broadcaster's, written without these
+    rows' lock: it is not among the fields. On PostgreSQL one UPDATE ... FROM (VALUES ...): bulk_update's
+    CASE expressions cost about 40 ms of Python for a 10-project allocation."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        ProjectFunding.objects.bulk_update(rows, ["allocated", "sqrt_sum", "first_allocation_id", "exact", "version"])
+        return
+    table = ProjectFunding._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::numeric, %s, %s::bigint, %s::boolean, %s::bigint)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS f SET allocated = v.allocated, sqrt_sum = v.sqrt_sum, "
+            f"first_allocation_id = v.first_id, exact = v.exact, version = v.version "
+            f"FROM (VALUES {values}) AS v(id, allocated, sqrt_sum, first_id, exact, version) WHERE f.id = v.id",
+            [value for row in rows for value in (row.pk, str(row.allocated), row.sqrt_sum, row.first_allocation_id,
+                                                 row.exact, row.version)])
 
 
 def _update_donor(epoch, address, *, previous, created, budget: int) -> None:
