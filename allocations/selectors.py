@@ -18,7 +18,7 @@ from epochs.variants import ProjectRewards as ProjectRewardsStrategy
 from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
-from octant.core.http import keyset_chunks
+from octant.core.http import keyset_chunks, keyset_pages
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User
 from users.selectors import window_patrons
@@ -235,17 +235,14 @@ def epoch_allocations_chunks(*, epoch: int, include_zero: bool, size: int = 20_0
     query = (f'SELECT a.id, u.address, a.amount::text, a.project_address FROM {allocation.db_table} a '
              f'JOIN {user.db_table} u ON u.id = a.user_id WHERE a.epoch = %s AND a.deleted_at IS NULL '
              f'{"" if include_zero else "AND a.amount <> 0 "}AND a.id > %s ORDER BY a.id LIMIT %s')
-    last = 0
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(query, [epoch, last, size])
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [row[1:] for row in rows]
-            if len(rows) < size:
-                return
+
+    def fetch(last, size):
+        with connection.cursor() as cursor:
+            cursor.execute(query, [epoch, last or 0, size])
+            return cursor.fetchall()
+
+    for rows in keyset_pages(fetch, size=size):
+        yield [row[1:] for row in rows]
 
 
 def epoch_allocations(*, epoch: int, include_zero: bool) -> list[tuple[str, int, str]]:

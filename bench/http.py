@@ -22,19 +22,12 @@ import threading
 import time
 
 from bench import _backends, _data
+from bench.bench_allocations import ALLOCATIONS, USERS, load  # the same epoch, the same scale
 
 ROOT = _backends.ROOT
 PORT = int(os.environ.get("BENCH_HTTP_PORT", "21790"))
 PROCESSES = int(os.environ.get("BENCH_HTTP_PROCESSES") or os.cpu_count() or 2)
 SEQUENTIAL, CONCURRENCY, ESTIMATE_SECONDS = 30, 8, 10
-USERS, ALLOCATIONS = int(100_000 * _data.SCALE), int(1_000_000 * _data.SCALE)
-
-
-def load() -> dict:
-    migrated = _backends.migrate()
-    started = time.perf_counter()
-    loaded = _data.load_allocation_epoch(users=USERS, allocations=ALLOCATIONS)
-    return {"migrate": migrated, "load": time.perf_counter() - started, **loaded}
 
 
 class Client:

@@ -19,7 +19,7 @@ def upcoming_budget(*, address: str) -> int:
 
 
 def _future_budget_epoch(view):
-    future = epoch_selectors.epoch_details(epoch=view.current + 1, view=view)
+    future = epoch_selectors.epoch_details(epoch=view.current + 1)
     return epochs_engine.estimated_budget_epoch(
         future.number, start=future.start, duration=future.duration, remaining=future.duration,
         total_effective_deposit=get_chain().total_locked(), rules=epoch_rules())

@@ -94,7 +94,7 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView | None = None) -> Epo
     if pending is None:
         return None
     view = view or selectors.chain_view()
-    details = selectors.epoch_details(epoch=epoch, view=view)
+    details = selectors.epoch_details(epoch=epoch)
     finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     budgets = Budget.objects.filter(epoch=epoch)
     live = allocation_selectors.live_allocations(epoch=epoch)
@@ -128,7 +128,7 @@ def epoch_dashboard() -> Dashboard:
     view = selectors.chain_view()
     if not view.current:
         return Dashboard(now=_dt(view.now), configured=False, current=None, figures=None)
-    details = selectors.epoch_details(epoch=view.current, view=view)
+    details = selectors.epoch_details(epoch=view.current)
     elapsed = min(max(view.now - details.start, 0), details.duration)
     current = Timeline(
         epoch=view.current, state=_state_name(view.current, view), start=_dt(details.start), end=_dt(details.end),

@@ -50,7 +50,7 @@ def epoch_info(*, epoch: int) -> EpochInfo:
     view = selectors.chain_view()
     state = selectors.epoch_state(epoch=epoch, view=view)
     if state in (EpochState.FUTURE, EpochState.CURRENT, EpochState.PRE_PENDING):
-        details = selectors.epoch_details(epoch=epoch, view=view)
+        details = selectors.epoch_details(epoch=epoch)
         if state is EpochState.FUTURE:
             total = get_chain().total_locked()
         else:

@@ -62,7 +62,7 @@ def indexed_epoch() -> int:
     return last or 0
 
 
-def epoch_details(*, epoch: int, view: ChainView | None = None) -> Epoch:
+def epoch_details(*, epoch: int) -> Epoch:
     """Timing of an indexed epoch, else of a started or the next epoch as the chain tells it (unsaved:
     reads never write; `services.epochs_index` stores it). EpochNotIndexed if the chain cannot tell."""
     row = Epoch.objects.filter(number=epoch).first()
@@ -79,7 +79,7 @@ def epoch_details(*, epoch: int, view: ChainView | None = None) -> Epoch:
 def current_epoch_details() -> tuple[ChainView, Epoch]:
     """The chain view and the current epoch's timing, read together."""
     view = chain_view()
-    return view, epoch_details(epoch=view.current, view=view)
+    return view, epoch_details(epoch=view.current)
 
 
 def last_pending_snapshot_epoch() -> int | None:

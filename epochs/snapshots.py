@@ -60,7 +60,7 @@ def pending_snapshot_compute(*, epoch: int, start: int, end: int, staking_procee
 def pending_snapshot_simulate() -> PendingSnapshotData:
     """The pending snapshot of the current epoch as if it ended now, with the real proceeds so far."""
     view = selectors.chain_view()
-    details = selectors.epoch_details(epoch=view.current, view=view)
+    details = selectors.epoch_details(epoch=view.current)
     return pending_snapshot_compute(epoch=view.current, start=details.start, end=view.now,
                                     staking_proceeds=get_chain().staking_proceeds(view.current))
 
@@ -85,7 +85,7 @@ def pending_snapshot_take() -> int | None:
     deposit_events_sync()
     sablier_streams_sync()
     projects_sync()
-    details = selectors.epoch_details(epoch=epoch, view=view)
+    details = selectors.epoch_details(epoch=epoch)
     data = pending_snapshot_compute(
         epoch=epoch, start=details.start, end=details.end, staking_proceeds=chain.staking_proceeds(epoch))
     rewards = data.rewards

@@ -192,6 +192,15 @@ class _Server:
         self.httpd.server_close()
 
 
+def _graphql_answer(schema, request) -> dict:
+    """A GraphQL POST body answered against `schema` as a subgraph answers: `data`, and `errors` if any."""
+    result = graphql_sync(schema, request["query"], variable_values=request.get("variables"))
+    answer = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [{"message": e.message} for e in result.errors]
+    return answer
+
+
 class SubgraphServer(_Server):
     def __init__(self, data: SubgraphData | None = None, port: int = 0):
         super().__init__(port)
@@ -202,11 +211,7 @@ class SubgraphServer(_Server):
     def handle(self, request, fault):
         if self.queries is not None:
             self.queries.append(request["query"])
-        result = graphql_sync(self.schema, request["query"], variable_values=request.get("variables"))
-        answer = {"data": result.data}
-        if result.errors:
-            answer["errors"] = [{"message": e.message} for e in result.errors]
-        return answer
+        return _graphql_answer(self.schema, request)
 
 
 SABLIER_SCHEMA = """
@@ -315,11 +320,7 @@ class SablierSubgraphServer(_Server):
 
     def handle(self, request, fault):
         self.queries.append(request["query"])
-        result = graphql_sync(self.schema, request["query"], variable_values=request.get("variables"))
-        answer = {"data": result.data}
-        if result.errors:
-            answer["errors"] = [{"message": e.message} for e in result.errors]
-        return answer
+        return _graphql_answer(self.schema, request)
 
 
 class RpcServer(_Server):
