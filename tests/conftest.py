@@ -6,3 +6,18 @@ pytest_plugins = [
     "tests.fixtures.http",  # http_stub: a scripted HTTP server on 127.0.0.1
     "tests.fixtures.locks",  # two_epochs: locks and unlocks through the `chain` commands
 ]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools(django_db_setup, django_db_blocker):
+    """On PostgreSQL each process keeps a connection pool (settings DATABASE_POOL_SIZE): close it before the
+    test database is dropped, or the pool's idle connections keep the database busy."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all():
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
