@@ -1,4 +1,4 @@
-"""Answer times of abusive requests against daphne (the production ASGI stack, DEBUG off, SQLite, a local
+"""Answer times of abusive requests against the production server (scripts/serve.py: uvicorn, DEBUG off, SQLite, a local
 chain in its allocation window), over a real socket:
 
     .venv/bin/python -m bench abuse
@@ -8,7 +8,7 @@ chain in its allocation window), over a real socket:
 - an allocate and a leverage simulation with a 5,000-digit amount;
 - a JSON body nested 100,000 deep;
 - a 10 MB body (refused with 413 from its Content-Length).
-Target: each answered (a 4xx) in under 50 ms. BENCH_ABUSE_PORT (default 21090) is daphne's port.
+Target: each answered (a 4xx) in under 50 ms. BENCH_ABUSE_PORT (default 21090) is the server's port.
 """
 import http.client
 import json
@@ -67,13 +67,13 @@ def _wait_ready(process) -> None:
     deadline = time.time() + 60
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("daphne exited")
+            raise RuntimeError("the server exited")
         try:
             with socket.create_connection(("127.0.0.1", PORT), timeout=1):
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("daphne did not start")
+    raise RuntimeError("the server did not start")
 
 
 def _allocate(items: int, amount: str = "0") -> bytes:
@@ -86,11 +86,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as folder:
         env = _env(folder)
         _seed(env)
-        daphne = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(PORT),
-                                   "octant.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(PORT),
+                                   "--processes", "1", "--", "--no-access-log"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            _wait_ready(daphne)
+            _wait_ready(server)
             status, _, _ = _request("POST", "/snapshots/pending")
             assert status == 201, status
             _request("GET", "/epochs/current")  # warm up
@@ -117,8 +117,8 @@ def main() -> int:
             print(f"target: each a 4xx in under {TARGET_MS:.0f} ms")
             return 1 if failed else 0
         finally:
-            daphne.terminate()
-            daphne.wait(10)
+            server.terminate()
+            server.wait(10)
 
 
 if __name__ == "__main__":

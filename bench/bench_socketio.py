@@ -3,10 +3,10 @@
 
     .venv/bin/python -m bench.bench_socketio [CLIENTS]
 
-Starts daphne in subprocesses on a fresh SQLite file with `octant.settings.test` (frozen local chain clock,
+Starts the production server (scripts/serve.py: uvicorn) in subprocesses on a fresh SQLite file with `octant.settings.test` (frozen local chain clock,
 eager Celery) and seeds epoch 4's open allocation window (20 projects, one donor). With a Redis (REDIS_URL,
 else BENCH_REDIS_URL's default database 15 on 127.0.0.1:6379 when it answers) the channel layer is that
-Redis and two daphne processes share the clients (the broadcast crosses processes); without it, the
+Redis and two server processes share the clients (the broadcast crosses processes); without it, the
 in-memory layer and one process. Celery runs eagerly, so the broadcast task that production hands to a
 worker runs in the web process right after the commit (a worker adds one Redis queue hop). The allocation
 is a signed `POST /allocations/allocate`; the clock starts just before the request. Target: under 1 s.
@@ -78,7 +78,7 @@ def _wait_listening(port: int, server: subprocess.Popen) -> None:
             return
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"daphne on port {port} did not start")
+                raise RuntimeError(f"the server on port {port} did not start")
             time.sleep(0.1)
 
 
@@ -181,9 +181,10 @@ def main(clients_count: int = CLIENTS) -> int:
             raise RuntimeError(f"seeding failed:\n{seeded.stderr}")
         seed = json.loads(seeded.stdout.strip().splitlines()[-1])
         ports = [_free_port() for _ in range(servers_count)]
-        logs = [open(f"{tmp}/daphne{port}.log", "wb") for port in ports]
-        servers = [subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                     "octant.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        logs = [open(f"{tmp}/server{port}.log", "wb") for port in ports]
+        servers = [subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(port),
+                                     "--processes", "1", "--", "--no-access-log"], cwd=ROOT, env=env, stdout=log,
+                                    stderr=log)
                    for port, log in zip(ports, logs)]
         try:
             for port, server in zip(ports, servers):
@@ -206,7 +207,7 @@ def main(clients_count: int = CLIENTS) -> int:
 
     latencies = result["latencies"]
     layer = "Redis" if redis_url else "in-memory"
-    print(f"Socket.IO fan-out: {clients_count} websocket clients, {servers_count} daphne process(es), "
+    print(f"Socket.IO fan-out: {clients_count} websocket clients, {servers_count} server process(es), "
           f"{layer} channel layer, epoch {EPOCH}, {len(seed['projects'])} projects")
     print(f"  connect + connect-time events for all clients: {result['connected']:.2f} s")
     print(f"  allocation: HTTP POST /allocations/allocate -> {result['status']} in {result['answered'] * 1000:.0f} ms")

@@ -1,5 +1,5 @@
-"""The window endpoints over HTTP on the production stack: PostgreSQL, Redis, several daphne processes
-(scripts/serve.py, one per core) and one Celery worker, with 100,000 users, 1,000,000 allocations and 100
+"""The window endpoints over HTTP on the production stack: PostgreSQL, Redis, uvicorn with several worker
+processes (scripts/serve.py, one per core) and one Celery worker, with 100,000 users, 1,000,000 allocations and 100
 projects (times BENCH_SCALE: e.g. BENCH_SCALE=0.1 for a quick run).
 
     BENCH_DATABASE=octant_bench_http BENCH_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python -m bench http
@@ -7,8 +7,8 @@ projects (times BENCH_SCALE: e.g. BENCH_SCALE=0.1 for a quick run).
 `load` bulk-loads the epoch (bench._data.load_allocation_epoch, the local chain in its allocation window);
 then the servers start and `measure` (a client process) sends, over real sockets: 30 sequential requests
 to each window endpoint (p50/p99 in ms, and the largest body), then allocations and estimates from 8
-concurrent clients (requests/s, p99). Each daphne process's peak RSS is read from /proc at the end.
-BENCH_HTTP_PORT (default 21790) is the port; BENCH_HTTP_PROCESSES (default: the core count) the daphne
+concurrent clients (requests/s, p99). Each server process's peak RSS is read from /proc at the end.
+BENCH_HTTP_PORT (default 21790) is the port; BENCH_HTTP_PROCESSES (default: the core count) the server
 processes. The database and Redis db are emptied (dropped, flushed) first: use your own.
 Targets: epoch info p99 < 20 ms; finalized simulation p99 < 1.5 s; the epoch's allocations < 1.5 s;
 allocate p99 < 50 ms; at concurrency 8, 150 allocations/s and 1,000 estimates/s; server memory < 300 MB.
@@ -149,14 +149,15 @@ def main() -> int:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    print(f"scale {_data.SCALE:g}: {USERS:,} users, {ALLOCATIONS:,} allocations; {PROCESSES} daphne processes",
+    print(f"scale {_data.SCALE:g}: {USERS:,} users, {ALLOCATIONS:,} allocations; {PROCESSES} server processes",
           flush=True)
     with _backends.fresh_database("postgresql", "octant_bench_http") as url:
         loaded = _backends.run_phase("bench.http", "load", url)
         print(f"loaded in {loaded['load']:.0f} s: {loaded['allocations']:,} allocations", flush=True)
         env = _server_env(url, redis_url)
         server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(PORT),
-                                   "--processes", str(PROCESSES), "--", "-v", "0"], cwd=ROOT, env=env)
+                                   "--processes", str(PROCESSES), "--", "--no-access-log",
+                                   "--log-level", "warning"], cwd=ROOT, env=env)
         worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "octant.celery", "worker", "-c", "1",
                                    "--loglevel=WARNING"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         try:
@@ -181,7 +182,7 @@ def main() -> int:
     for name, figures in result["concurrent"].items():
         print(f"{name:<15} {figures['requests']:9} {figures['errors']:7} {figures['per_second']:9.1f} "
               f"{figures['p50']:9.1f} {figures['p99']:9.1f}")
-    print(f"\nlargest daphne process peak RSS: {server_mib:.0f} MiB")
+    print(f"\nlargest server process peak RSS: {server_mib:.0f} MiB")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Live updates at scale (issue 17, item 6): N Socket.IO clients watch an epoch loaded with 1,000,000
 allocations over 100 projects (times BENCH_SCALE) while signed allocations arrive at 10/s, on the production
-stack: PostgreSQL, Redis (channel layer, cache, broker), several daphne processes (scripts/serve.py), one
+stack: PostgreSQL, Redis (channel layer, cache, broker), uvicorn with several worker processes (scripts/serve.py), one
 Celery worker for the default queue (the aggregates' rebuilds) and one for the broadcasts (BROADCAST_QUEUE),
 which sends the coalesced broadcasts (at most one per BROADCAST_MIN_INTERVAL_SECONDS) from its own process.
 
@@ -9,7 +9,7 @@ which sends the coalesced broadcasts (at most one per BROADCAST_MIN_INTERVAL_SEC
 
 Knobs: BENCH_CLIENTS (default 1,000 websocket clients), BENCH_SCALE (data size), BENCH_LIVE_RATE (default 10
 allocations/s), BENCH_LIVE_SECONDS (default 20 s of allocations), BENCH_LIVE_PORT (default 21812),
-BENCH_HTTP_PROCESSES (daphne processes, default the core count). The database and the Redis db are emptied
+BENCH_HTTP_PROCESSES (server processes, default the core count). The database and the Redis db are emptied
 (dropped, flushed) first: use your own.
 
 Each allocation puts 5 projects' amounts under one keyed user; a client has seen it when every one of those
@@ -206,7 +206,7 @@ def main() -> int:
     redis.Redis.from_url(redis_url).flushdb()
     processes = http.PROCESSES
     print(f"scale {_data.SCALE:g}: {http.USERS:,} users, {http.ALLOCATIONS:,} allocations, 100 projects; "
-          f"{CLIENTS} clients; {RATE:g} allocations/s for {SECONDS:g} s; {processes} daphne processes, 1 worker "
+          f"{CLIENTS} clients; {RATE:g} allocations/s for {SECONDS:g} s; {processes} server processes, 1 worker "
           f"+ 1 broadcaster; "
           f"BROADCAST_MIN_INTERVAL_SECONDS={os.environ.get('BROADCAST_MIN_INTERVAL_SECONDS', '1 (default)')}",
           flush=True)
@@ -215,7 +215,8 @@ def main() -> int:
         print(f"loaded in {loaded['load']:.0f} s: {loaded['allocations']:,} allocations", flush=True)
         env = {**http._server_env(url, redis_url), "BROADCAST_QUEUE": "broadcasts"}
         server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(PORT),
-                                   "--processes", str(processes), "--", "-v", "0"], cwd=ROOT, env=env)
+                                   "--processes", str(processes), "--", "--no-access-log",
+                                   "--log-level", "warning"], cwd=ROOT, env=env)
         worker_log = os.environ.get("BENCH_LIVE_WORKER_LOG")  # a file: the workers' logs at INFO (task times)
         log = open(worker_log, "w") if worker_log else subprocess.DEVNULL
         level = "INFO" if worker_log else "WARNING"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install, migrate, seed a demo local chain (first run only; SEED_DEMO=0 skips it), then serve HTTP +
-# websockets with daphne on $HOST:$PORT (default 127.0.0.1:8000) and run the periodic jobs (a Celery worker
-# with embedded beat, logging to var/log/worker-$PORT.log). Needs no PostgreSQL or Redis: without REDIS_URL,
-# Celery uses a file-system broker under var/ and Channels an in-memory layer. Ctrl-C or SIGTERM stops both.
+# websockets on $HOST:$PORT (default 127.0.0.1:8000) with uvicorn (scripts/serve.py; one process, as the
+# in-memory channel layer is per process) and run the periodic jobs (a Celery worker with embedded beat,
+# logging to var/log/worker-$PORT.log). Needs no PostgreSQL or Redis: without REDIS_URL, Celery uses a
+# file-system broker under var/ and Channels an in-memory layer. Ctrl-C or SIGTERM stops both.
 source "$(dirname "$0")/_venv.sh"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
@@ -30,7 +31,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 .venv/bin/celery -A octant.celery worker --beat --pool=solo --loglevel=INFO --logfile="$LOG" &
 WORKER=$!
-.venv/bin/daphne -b "$HOST" -p "$PORT" octant.asgi:application &
+.venv/bin/python scripts/serve.py --host "$HOST" --port "$PORT" --processes 1 &
 SERVER=$!
 echo "Serving on http://$HOST:$PORT/ (API docs: /api/docs/, admin: /admin/, Socket.IO: /socket.io/);" \
      "periodic jobs log to $LOG. Ctrl-C stops."

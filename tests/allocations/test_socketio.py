@@ -1,5 +1,6 @@
 """The Socket.IO endpoint (api.md §3): the protocol through Channels' communicator, the allocate event with a
-real EIP-712 signature and the broadcast to every client, and a stock python-socketio client against daphne."""
+real EIP-712 signature and the broadcast to every client, and a stock python-socketio client against the
+production server (scripts/serve.py: uvicorn)."""
 import asyncio
 import json
 import os
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def seed_open_window() -> None:
     """Epoch 1 with three projects and one locker, the clock in epoch 1's allocation window, the pending
-    snapshot taken. Also run inside the daphne test's subprocess."""
+    snapshot taken. Also run inside the server test's subprocess."""
     chain = get_chain()
     chain.set_time(timestamp=START - 100)
     chain.configure(start=START, duration=DURATION, decision_window=WINDOW)
@@ -280,7 +281,7 @@ def test_a_none_threshold_is_left_out_of_broadcasts_only():
     assert event(realtime.state_frames(state, skip_none_threshold=True)[0]) == ["threshold", {"threshold": "5"}]
 
 
-# --- a stock client against daphne -----------------------------------------------------------------------
+# --- a stock client against the production server (uvicorn) ---------------------------------------------
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -289,8 +290,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def daphne_server(tmp_path, request):
-    """daphne on a free loopback port, on a migrated and seeded SQLite file (whatever DATABASE_URL the tests
+def live_server_url(tmp_path, request):
+    """The production server (scripts/serve.py, one process) on a free loopback port, on a migrated and seeded SQLite file (whatever DATABASE_URL the tests
     use) and the in-memory channel layer; an indirect parameter adds environment variables."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": "",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **getattr(request, "param", {})}
@@ -298,9 +299,9 @@ def daphne_server(tmp_path, request):
             "call_command('migrate', verbosity=0); "
             "from tests.allocations.test_socketio import seed_open_window; seed_open_window()")
     subprocess.run([sys.executable, "-c", seed], cwd=ROOT, env=env, check=True, timeout=60)
-    port, log = _free_port(), tmp_path / "daphne.log"
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "octant.asgi:application"], cwd=ROOT, env=env,
+    port, log = _free_port(), tmp_path / "server.log"
+    server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(port),
+                               "--processes", "1"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
         deadline = time.monotonic() + 20
@@ -309,7 +310,7 @@ def daphne_server(tmp_path, request):
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "daphne did not start"
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -323,7 +324,7 @@ def daphne_server(tmp_path, request):
 
 
 @pytest.mark.django_db(transaction=False)
-def test_stock_socketio_client_over_websocket(daphne_server):
+def test_stock_socketio_client_over_websocket(live_server_url):
     import socketio
 
     received, done = [], threading.Event()
@@ -333,7 +334,7 @@ def test_stock_socketio_client_over_websocket(daphne_server):
     for name in ("threshold", "project_rewards", "project_donors", "exception"):
         client.on(name, lambda data, name=name: (received.append((name, data)),
                                                  len(received) >= expected_on_connect and done.set()))
-    client.connect(daphne_server, transports=["websocket"], wait_timeout=10)
+    client.connect(live_server_url, transports=["websocket"], wait_timeout=10)
     try:
         assert client.transport() == "websocket"
         assert done.wait(10), received
@@ -355,8 +356,8 @@ def test_stock_socketio_client_over_websocket(daphne_server):
 
 
 @pytest.mark.django_db(transaction=False)
-@pytest.mark.parametrize("daphne_server", [{"EPOCH_RULES": "current"}], indirect=True)
-def test_stock_client_gets_its_none_threshold_after_allocating(daphne_server):
+@pytest.mark.parametrize("live_server_url", [{"EPOCH_RULES": "current"}], indirect=True)
+def test_stock_client_gets_its_none_threshold_after_allocating(live_server_url):
     """Today's rules (capped QF from epoch 1): the threshold is the string "None". The sender gets it after
     its allocation, as from the reference; a watching client gets the broadcast only."""
     import socketio
@@ -366,7 +367,7 @@ def test_stock_client_gets_its_none_threshold_after_allocating(daphne_server):
         client, seen = socketio.Client(reconnection=False), []
         for kind in ("threshold", "project_rewards", "project_donors", "exception"):
             client.on(kind, lambda data, kind=kind, seen=seen: seen.append((kind, data)))
-        client.connect(daphne_server, transports=["websocket"], wait_timeout=10)
+        client.connect(live_server_url, transports=["websocket"], wait_timeout=10)
         clients.append(client)
         events[name] = seen
     try:
