@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
-MAX_REQUEST_BYTES refused with 413) and websockets through Channels."""
+MAX_REQUEST_BYTES refused with 413; the busiest reads shared by octant.core.answers) and websockets through
+Channels."""
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
@@ -8,9 +9,10 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()  # sets Django up before anything imports models
 
+from octant.core.answers import SharedAnswers  # noqa: E402
 from octant.core.asgi import BodyLimit, StaticFiles  # noqa: E402
 
-django_asgi_app = BodyLimit(StaticFiles(django_asgi_app))
+django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(django_asgi_app)))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

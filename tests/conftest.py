@@ -18,6 +18,11 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
     yield
     from django.db import connections
 
+    connections.close_all()  # this thread's connection back to the pool first
     for connection in connections.all():
         if getattr(connection, "pool", None) is not None:
+            with django_db_blocker.unblock(), connection.cursor() as cursor:  # sessions other threads still hold
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            connection.close()
             connection.close_pool()

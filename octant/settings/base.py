@@ -122,6 +122,10 @@ ALLOCATION_MAX_ITEMS = env.int("ALLOCATION_MAX_ITEMS", default=100)  # or the ep
 # Live updates: at most one websocket broadcast per epoch per this many seconds, carrying every change since
 # the last one (allocations.realtime); a change within the interval goes out when it ends.
 BROADCAST_MIN_INTERVAL_SECONDS = env.float("BROADCAST_MIN_INTERVAL_SECONDS", default=1.0)
+# The busiest public reads answered from a copy in each server process while nothing changed, and never
+# older than this many seconds (octant.core.answers; needs REDIS_URL; 0 = off)
+SHARED_ANSWERS_SECONDS = env.float("SHARED_ANSWERS_SECONDS", default=1.0)
+SHARED_ANSWER_PATHS = r"/rewards/projects/estimated|/epochs/info/\d+"
 # DRF throttles per client IP ("N/second|minute|hour|day"; empty = off): every request, writes, heavy reads
 THROTTLE_RATES = {
     "read": env.str("THROTTLE_READ_RATE", default="1200/minute") or None,
