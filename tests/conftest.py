@@ -26,3 +26,10 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
                                " WHERE datname = current_database() AND pid <> pg_backend_pid()")
             connection.close()
             connection.close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _answer_cache_dir(settings, tmp_path):
+    """Each test keeps its cached answers (octant.core.answer_files) in a directory of its own: the
+    databases of two tests can be in the same state with different rows."""
+    settings.ANSWER_CACHE_DIR = str(tmp_path / "answers")

@@ -1,10 +1,13 @@
 """The JSON wire at the edges: DRF's renderer and parser as the reference's v2 app behaves (a None body is
 `null`, snake_case keys are accepted), and JSON for Django's own 404/405 pages. Imports no DRF view, so
 DRF's settings can name these classes."""
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import JsonResponse
 from rest_framework import exceptions, parsers, renderers
 from rest_framework.utils import json as drf_json
+
+from . import answer_files
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -141,27 +144,34 @@ class StreamingJSON:
         yield b"]}"
 
 
-def json_list_response(key: str, chunks):
-    """A streaming `{"<key>": [...]}` answer whose chunks are produced one at a time: in the sync thread
-    under ASGI (one database read per chunk, never the whole list in memory), as a plain iterator under WSGI
-    and the test client."""
-    from asgiref.sync import sync_to_async
-    from django.http import StreamingHttpResponse
+class ChunkedResponse(answer_files.StreamedAnswer):
+    """A streamed answer whose parts are produced one at a time by a sync iterator: under ASGI each part in
+    the sync thread (where the database may be read), as a plain iterator under WSGI and the test client."""
 
-    class Response(StreamingHttpResponse):
-        async def __aiter__(self):
-            parts = iter(self.streaming_content)
-            pull = sync_to_async(next, thread_sensitive=True)
-            while (part := await pull(parts, None)) is not None:
-                yield part
+    async def __aiter__(self):
+        parts = iter(self.streaming_content)
+        pull = sync_to_async(next, thread_sensitive=True)
+        while (part := await pull(parts, None)) is not None:
+            yield part
 
-        @property
-        def text(self):  # the whole body at once, for a caller that wants it (the test client's json())
-            if not hasattr(self, "_text"):
-                self._text = b"".join(self.streaming_content).decode()
-            return self._text
 
-    return Response(iter(StreamingJSON(key, chunks)), content_type="application/json")
+def json_list_response(key: str, chunks, *, cache: tuple[str, str | None] | None = None):
+    """A streaming `{"<key>": [...]}` answer whose chunks are produced one at a time (one database read per
+    chunk, never the whole list in memory).
+
+    With `cache` = (name, state), the answer is kept as a file per state (octant.core.answer_files):
+    served from that file when one was kept in the same state (`chunks` is then never started), else
+    built, streamed and kept. A state of None: not kept (the caller cannot tell the data's changes)."""
+    name, state = cache or (None, None)
+    path = answer_files.answer_path(name=name, key=state) if state is not None else None
+    kept = answer_files.open_answer(path)
+    if kept is not None:
+        getattr(chunks, "close", lambda: None)()
+        return answer_files.FileAnswer(kept, content_type="application/json")
+    body = iter(StreamingJSON(key, chunks))
+    if path is not None:
+        body = answer_files.recorded(body, path=path)
+    return ChunkedResponse(body, content_type="application/json")
 
 
 def keyset_chunks(queryset, *, key: str, fields: tuple, make, size: int = 20_000):

@@ -111,6 +111,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(BASE_DIR / "var" / "cache")}}
 
+# The big lists (an epoch's allocations, donors, budgets) kept as files, one per state of the epoch, and
+# served from them (octant.core.answer_files); shared by the processes of one machine. Empty: not kept.
+ANSWER_CACHE_DIR = env.str("ANSWER_CACHE_DIR", default=str(BASE_DIR / "var" / "answers"))
+
 # --- CORS: every origin only while DEBUG is on and no origin is listed; otherwise exactly the list
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = DEBUG and not CORS_ALLOWED_ORIGINS
