@@ -139,8 +139,10 @@ class EpochBudgetsApi(APIView):
 
     @extend_schema(responses=EpochBudgetsOut)
     def get(self, request, epoch_number):
-        chunks = selectors.budgets_chunks(epoch=parse_epoch(epoch_number))
-        return json_list_response("budgets", ([budget_row(*row) for row in chunk] for chunk in chunks))
+        epoch = parse_epoch(epoch_number)
+        chunks = selectors.budgets_chunks(epoch=epoch)
+        return json_list_response("budgets", ([budget_row(*row) for row in chunk] for chunk in chunks),
+                                  cache=(f"budgets-{epoch}", selectors.budgets_state(epoch=epoch)))
 
 
 class UpcomingBudgetApi(APIView):

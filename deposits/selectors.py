@@ -108,6 +108,14 @@ def budgets_chunks(*, epoch: int):
                          make=lambda address, amount: (address, amount))
 
 
+def budgets_state(*, epoch: int) -> str | None:
+    """A key of the epoch's budgets for answers kept per state: the budgets are written once, with the
+    epoch's pending snapshot in one transaction, so its id names them. None without a pending snapshot (no
+    budgets yet, or rows loaded by hand): not to be kept."""
+    snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).values_list("id", flat=True).first()
+    return None if snapshot is None else f"{epoch}:{snapshot}"
+
+
 def patrons_rewards(*, epoch: int, patrons) -> int:
     """Σ of the patrons' budgets in `epoch` (math.md §3.8; a patron without a budget adds 0), summed in the
     database."""
