@@ -138,8 +138,12 @@ class EpochAllocationsApi(APIView):
                    responses=EpochAllocations)
     def get(self, request, epoch_number):
         include_zero = request.query_params.get("includeZeroAllocations", "false").lower() in ("true", "1")
-        chunks = selectors.epoch_allocations_chunks(epoch=parse_epoch(epoch_number), include_zero=include_zero)
-        return json_list_response("allocations", (donor_allocations_json(chunk) for chunk in chunks))
+        epoch = parse_epoch(epoch_number)
+        chunks = selectors.epoch_allocations_chunks(epoch=epoch, include_zero=include_zero)
+        return json_list_response(
+            "allocations", (donor_allocations_json(chunk) for chunk in chunks),
+            cache=(f"allocations-{epoch}-{'all' if include_zero else 'nonzero'}",
+                   selectors.allocations_state(epoch=epoch)))
 
 
 class UserAllocations(OutputSerializer):
@@ -184,7 +188,9 @@ class Donors(OutputSerializer):
 class DonorsApi(APIView):
     @extend_schema(responses=Donors)
     def get(self, request, epoch_number):
-        return json_list_response("donors", selectors.donors_chunks(epoch=parse_epoch(epoch_number)))
+        epoch = parse_epoch(epoch_number)
+        return json_list_response("donors", selectors.donors_chunks(epoch=epoch),
+                                  cache=(f"donors-{epoch}", selectors.allocations_state(epoch=epoch)))
 
 
 # An `allocations.engine.ProjectRewardsResult`: its rewards.

@@ -128,14 +128,35 @@ def funding_state(*, epoch: int, now: int | None = None, claimed: bool = False) 
     """A key that changes whenever the epoch's live figures can: the projects' aggregate versions (every
     allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`
     and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
-    funding = ProjectFunding.objects.filter(epoch=epoch).aggregate(
-        versions=Sum("version"), rows=Count("id"), inexact=Count("id", filter=Q(exact=False)))
+    funding = _project_funding_versions(epoch=epoch)
     now = chain_view().now if now is None else now
     toggles = PatronEvent.objects.filter(timestamp__lte=now).aggregate(last=Max("id"), count=Count("id"))
     key = "{}:{versions}:{rows}:{inexact}:{last}:{count}".format(epoch, **funding, **toggles)
     if claimed:
         key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
     return key
+
+
+def _project_funding_versions(*, epoch: int) -> dict:
+    return ProjectFunding.objects.filter(epoch=epoch).aggregate(
+        versions=Sum("version"), rows=Count("id"), inexact=Count("id", filter=Q(exact=False)))
+
+
+def allocations_state(*, epoch: int) -> str | None:
+    """A key that changes whenever the epoch's lists of allocations and donors can (`epoch_allocations`,
+    `donors_chunks`), for answers kept per state: `funding_state` without the patron-mode toggles (a toggle
+    in the window withdraws the user's allocations, which bumps the versions; otherwise it changes neither
+    list), so it stays the same once the window has closed. Only the services write allocations, and every
+    allocate, re-allocate and withdrawal bumps the version of each project it touches (zero amounts
+    included); a rebuild changes the inexact count, a donor rebuild the epoch's version.
+
+    None when the epoch has no project aggregates (none allocated yet through the services, or allocations
+    loaded in bulk): nothing then tells a change, and the lists are not to be kept."""
+    funding = _project_funding_versions(epoch=epoch)
+    if not funding["rows"]:
+        return None
+    donors = EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first()
+    return "{}:{versions}:{rows}:{inexact}:{}".format(epoch, donors, **funding)
 
 
 def estimated_project_rewards_shared(*, epoch: int, now: int | None = None) -> engine.ProjectRewardsResult:
