@@ -8,6 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_epoch
+from octant.core.http import kept_json_response
 from octant.core.exceptions import (
     EpochNotStartedYet,
     EpochsNotFound,
@@ -249,14 +250,21 @@ class FinalizedSnapshotSimulateApi(APIView):
             raise NotInAllocationWindow()
         if not PendingEpochSnapshot.objects.filter(epoch=view.pending).exists():
             raise PendingSnapshotMissing()
-        result = snapshots.finalization_compute(epoch=view.pending, at=view.now, from_aggregates=True)
-        position = {project: index for index, project in enumerate(project_addresses(epoch=view.pending))}
-        leaves = sorted(result.project_leaves, key=lambda leaf: position.get(leaf[0], len(position)))
-        return Response(FinalizedSnapshotSimulation({
-            "patrons_rewards": result.patrons_rewards, "matched_rewards": result.matched_rewards,
-            "projects_rewards": [{"address": address, "amount": amount, "matched": matched}
-                                 for address, amount, matched in leaves],
-            "user_rewards": [{"address": address, "amount": amount} for address, amount in result.user_rewards],
-            "total_withdrawals": result.total_withdrawals, "leftover": result.leftover,
-            "merkle_root": result.merkle_root, "staking_matched_reserved": result.staking_matched_reserved,
-        }).data)
+
+        def build():
+            result = snapshots.finalization_compute(epoch=view.pending, at=view.now, from_aggregates=True)
+            position = {project: index for index, project in enumerate(project_addresses(epoch=view.pending))}
+            leaves = sorted(result.project_leaves, key=lambda leaf: position.get(leaf[0], len(position)))
+            return FinalizedSnapshotSimulation({
+                "patrons_rewards": result.patrons_rewards, "matched_rewards": result.matched_rewards,
+                "projects_rewards": [{"address": address, "amount": amount, "matched": matched}
+                                     for address, amount, matched in leaves],
+                "user_rewards": [{"address": address, "amount": amount} for address, amount in result.user_rewards],
+                "total_withdrawals": result.total_withdrawals, "leftover": result.leftover,
+                "merkle_root": result.merkle_root, "staking_matched_reserved": result.staking_matched_reserved,
+            }).data
+
+        # The same state (allocations, donors' totals, patrons so far) gives the same simulation, merkle tree
+        # included: kept as a file per state.
+        return kept_json_response(name=f"finalized-simulation-{view.pending}", build=build,
+                                  state=snapshots.simulation_state(epoch=view.pending, now=view.now))

@@ -157,6 +157,17 @@ def merkle_root(leaves: list[tuple[str, int]]) -> str | None:
     return _MERKLE_ROOTS[key]
 
 
+def simulation_state(*, epoch: int, now: int) -> str | None:
+    """A key that changes whenever the finalized snapshot simulated at `now` can (for the answer kept per
+    state): the pending snapshot, the projects' aggregates, the donors' totals and the patron-mode toggles
+    up to `now` (allocations.selectors.funding_state). None when the epoch has no aggregates to tell its
+    changes (allocations.selectors.allocations_state): not kept."""
+    if allocation_selectors.allocations_state(epoch=epoch) is None:
+        return None
+    snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).values_list("id", flat=True).first()
+    return f"{snapshot}:" + allocation_selectors.funding_state(epoch=epoch, now=now, claimed=True)
+
+
 def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: bool = False,
                          users: bool = True) -> Finalization:
     """The finalized snapshot of `epoch` as it stands (math.md §3.13). Patrons are taken at `at` (default:

@@ -174,6 +174,22 @@ def json_list_response(key: str, chunks, *, cache: tuple[str, str | None] | None
     return ChunkedResponse(body, content_type="application/json")
 
 
+def kept_json_response(*, name: str, state: str | None, build):
+    """A JSON answer kept as a file per state (octant.core.answer_files): served from the file kept in
+    `state`, else `build()` gives the data, rendered as the API renders every answer, kept and sent. A state
+    of None: built every time."""
+    from django.http import HttpResponse
+
+    path = answer_files.answer_path(name=name, key=state) if state is not None else None
+    kept = answer_files.open_answer(path)
+    if kept is not None:
+        return answer_files.FileAnswer(kept, content_type="application/json")
+    body = JSONRenderer().render(build())
+    for _ in answer_files.recorded(iter([body]), path=path):  # written to the file, moved into place
+        pass
+    return HttpResponse(body, content_type="application/json")
+
+
 def keyset_chunks(queryset, *, key: str, fields: tuple, make, size: int = 20_000):
     """The rows of `queryset` in `key` order, read `size` at a time, each chunk a fresh query after the last
     key seen (no cursor held between chunks), each row turned into an item by `make(*fields)`; `key` must be
