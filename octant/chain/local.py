@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Subquery
 
 from octant.core.addresses import checksum
@@ -87,9 +87,25 @@ class LocalChain(ChainBackend):
     def is_decision_window_open(self) -> bool:
         return epoch_math.is_decision_window_open(self._props(), self.now())
 
+    def _props_and_now(self) -> tuple[list[epoch_math.EpochProps], int]:
+        """The schedule and the clock in one query (the clock's row joined to every props row), for the reads
+        every request makes; the separate reads (which create the clock's row) when it does not exist yet."""
+        clock, props = ChainClock._meta, LocalEpochProps._meta
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.base, c.anchor, p.from_epoch, p.to_epoch, p.from_ts, p.duration, p.decision_window "
+                f"FROM {quote(clock.db_table)} c LEFT JOIN {quote(props.db_table)} p ON 1 = 1 "
+                f"WHERE c.id = 1 ORDER BY p.{quote('index')}")
+            rows = cursor.fetchall()
+        if not rows:
+            return self._props(), self.now()
+        schedule = [epoch_math.EpochProps(*row[2:]) for row in rows if row[2] is not None]
+        return schedule, self._read(ChainClock(base=rows[0][0], anchor=rows[0][1]))
+
     def epoch_view(self) -> tuple[int, int, int | None, int, bool]:
-        """One read of the clock and one of the schedule (instead of five and four)."""
-        props, now = self._props(), self.now()
+        """One read of the clock and the schedule together (instead of five clock and four schedule reads)."""
+        props, now = self._props_and_now()
         return (now, epoch_math.current_epoch(props, now), epoch_math.pending_epoch(props, now),
                 epoch_math.finalized_epoch(props, now), epoch_math.is_decision_window_open(props, now))
 
@@ -97,7 +113,7 @@ class LocalChain(ChainBackend):
         return epoch_math.epoch_timing(self._props(), epoch)
 
     def status(self) -> dict:
-        props, now = self._props(), self.now()
+        props, now = self._props_and_now()
         current = epoch_math.current_epoch(props, now)
         timing = epoch_math.epoch_timing(props, current) if current else None
         return {
