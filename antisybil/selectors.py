@@ -1,12 +1,16 @@
 """Reads about Gitcoin Passport scores, the guest and timeout lists, UQ scores and delegations."""
 import hashlib
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 
 from allocations import engine
 from octant.core.exceptions import DelegationNotConfigured, GPStampsNotFound
+
+from users.models import User
 
 from .models import PassportListEntry, PassportStamps, ScoreDelegation
 from .passport import LocalPassport, get_provider, stamp_expiry, stamp_provider
@@ -41,15 +45,25 @@ def _engine_stamps(stamps) -> list[dict]:
     return result
 
 
-def score_of(address: str, *, score: str | None, stamps=(), on_timeout_list: bool | None = None) -> float:
+def score_of(address: str, *, score: str | None, stamps=(), on_timeout_list: bool | None = None,
+             on_guest_list: bool | None = None) -> float:
     """The GP score used for the UQ and shown by the antisybil status (math.md §5.5), from a stored
-    score and its stamps (None: no record)."""
+    score and its stamps (None: no record). The lists are read unless the caller says."""
     if on_timeout_list is None:
         on_timeout_list = is_on_timeout_list(address)
     if on_timeout_list:
         return 0.0
+    if on_guest_list is None:
+        on_guest_list = is_on_guest_list(address)
     return engine.passport_score(None if score is None else float(score), stamps=_engine_stamps(stamps),
-                                 on_guest_list=is_on_guest_list(address), now=datetime.now(timezone.utc))
+                                 on_guest_list=on_guest_list, now=datetime.now(timezone.utc))
+
+
+def _unstored_score(address: str) -> str | None:
+    """The score of an address without stored stamps: the local chain's, as if just fetched, with the
+    local passport provider; none with the others."""
+    provider = get_provider()
+    return provider.fetch(address).score if isinstance(provider, LocalPassport) else None
 
 
 def passport_score(address: str, *, on_timeout_list: bool | None = None) -> float:
@@ -58,18 +72,36 @@ def passport_score(address: str, *, on_timeout_list: bool | None = None) -> floa
     row = latest_stamps(address)
     if row is not None:
         return score_of(address, score=row.score, stamps=row.stamps, on_timeout_list=on_timeout_list)
-    provider = get_provider()
-    if isinstance(provider, LocalPassport):
-        return score_of(address, score=provider.fetch(address).score, on_timeout_list=on_timeout_list)
-    return score_of(address, score=None, on_timeout_list=on_timeout_list)
+    return score_of(address, score=_unstored_score(address), on_timeout_list=on_timeout_list)
+
+
+def _passport_facts(address: str) -> tuple[bool, bool, tuple[str, list] | None]:
+    """(on the timeout list, on the guest list, the latest stored (score, stamps) or None), in one query."""
+    quote = connection.ops.quote_name
+    lists, stamps, users = (quote(model._meta.db_table) for model in (PassportListEntry, PassportStamps, User))
+    on_list = f"SELECT 1 FROM {lists} WHERE kind = %s AND address = %s AND mainnet = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS({on_list}), EXISTS({on_list}), latest.score, latest.stamps FROM (SELECT 1 AS one) o "
+            f"LEFT JOIN (SELECT s.score, CAST(s.stamps AS TEXT) AS stamps FROM {stamps} s "
+            f"JOIN {users} u ON u.id = s.user_id WHERE u.address = %s ORDER BY s.id DESC LIMIT 1) latest ON 1 = 1",
+            [PassportListEntry.Kind.TIMEOUT.value, address.lower(), settings.CHAIN_ID == 1,
+             PassportListEntry.Kind.GUEST.value, address.lower(), settings.CHAIN_ID == 1, address])
+        timeout, guest, score, stamps = cursor.fetchone()
+    return bool(timeout), bool(guest), None if score is None else (score, json.loads(stamps))
 
 
 def uq_score(address: str) -> Decimal:
     """The UQ an allocation made now would freeze for the address (math.md §5.5): the engine's rule
     (allocations.engine.uq_score, the timeout list included) on its GP score. The only place a UQ is
-    computed from a passport; allocations.selectors.uq_or_current freezes it per epoch."""
-    timeout = is_on_timeout_list(address)
-    score = 0.0 if timeout else passport_score(address, on_timeout_list=False)  # no stamps read on the list
+    computed from a passport; allocations.selectors.uq_or_current freezes it per epoch. The lists and the
+    latest stamps are read in one query (the local chain's score apart, for an address without stamps)."""
+    timeout, guest, latest = _passport_facts(address)
+    if timeout:  # no stamps read on the list
+        score = 0.0
+    else:
+        stored, stamps = latest if latest is not None else (_unstored_score(address), ())
+        score = score_of(address, score=stored, stamps=stamps, on_timeout_list=False, on_guest_list=guest)
     return engine.uq_score(score, threshold=engine.uq_threshold(mainnet=settings.CHAIN_ID == 1),
                            on_timeout_list=timeout)
 
