@@ -463,6 +463,62 @@ def individual_leverage(
         return float(difference / new_amount)
 
 
+def _capped_matched_of(
+    aggregates: Iterable[ProjectAggregate], wanted: set[str], squares: dict, *, matched_rewards: int,
+    funding_cap_percent: Decimal,
+) -> dict[str, int]:
+    """The truncated capped matched rewards of the `wanted` projects among `aggregates`, each the very value
+    `project_rewards_from_aggregates` gives it: ΣQF summed over every aggregate in the given order, then
+    (qf_p ⊘ ΣQF) ⊗ MR capped at MR ⊗ cap%, only for the wanted ones. `squares` memoizes S² per aggregate
+    object (an aggregate the change left alone is the same object before and after it)."""
+    total_qf = ZERO
+    wanted_qf = {}
+    for aggregate in aggregates:
+        value = squares.get(id(aggregate))
+        if value is None:
+            value = squares[id(aggregate)] = (aggregate, aggregate.sqrt_sum**2)
+        value = value[1]
+        total_qf += value
+        if aggregate.address in wanted:
+            wanted_qf[aggregate.address] = value
+    cap = matched_rewards * funding_cap_percent
+    result = {}
+    for project, value in wanted_qf.items():
+        matched = value / total_qf * matched_rewards if total_qf != 0 else ZERO
+        result[project] = int(cap if matched > cap else matched)
+    return result
+
+
+def leverage_from_aggregates(
+    aggregates: Mapping[str, ProjectAggregate],
+    *,
+    removed: Sequence[tuple[str, int]],
+    added: Sequence[tuple[str, int]],
+    uq: Decimal | None,
+    matched_rewards: int,
+    funding_cap_percent: Decimal = FUNDING_CAP_PERCENT,
+) -> float:
+    """The individual leverage of one donor's change under capped QF (§5.6), from the per-project
+    aggregates in first-allocation order: the donor's `removed` allocations taken out, then the `added` ones
+    put in (apply_allocation_change), the matched rewards of the added projects compared before and after.
+    Equal to comparing two full `project_rewards_from_aggregates` results, at the cost of one S² per
+    project and two divisions per added project."""
+    new_amount = sum(amount for _, amount in added)
+    if new_amount == 0:
+        return 0.0
+    before = apply_allocation_change(aggregates, removed=removed, uq=uq)
+    after = apply_allocation_change(before, added=added, uq=uq)
+    projects = [project for project, _ in added]
+    wanted, squares = set(projects), {}
+    with reference_context():
+        matched_before = _capped_matched_of(before.values(), wanted, squares, matched_rewards=matched_rewards,
+                                            funding_cap_percent=funding_cap_percent)
+        matched_after = _capped_matched_of(after.values(), wanted, squares, matched_rewards=matched_rewards,
+                                           funding_cap_percent=funding_cap_percent)
+    return individual_leverage(before=matched_before, after=matched_after, new_projects=projects,
+                               new_amount=new_amount)
+
+
 @dataclass(frozen=True)
 class AllocationSimulation:
     leverage: float

@@ -5,13 +5,13 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
-from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 
 from allocations import engine
 from antisybil.selectors import uq_score
+from deposits.models import Budget
 from deposits.selectors import patrons_rewards
-from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
+from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.selectors import chain_view, rewards_and_matched
 from epochs.variants import ProjectRewards as ProjectRewardsStrategy
@@ -19,6 +19,7 @@ from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 from octant.core.http import keyset_chunks, keyset_pages
+from projects.models import Project
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User
 from users.selectors import window_patrons
@@ -65,13 +66,15 @@ def allocations_with_uq(*, epoch: int, project: str | None = None) -> list[dict]
 
 
 def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_at: int | None = None,
-                              patron_toggles: list[dict] | None = None) -> int:
+                              patron_toggles: list[dict] | None = None,
+                              snapshot: PendingEpochSnapshot | None = None) -> int:
     """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
     of the users in patron mode now (math.md §3.7). `now` and the epoch's `finalized_at`, when the caller
     has them, spare reading them again, and so do the patron-mode toggles up to `finalized_at` at least
-    (users.selectors.patron_toggles)."""
+    (users.selectors.patron_toggles) and the epoch's pending `snapshot`."""
 
-    snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
+    if snapshot is None:
+        snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
         raise MissingSnapshot()
     now = chain_view().now if now is None else now
@@ -335,11 +338,13 @@ def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
 
 
 def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],
-                        uq: Decimal, projects: list[str] | None = None,
-                        matched: int | None = None, address: str | None = None) -> engine.AllocationSimulation:
+                        uq: Decimal, projects: list[str] | None = None, matched: int | None = None,
+                        address: str | None = None,
+                        aggregates: list[engine.ProjectAggregate] | None = None) -> engine.AllocationSimulation:
     """What replacing a user's `previous` allocations with `new` would do (math.md §5.6), from the
     aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
-    The epoch's `projects` and `matched` rewards are read unless given. In exact mode (no exact aggregates)
+    The epoch's `projects`, `matched` rewards and `aggregates` (funding_aggregates) are read unless given.
+    In exact mode (no exact aggregates)
     it recomputes from every live allocation, the user's (`address`) replaced."""
 
     matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
@@ -352,7 +357,7 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
             epoch, allocations=allocations_with_uq(epoch=epoch),
             new_allocations=[{"donor": donor, "project": p, "amount": a, "uq": uq} for p, a in new],
             projects=projects, matched_rewards=matched, rules=rules)
-    current = {a.address: a for a in funding_aggregates(epoch=epoch)}
+    current = {a.address: a for a in (funding_aggregates(epoch=epoch) if aggregates is None else aggregates)}
     before = engine.apply_allocation_change(current, removed=previous, uq=uq)  # the user's allocations out
     after = engine.apply_allocation_change(before, added=new, uq=uq)
     if chosen.project_rewards is not ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
@@ -372,6 +377,99 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
         after={r.address: r.matched for r in rewards_after.rewards},
         new_projects=[p for p, _ in new], new_amount=sum(a for _, a in new))
     return engine.AllocationSimulation(leverage, None, sorted(rewards_after.rewards, key=lambda r: r.address))
+
+
+def allocation_leverage(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]], uq: Decimal,
+                        projects: list[str], matched: int, address: str,
+                        aggregates: list[engine.ProjectAggregate]) -> float:
+    """The leverage `simulate_allocation` gives the change, for an allocation that has read the epoch's
+    `aggregates` (funding_aggregates' rows, in first-allocation order) already: under capped QF only the
+    added projects' matched rewards are worked out (engine.leverage_from_aggregates); other variants go
+    through `simulate_allocation`."""
+    chosen = variant(epoch, rules=epoch_rules())
+    if chosen.exact or chosen.project_rewards is not ProjectRewardsStrategy.CAPPED_QUADRATIC_FUNDING:
+        return simulate_allocation(epoch=epoch, previous=previous, new=new, uq=uq, projects=projects,
+                                   matched=matched, address=address, aggregates=aggregates).leverage
+    return engine.leverage_from_aggregates({a.address: a for a in aggregates}, removed=previous, added=new, uq=uq,
+                                           matched_rewards=matched, funding_cap_percent=chosen.funding_cap_percent)
+
+
+@dataclasses.dataclass(frozen=True)
+class AllocationFacts:
+    """What the checks of one allocation read about the user and the epoch (`allocation_facts`)."""
+
+    details: Epoch  # the epoch's indexed timing
+    user_id: int | None  # None: not seen yet
+    nonce: int | None  # the last nonce used
+    budget: int | None
+    uq: str | None  # the UQ frozen at the user's first allocation in the epoch
+    patron: bool  # in patron mode at the window's close, by the toggles stored so far
+    projects: list[str]  # the epoch's projects, in the order they were added (projects.selectors.project_addresses)
+    snapshot: PendingEpochSnapshot | None  # only the figures the matching pool needs (octant_rewards_of)
+
+
+def _projects_sql() -> str:
+    """The epoch's project addresses (the one parameter) in the order they were added, as one comma-joined
+    text (addresses hold no comma)."""
+    table = connection.ops.quote_name(Project._meta.db_table)
+    if connection.vendor == "postgresql":
+        return f"(SELECT string_agg(pr.address, ',' ORDER BY pr.id) FROM {table} pr WHERE pr.epoch = %s)"
+    return (f"(SELECT group_concat(pr.address, ',') FROM (SELECT address FROM {table} "
+            f"WHERE epoch = %s ORDER BY id) pr)")
+
+
+def allocation_facts(*, epoch: int, address: str) -> AllocationFacts | None:
+    """What the checks of an allocation by `address` in `epoch` need, in one query: the epoch's indexed
+    timing and pending snapshot, the user's row (id, last nonce), budget (deposits.selectors.budget_rows),
+    frozen UQ and patron mode at the window's close (users.selectors.is_patron), and the epoch's projects.
+    None when the epoch is not indexed (then epochs.selectors.epoch_details asks the chain)."""
+    quote = connection.ops.quote_name
+    table = {model: quote(model._meta.db_table) for model in (Epoch, User, Budget, UniquenessQuotient, PatronEvent,
+                                                              PendingEpochSnapshot)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.start, e.duration, e.decision_window, u.id, u.allocation_nonce, "
+            f"(SELECT CAST(b.amount AS TEXT) FROM {table[Budget]} b WHERE b.epoch = e.number AND b.address = %s), "
+            f"(SELECT q.score FROM {table[UniquenessQuotient]} q WHERE q.epoch = e.number AND q.user_id = u.id "
+            f" ORDER BY q.id LIMIT 1), "
+            f"(SELECT t.enabled FROM {table[PatronEvent]} t WHERE t.address = %s "
+            f" AND t.timestamp <= e.start + e.duration + e.decision_window ORDER BY t.timestamp DESC, t.id DESC "
+            f" LIMIT 1), "
+            f"s.id, CAST(s.eth_proceeds AS TEXT), CAST(s.total_effective_deposit AS TEXT), {_projects_sql()} "
+            f"FROM {table[Epoch]} e LEFT JOIN {table[User]} u ON u.address = %s "
+            f"LEFT JOIN {table[PendingEpochSnapshot]} s ON s.epoch = e.number WHERE e.number = %s",
+            [address, address, epoch, address, epoch])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (epoch_id, start, duration, window, user_id, nonce, budget, uq, patron, snapshot_id, proceeds, deposit,
+     projects) = row
+    snapshot = None if snapshot_id is None else PendingEpochSnapshot(
+        id=snapshot_id, epoch=epoch, eth_proceeds=int(proceeds), total_effective_deposit=int(deposit))
+    return AllocationFacts(
+        details=Epoch(id=epoch_id, number=epoch, start=start, duration=duration, decision_window=window),
+        user_id=user_id, nonce=nonce, budget=None if budget is None else int(budget), uq=uq, patron=bool(patron),
+        projects=projects.split(",") if projects else [], snapshot=snapshot)
+
+
+def locked_allocation_reads(*, epoch: int, user_id: int, until: int) -> tuple[list[dict], list[tuple[int, str, int]]]:
+    """The two reads an allocation makes once it holds the user's row, in one query: every patron-mode
+    toggle up to chain time `until` (users.selectors.patron_toggles) and the user's live allocations of
+    `epoch` as (id, project, amount), both in id order."""
+    quote = connection.ops.quote_name
+    toggles, allocations = quote(PatronEvent._meta.db_table), quote(Allocation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, id, address, CASE WHEN enabled THEN '1' ELSE '0' END, timestamp FROM {toggles} "
+            f"WHERE timestamp <= %s "
+            f"UNION ALL SELECT 1, id, project_address, CAST(amount AS TEXT), NULL FROM {allocations} "
+            f"WHERE epoch = %s AND user_id = %s AND deleted_at IS NULL ORDER BY 1, 2",
+            [until, epoch, user_id])
+        rows = cursor.fetchall()
+    patron_toggles = [{"user": address, "enabled": flag == "1", "created_at": timestamp}
+                      for kind, _, address, flag, timestamp in rows if kind == 0]
+    previous = [(row_id, project, int(amount)) for kind, row_id, project, amount, _ in rows if kind == 1]
+    return patron_toggles, previous
 
 
 def user_live_allocations(*, epoch: int, address: str) -> list[tuple[str, int]]:

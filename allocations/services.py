@@ -14,13 +14,13 @@ from deposits.models import Budget
 from deposits.selectors import budget_of, budget_rows
 from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
-from epochs.models import Epoch
+from epochs.models import Epoch, PendingEpochSnapshot
 from octant.core import exceptions, signatures
 from octant.core.fields import WeiField as WeiModelField
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User
-from users.selectors import is_patron, patron_toggles
+from users.selectors import is_patron
 from users.services import locked_user, verify_signed
 
 from . import selectors
@@ -52,6 +52,7 @@ class Checked:
     details: Epoch  # the epoch's timing (its window closes at details.finalized_at)
     projects: list[str]  # the epoch's projects
     known: KnownUser
+    snapshot: PendingEpochSnapshot | None = None  # the epoch's pending snapshot, when the checks read it
 
 
 # --- row locks -------------------------------------------------------------------------------------------
@@ -118,9 +119,10 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     verify_signed(user_address, signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID), signature)
     try:
         with transaction.atomic():
-            user, toggles = _recheck(user_address, nonce, checked)
+            user, toggles, previous = _recheck(user_address, nonce, checked)
             result = _write(user, allocations, nonce=nonce, signature=signature,
-                            is_manually_edited=is_manually_edited, now=view.now, checked=checked, toggles=toggles)
+                            is_manually_edited=is_manually_edited, now=view.now, checked=checked, toggles=toggles,
+                            previous=previous)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -146,10 +148,19 @@ def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], n
 
 
 def _check(user_address, epoch, allocations, nonce) -> Checked:
-    """The checks between the nonce and the signature, without any lock."""
-    known = _known_user(user_address, epoch)
-    details = _check_nonce_and_patron(user_address, epoch, nonce, known.nonce, known.budget)
-    return Checked(epoch, details, _check_payload(user_address, epoch, allocations, known.budget), known)
+    """The checks between the nonce and the signature, without any lock, on what one query reads
+    (selectors.allocation_facts); an epoch not indexed yet takes the separate reads."""
+    facts = selectors.allocation_facts(epoch=epoch, address=user_address)
+    if facts is None:
+        known = _known_user(user_address, epoch)
+        details = _check_nonce_and_patron(user_address, epoch, nonce, known.nonce, known.budget)
+        return Checked(epoch, details, _check_payload(user_address, epoch, allocations, known.budget), known)
+    known = KnownUser(facts.user_id, facts.nonce, facts.budget, facts.uq)
+    _check_nonce(nonce, known.nonce)
+    if known.budget is not None and facts.patron:
+        raise exceptions.NotAllowedInPatronMode(user_address)
+    projects = _check_payload(user_address, epoch, allocations, known.budget, epoch_projects=facts.projects)
+    return Checked(epoch, facts.details, projects, known, facts.snapshot)
 
 
 def _known_user(address: str, epoch: int) -> KnownUser:
@@ -180,14 +191,15 @@ def _check_nonce_and_patron(user_address, epoch, nonce, current_nonce, budget):
     return details
 
 
-def _check_payload(user_address, epoch, allocations, budget) -> list[str]:
+def _check_payload(user_address, epoch, allocations, budget, *, epoch_projects: list[str] | None = None) -> list[str]:
     """Budget, self-allocation, valid and distinct projects (the reference's order). Returns the epoch's
-    projects."""
+    projects (read unless given)."""
     if budget is None:
         raise exceptions.BudgetNotFound(user_address, epoch)
     if sum(amount for _, amount in allocations) > budget:
         raise exceptions.RewardsBudgetExceeded()
-    epoch_projects = project_addresses(epoch=epoch)
+    if epoch_projects is None:
+        epoch_projects = project_addresses(epoch=epoch)
     valid = set(epoch_projects)
     if user_address in valid:
         raise exceptions.ProjectAllocationToSelf()
@@ -202,54 +214,167 @@ def _check_payload(user_address, epoch, allocations, budget) -> list[str]:
     return epoch_projects
 
 
-def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[User, list[dict]]:
+def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[User, list[dict], list[tuple[int, str, int]]]:
     """The locked re-check: lock the user's row by moving the nonce (step 1), then check patron mode again
-    (a toggle may have committed since the first check). Returns the user and the patron-mode toggles up
-    to the window's close, read once for this check and the matched rewards."""
+    (a toggle may have committed since the first check). Returns the user, the patron-mode toggles up to
+    the window's close (for this check and the matched rewards) and the user's live allocations of the
+    epoch as (id, project, amount), both read in one query once the row is held."""
     user = _lock_user_nonce(user_address, nonce, checked.known)
-    toggles = patron_toggles(timestamp=checked.details.finalized_at)
+    toggles, previous = selectors.locked_allocation_reads(epoch=checked.epoch, user_id=user.id,
+                                                          until=checked.details.finalized_at)
     if user_address in epochs_engine.patrons(toggles, at=checked.details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
-    return user, toggles
+    return user, toggles, previous
 
 
 def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, is_manually_edited, now,
-           checked: Checked, toggles: list[dict]) -> Allocated:
-    """The locked write, the user's row held: freeze the UQ, withdraw the earlier allocations, store the new
-    ones with the request (its leverage simulated on the aggregates before the change), then lock and update
-    the project, donor and epoch aggregates (steps 2 and 3), as late as possible before the commit."""
+           checked: Checked, toggles: list[dict], previous: list[tuple[int, str, int]]) -> Allocated:
+    """The locked write, the user's row held: freeze the UQ, work out the matching pool, lock the touched
+    projects' aggregates (step 2) reading every project's with them, simulate the leverage on them, then
+    withdraw the earlier allocations, store the new ones with the request and update the project, donor and
+    epoch aggregates (step 3 last). The project locks are shared with every donor of the projects: only the
+    simulation and the writes run while they are held (on PostgreSQL two statements, `_write_rows`)."""
     epoch = checked.epoch
-    uq = _freeze_uq(user, epoch, checked.known.uq)
-    previous = list(selectors.live_allocations(epoch=epoch).filter(user=user).values_list(
-        "id", "project_address", "amount"))
+    uq, frozen = _uq_to_freeze(user, checked.known.uq)
     touched = sorted({p for _, p, _ in previous} | {p for p, _ in allocations})
-    # The leverage is simulated on the aggregates as they are, before the projects' rows are locked: those
-    # locks (step 2) are shared with every donor of the projects, so they are taken last and held briefly.
     matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=checked.details.finalized_at,
-                                                  patron_toggles=toggles)
-    leverage = selectors.simulate_allocation(
+                                                  patron_toggles=toggles, snapshot=checked.snapshot)
+    funding, aggregates = _lock_funding_reading_all(epoch, touched)
+    leverage = selectors.allocation_leverage(
         epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=checked.projects,
-        matched=matched, address=user.address).leverage
-
+        matched=matched, address=user.address, aggregates=aggregates)
+    request = AllocationRequest(user=user, epoch=epoch, nonce=nonce, signature=signature,
+                                is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
+    if connection.vendor == "postgresql":
+        _write_rows(user, allocations, request=request, previous=previous, funding=funding, uq=uq,
+                    freeze=not frozen, budget=checked.known.budget)
+        return Allocated(epoch=epoch, projects=touched, replaced=bool(previous))
+    if not frozen:
+        UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
     Allocation.objects.filter(id__in=[row_id for row_id, _, _ in previous]).update(deleted_at=timezone.now())
-    AllocationRequest.objects.create(user=user, epoch=epoch, nonce=nonce, signature=signature,
-                                     is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
+    request.save()
     created = Allocation.objects.bulk_create(
         Allocation(user=user, epoch=epoch, nonce=nonce, project_address=p, amount=a) for p, a in allocations)
-    funding = lock_project_funding(epoch=epoch, projects=touched)
     _update_funding(epoch, funding, previous, created, uq)
     _update_donor(epoch, user.address, previous=previous, created=created, budget=checked.known.budget)
     return Allocated(epoch=epoch, projects=touched, replaced=bool(previous))
 
 
-def _freeze_uq(user: User, epoch: int, frozen: str | None) -> Decimal:
-    """The user's UQ for `epoch` (selectors.uq_or_current), frozen at their first allocation in it."""
-    if frozen is None:
-        frozen = UniquenessQuotient.objects.filter(user=user, epoch=epoch).values_list("score", flat=True).first()
-    uq = selectors.uq_or_current(frozen, address=user.address)
-    if frozen is None:
-        UniquenessQuotient.objects.create(user=user, epoch=epoch, score=str(uq))
-    return uq
+def _uq_to_freeze(user: User, frozen: str | None) -> tuple[Decimal, bool]:
+    """The user's UQ for the epoch (selectors.uq_or_current) and whether it is frozen already: else the
+    allocation freezes it. `frozen` was read before the user's row was locked, and stays true under the
+    lock: only an allocation of the user freezes it, and a concurrent one would have moved the nonce."""
+    return selectors.uq_or_current(frozen, address=user.address), frozen is not None
+
+
+def _lock_funding_reading_all(epoch: int, projects: list[str]) -> tuple[dict[str, ProjectFunding],
+                                                                          list[engine.ProjectAggregate]]:
+    """Step 2 with the read the leverage simulation needs: the epoch's aggregate rows of `projects` that
+    exist, locked in address order, and every project's aggregate (selectors.funding_aggregates: in order
+    of first allocation), the locked ones as locked. One statement on PostgreSQL; on SQLite one read (the
+    database's write lock, held since step 1, keeps other writers out)."""
+    wanted = set(projects)
+    if connection.vendor != "postgresql":
+        rows = list(ProjectFunding.objects.filter(epoch=epoch).order_by("project_address"))
+    else:
+        table = connection.ops.quote_name(ProjectFunding._meta.db_table)
+        columns = "id, project_address, CAST(allocated AS TEXT), sqrt_sum, first_allocation_id, exact, version"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH locked AS MATERIALIZED (SELECT {columns} FROM {table} WHERE epoch = %s "
+                f"AND project_address = ANY(%s) ORDER BY project_address FOR UPDATE) "
+                f"SELECT * FROM locked UNION ALL SELECT {columns} FROM {table} WHERE epoch = %s "
+                f"AND first_allocation_id IS NOT NULL AND NOT (project_address = ANY(%s))",
+                [epoch, projects, epoch, projects])
+            rows = [ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
+                                   sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
+                    for row_id, address, allocated, sqrt_sum, first, exact, version in cursor.fetchall()]
+    funding = {row.project_address: row for row in sorted(rows, key=lambda row: row.project_address)
+               if row.project_address in wanted}
+    aggregates = [engine.ProjectAggregate(row.project_address, row.allocated, Decimal(row.sqrt_sum))
+                  for row in sorted((row for row in rows if row.first_allocation_id is not None),
+                                    key=lambda row: row.first_allocation_id)]
+    return funding, aggregates
+
+
+def _write_rows(user: User, allocations: list[tuple[str, int]], *, request: AllocationRequest, previous, funding,
+                uq: Decimal, freeze: bool, budget: int) -> None:
+    """The allocation's writes on PostgreSQL in two statements, the rows of step 2 locked already: one
+    (data-modifying CTEs) withdraws the earlier allocations, stores the request, the new allocations and
+    the frozen UQ, and writes the projects' aggregates and the donor's row (the aggregates' new values
+    worked out here, engine.apply_allocation_change as `_update_funding`, the first allocation ids taken
+    from the inserted rows); then the epoch's totals, last (step 3). The ORM's statements cost several ms
+    of Python per allocation."""
+    epoch, now = request.epoch, timezone.now()
+    changed = engine.apply_allocation_change(
+        {p: engine.ProjectAggregate(p, row.allocated, Decimal(row.sqrt_sum)) for p, row in funding.items()},
+        removed=[(p, a) for _, p, a in previous], added=allocations, uq=uq)
+    withdrawn = {p for _, p, _ in previous}
+    updated, inserted = [], []
+    for project, aggregate in changed.items():
+        row = funding.get(project)
+        exact = (row.exact if row is not None else True) and project not in withdrawn
+        values = (aggregate.allocated, str(aggregate.sqrt_sum), exact, (row.version if row is not None else 0) + 1)
+        if row is None:
+            inserted.append((project, *values))
+        else:
+            updated.append((row.pk, *values))
+    q = connection.ops.quote_name
+    tables = {model: q(model._meta.db_table) for model in (Allocation, AllocationRequest, UniquenessQuotient,
+                                                           ProjectFunding, DonorFunding)}
+    parts, params = [], []
+    if previous:
+        parts.append(f"gone AS (UPDATE {tables[Allocation]} SET deleted_at = %s WHERE id = ANY(%s::bigint[]))")
+        params += [now, [row_id for row_id, _, _ in previous]]
+    parts.append(
+        f"request AS (INSERT INTO {tables[AllocationRequest]} (user_id, epoch, nonce, signature, is_manually_edited, "
+        f"leverage, timestamp, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s))")
+    params += [user.pk, epoch, request.nonce, request.signature, request.is_manually_edited, request.leverage,
+               request.timestamp, now]
+    parts.append(
+        f"ins AS (INSERT INTO {tables[Allocation]} (user_id, epoch, nonce, project_address, amount, deleted_at, "
+        f"created_at) SELECT %s, %s, %s, v.project, v.amount, NULL, %s FROM unnest(%s::varchar[], %s::numeric[]) "
+        f"WITH ORDINALITY AS v(project, amount, n) ORDER BY v.n RETURNING id, project_address)")
+    params += [user.pk, epoch, request.nonce, now, [p for p, _ in allocations], [a for _, a in allocations]]
+    if freeze:
+        parts.append(f"uq AS (INSERT INTO {tables[UniquenessQuotient]} (user_id, epoch, score, created_at) "
+                     f"VALUES (%s, %s, %s, %s))")
+        params += [user.pk, epoch, str(uq), now]
+    first = "(SELECT min(i.id) FROM ins i WHERE i.project_address = {})"
+    if updated:
+        parts.append(
+            f"funding AS (UPDATE {tables[ProjectFunding]} f SET allocated = v.allocated, sqrt_sum = v.sqrt_sum, "
+            f"exact = v.exact, version = v.version, "
+            f"first_allocation_id = COALESCE(f.first_allocation_id, {first.format('f.project_address')}) "
+            f"FROM unnest(%s::bigint[], %s::numeric[], %s::varchar[], %s::boolean[], %s::bigint[]) "
+            f"AS v(id, allocated, sqrt_sum, exact, version) WHERE f.id = v.id)")
+        params += [list(column) for column in zip(*updated)]
+    if inserted:
+        parts.append(
+            f"new_funding AS (INSERT INTO {tables[ProjectFunding]} (epoch, project_address, allocated, sqrt_sum, "
+            f"first_allocation_id, exact, version, broadcast_version) SELECT %s, v.project, v.allocated, "
+            f"v.sqrt_sum, {first.format('v.project')}, v.exact, v.version, 0 "
+            f"FROM unnest(%s::varchar[], %s::numeric[], %s::varchar[], %s::boolean[], %s::bigint[]) "
+            f"AS v(project, allocated, sqrt_sum, exact, version))")
+        params += [epoch, *(list(column) for column in zip(*inserted))]
+    allocated = sum(amount for _, amount in allocations)
+    claimed_before, claimed_after = _claimed(budget, previous), max(budget - allocated, 0)
+    if previous:
+        parts.append(f"donor AS (UPDATE {tables[DonorFunding]} SET allocated = %s, claimed = %s, "
+                     f"first_allocation_id = (SELECT min(id) FROM ins) WHERE epoch = %s AND address = %s)")
+        params += [allocated, claimed_after, epoch, user.address]
+    else:
+        parts.append(f"donor AS (INSERT INTO {tables[DonorFunding]} (epoch, address, allocated, claimed, "
+                     f"first_allocation_id) SELECT %s, %s, %s, %s, min(id) FROM ins)")
+        params += [epoch, user.address, allocated, claimed_after]
+    with connection.cursor() as cursor:
+        cursor.execute("WITH " + ", ".join(parts) + " SELECT count(*) FROM ins", params)
+    _add_claimed(epoch, claimed_after - claimed_before)
+
+
+def _claimed(budget: int, previous) -> int:
+    """What the donor left unallocated of their budget with the allocations `previous` (0 without any)."""
+    return max(budget - sum(amount for _, _, amount in previous), 0) if previous else 0
 
 
 def patron_mode_toggle(*, address: str, signature: str) -> bool:
@@ -338,7 +463,7 @@ def _save_funding(rows: list[ProjectFunding]) -> None:
 def _update_donor(epoch, address, *, previous, created, budget: int) -> None:
     """Keep the donor's row and the epoch's Σ claimed equal to what the live allocations give: one write
     for the donor (under the user's lock), then one for the epoch's totals (step 3)."""
-    claimed_before = max(budget - sum(amount for _, _, amount in previous), 0) if previous else 0
+    claimed_before = _claimed(budget, previous)
     claimed_after = 0
     rows = DonorFunding.objects.filter(epoch=epoch, address=address)
     if created:
