@@ -191,12 +191,12 @@ def schedule_broadcast(*, epoch: int) -> None:
     last broadcast allows, coalesced with any broadcast already scheduled. With a shared channel layer the
     Celery task does it (queued once; it waits for the interval to end); otherwise this process does (one
     process reaches every socket: the in-memory layer, or Celery running tasks eagerly)."""
-    wait = broadcast_wait(epoch=epoch)
     if layer_is_shared() and not _celery_is_eager():
         from . import tasks
 
         enqueue_once(tasks.broadcast_changes, epoch)  # the run waits for the interval's end itself
         return
+    wait = broadcast_wait(epoch=epoch)
     loop = _consumers_loop()
     if wait <= 0 and not _scheduled_on(loop, epoch):
         broadcast_changes(epoch=epoch)

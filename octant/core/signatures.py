@@ -7,6 +7,7 @@
   `isValidSignature(bytes,bytes)` returning 0x20c13b0b, through a caller-supplied function because the
   chain backend makes the call.
 """
+import functools
 import json
 from collections.abc import Callable, Mapping
 
@@ -35,6 +36,7 @@ EIP7702_DELEGATION_PREFIX = bytes.fromhex("ef0100")
 # --- EIP-712 -------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8)
 def domain_separator(chain_id: int) -> bytes:
     return keccak(
         abi_encode(
