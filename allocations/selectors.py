@@ -62,6 +62,26 @@ def allocations_with_uq(*, epoch: int, project: str | None = None) -> list[dict]
             for row_id, user_id, address, project, amount in rows]
 
 
+def project_allocation_terms(*, epoch: int, project: str) -> list[dict]:
+    """One project's live allocations of the epoch in the order they were made, as the aggregates take them
+    (engine.aggregate_allocations: id, project, amount and the donor's UQ, None without one), in one plain
+    query: the aggregates' rebuild reads ~10,000 rows a project, and the ORM's rows cost twice the time."""
+    quote = connection.ops.quote_name
+    allocations, uqs = quote(Allocation._meta.db_table), quote(UniquenessQuotient._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, CAST(a.amount AS TEXT), q.score FROM {allocations} a LEFT JOIN {uqs} q "
+            f"ON q.user_id = a.user_id AND q.epoch = a.epoch WHERE a.epoch = %s AND a.project_address = %s "
+            f"AND a.deleted_at IS NULL ORDER BY a.id", [epoch, project])
+        rows = cursor.fetchall()
+    scores = {None: None}
+    for _, _, score in rows:
+        if score not in scores:
+            scores[score] = Decimal(score)
+    return [{"id": row_id, "project": project, "amount": int(amount), "uq": scores[score]}
+            for row_id, amount, score in rows]
+
+
 # --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
 
 
@@ -98,7 +118,7 @@ def exact_funding_aggregates(*, epoch: int) -> list[engine.ProjectAggregate]:
         if exact:
             sqrt_sum = Decimal(sqrt_sum)
         else:
-            rows = allocations_with_uq(epoch=epoch, project=address)
+            rows = project_allocation_terms(epoch=epoch, project=address)
             aggregate = engine.aggregate_allocations(rows)
             first = rows[0]["id"] if rows else None
             allocated, sqrt_sum = (aggregate[0].allocated, aggregate[0].sqrt_sum) if aggregate else (0, None)

@@ -26,12 +26,16 @@ def _key(task, args) -> str:
     return "octant:queued:" + ":".join([task.name, *map(str, args)])
 
 
-def enqueue_once(task, *args) -> bool:
-    """Queue task(*args) unless that run is queued and not started yet. True if it was queued now."""
+def enqueue_once(task, *args, countdown: float = 0) -> bool:
+    """Queue task(*args) unless that run is queued and not started yet. True if it was queued now. With a
+    `countdown` the run starts that many seconds later at the earliest (and coalesces what comes meanwhile)."""
     key = _key(task, args)
-    if cache.add(key, True, timeout=QUEUED_TIMEOUT):
+    if cache.add(key, True, timeout=QUEUED_TIMEOUT + countdown):
         try:
-            task.delay(*args)
+            if countdown > 0:
+                task.apply_async(args, countdown=countdown)
+            else:
+                task.delay(*args)
         except Exception:  # the broker is down: the run is not queued, so the next change may queue it
             cache.delete(key)
             raise

@@ -178,18 +178,18 @@ def test_rebuild_reads_unlocked_and_skips_a_project_changed_meanwhile(api, windo
     assert post(api, sign(ALICE, [(P1, 10**18), (P3, 10**18)], 1)).status_code == 201  # replaces (no on-commit here)
     assert set(ProjectFunding.objects.filter(exact=False).values_list("project_address", flat=True)) == {P1, P2}
 
-    read = selectors.allocations_with_uq
+    read = selectors.project_allocation_terms
 
-    def read_then_bob_allocates(*, epoch, project=None):
+    def read_then_bob_allocates(*, epoch, project):
         rows = read(epoch=epoch, project=project)
         if project == P1:  # Bob's allocation commits after the rebuild read P1's allocations
             assert post(api, sign(BOB, [(P1, 10**18)], 0)).status_code == 201
         return rows
 
-    monkeypatch.setattr(selectors, "allocations_with_uq", read_then_bob_allocates)
+    monkeypatch.setattr(selectors, "project_allocation_terms", read_then_bob_allocates)
     assert services.project_funding_rebuild(epoch=EPOCH) == 1  # P2 only
     assert list(ProjectFunding.objects.filter(exact=False).values_list("project_address", flat=True)) == [P1]
-    monkeypatch.setattr(selectors, "allocations_with_uq", read)
+    monkeypatch.setattr(selectors, "project_allocation_terms", read)
     assert services.project_funding_rebuild(epoch=EPOCH) == 1
     aggregates = {a.address: a for a in selectors.funding_aggregates(epoch=EPOCH)}
     expected = {a.address: a for a in engine.aggregate_allocations(selectors.allocations_with_uq(epoch=EPOCH))}

@@ -11,6 +11,9 @@ class FakeTask:
     def delay(self, *args):
         self.queued.append(args)
 
+    def apply_async(self, args, *, countdown):
+        self.queued.append((*args, f"in {countdown} s"))
+
 
 def test_one_queued_run_until_it_starts():
     task = FakeTask()
@@ -29,6 +32,17 @@ def test_a_lost_run_stops_blocking_after_the_timeout(monkeypatch):
     assert queue.enqueue_once(task, 1) and not queue.enqueue_once(task, 1)
     time.sleep(1.1)  # the run never started (a worker died with it): the mark expires
     assert queue.enqueue_once(task, 1) and len(task.queued) == 2
+
+
+def test_a_countdown_run_stays_the_queued_one_meanwhile(monkeypatch):
+    import time
+
+    task = FakeTask()
+    monkeypatch.setattr(queue, "QUEUED_TIMEOUT", 1)
+    assert queue.enqueue_once(task, 7, countdown=1)
+    time.sleep(1.1)  # past QUEUED_TIMEOUT but not past the countdown with it: still the queued run
+    assert not queue.enqueue_once(task, 7, countdown=1)
+    assert task.queued == [(7, "in 1 s")]
 
 
 ran = []
