@@ -59,8 +59,10 @@ class Checked:
 # Every writer of a user's allocations takes its row locks through these helpers and in this order, so two
 # writers never wait for each other in a cycle:
 #   1. the user's row (users.services.locked_user, or the conditional nonce update of `_lock_user_nonce`);
-#   2. the touched projects' aggregates, by address (`lock_project_funding`);
-#   3. the donor's row, then the epoch's totals (`_add_claimed`), last.
+#   2. the touched projects' aggregates, by address (`lock_project_funding`; an allocation's
+#      `_lock_funding_reading_all` locks them in the same order);
+#   3. the donor's row, then the epoch's totals (`_add_claimed`), last (an allocation on PostgreSQL writes
+#      the donor's row in the statement of its other writes, `_write_rows`, then the totals in one more).
 # The exact rebuild (`project_funding_rebuild`) takes only locks of step 2, one project at a time.
 
 

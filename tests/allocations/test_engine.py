@@ -511,3 +511,32 @@ def test_allocation_change_starts_an_unseen_project_at_zero():
     assert changed == {P[0]: engine.ProjectAggregate(P[0], 4, Decimal(0) + engine.qf_contribution(4, ONE))}
     assert engine.apply_allocation_change(changed, removed=[(P[0], 4)], uq=ONE) == {
         P[0]: engine.ProjectAggregate(P[0], 0, Decimal(0))}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_leverage_from_aggregates_equals_two_full_reward_lists(seed):
+    """The allocation's leverage, worked out for the added projects only, equals comparing the capped-QF
+    reward lists of every project before and after the change (the simulation's figure), to the last bit:
+    few projects, so the funding cap binds often; a project the donor is the first to fund; none at all."""
+    rng = random.Random(seed)
+    projects = [f"0x{index:040x}" for index in range(rng.randrange(2, 7))]
+    uqs = [Decimal("1.0"), Decimal("0.01"), Decimal("0.2"), None]
+    existing = [{"donor": f"d{rng.randrange(30)}", "project": rng.choice(projects[:-1]),
+                 "amount": rng.randrange(1, 10**18), "uq": rng.choice(uqs)} for _ in range(rng.randrange(0, 60))]
+    current = {a.address: a for a in engine.aggregate_allocations(existing)}
+    uq = rng.choice(uqs)
+    removed = [(a["project"], a["amount"]) for a in existing if a["donor"] == "d0"]
+    added = [(p, rng.randrange(0, 10**18)) for p in rng.sample(projects, rng.randrange(1, len(projects) + 1))]
+    matched = rng.choice([MATCHED_REWARDS, 10**15, 7])
+    cap = rng.choice([engine.FUNDING_CAP_PERCENT, Decimal("0.5"), Decimal("1")])
+
+    before = engine.apply_allocation_change(current, removed=removed, uq=uq)
+    after = engine.apply_allocation_change(before, added=added, uq=uq)
+    lists = [engine.project_rewards_from_aggregates(aggregates=list(state.values()), projects=projects,
+                                                    matched_rewards=matched, funding_cap_percent=cap)
+             for state in (before, after)]
+    expected = engine.individual_leverage(
+        before={r.address: r.matched for r in lists[0].rewards}, after={r.address: r.matched for r in lists[1].rewards},
+        new_projects=[p for p, _ in added], new_amount=sum(a for _, a in added))
+    assert engine.leverage_from_aggregates(current, removed=removed, added=added, uq=uq, matched_rewards=matched,
+                                           funding_cap_percent=cap) == expected
