@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
 MAX_REQUEST_BYTES refused with 413; the busiest reads shared by octant.core.answers) and websockets through
 Channels."""
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
@@ -22,3 +23,8 @@ application = ProtocolTypeRouter({
     "http": django_asgi_app,
     "websocket": URLRouter(websocket_urlpatterns),
 })
+
+# What the imports built lives as long as the process: out of the collector's sight, a full collection walks
+# only what requests allocate (it took the odd request 50-60 ms at the 1,000,000-allocation benchmark).
+gc.collect()
+gc.freeze()
