@@ -101,9 +101,38 @@ def emit_frames(frames: list[str]) -> None:
         async_to_sync(group_send_frames)(layer, frames)
 
 
+def listening() -> bool:
+    """Whether any socket is in the clients' group now: the in-memory layer's groups, or the Redis layer's
+    group set (channels_redis keeps each member with the time it joined; members older than the layer's
+    group_expiry are gone). True when the layer cannot tell, or on any error: then the broadcast goes out."""
+    layer = get_channel_layer()
+    if isinstance(getattr(layer, "groups", None), dict):
+        return bool(layer.groups.get(GROUP))
+    if not all(hasattr(layer, name) for name in ("_group_key", "consistent_hash", "connection", "group_expiry")):
+        return True
+
+    async def members() -> int:
+        reader = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)  # as emit_frames: a loop and pools of its own
+        try:
+            connection = reader.connection(reader.consistent_hash(GROUP))
+            return await connection.zcount(reader._group_key(GROUP), time.time() - reader.group_expiry, "+inf")
+        finally:
+            await reader.close_pools()
+
+    try:
+        return async_to_sync(members, force_new_loop=True)() > 0
+    except Exception:  # noqa: BLE001 - unknown: broadcast
+        logger.warning("could not count the connected sockets", exc_info=True)
+        return True
+
+
 def broadcast_changes(*, epoch: int) -> int:
     """Broadcast the projects of `epoch` whose allocations changed since their last broadcast (their
-    aggregate's version moved), then record the versions sent. Returns how many projects went out."""
+    aggregate's version moved), then record the versions sent. Returns how many projects went out.
+
+    With no socket connected, nothing is built or sent (a million allocations' donor lists cost about a
+    second of database time) and the versions are recorded as sent: a client that connects gets the whole
+    state on connect."""
     from django.db.models import F
 
     from .models import ProjectFunding
@@ -112,8 +141,13 @@ def broadcast_changes(*, epoch: int) -> int:
         "project_address", "version"))
     if not seen:
         return 0
-    _mark_broadcast(epoch)
+    if not listening():
+        _record_sent(epoch, seen)
+        return 0
+    started = time.time()
+    _mark_broadcast(epoch, started)
     broadcast_project_updates(epoch=epoch, projects=sorted(seen))
+    _mark_broadcast(epoch, started, took=time.time() - started)
     _record_sent(epoch, seen)
     return len(seen)
 
@@ -157,18 +191,22 @@ def _last_key(epoch: int) -> str:
     return f"octant:broadcast:last:{epoch}"
 
 
-def _mark_broadcast(epoch: int) -> None:
-    """Record that a broadcast of `epoch` starts now (before its read: a change committed after the read
-    then waits for the interval from here, and its own scheduled run carries it)."""
-    interval = settings.BROADCAST_MIN_INTERVAL_SECONDS
+def _mark_broadcast(epoch: int, started: float, took: float = 0.0) -> None:
+    """Record that a broadcast of `epoch` started at `started` (before its read: a change committed after
+    the read then waits for the interval from here, and its own scheduled run carries it), and once sent,
+    how long it `took`: the next one waits at least BROADCAST_BUSY_FACTOR times that, so that building the
+    broadcasts (the donor lists of every changed project) never takes more than its share of the machine."""
+    interval = max(settings.BROADCAST_MIN_INTERVAL_SECONDS, settings.BROADCAST_BUSY_FACTOR * took)
     try:
-        cache.set(_last_key(epoch), time.time(), timeout=max(5, int(interval) + 5))
+        cache.set(_last_key(epoch), [started, took], timeout=max(5, int(interval) + 5))
     except Exception:  # the cache is down: broadcasts go out unthrottled meanwhile, none is lost
         logger.warning("could not record the broadcast time", exc_info=True)
 
 
 def broadcast_wait(*, epoch: int) -> float:
-    """Seconds until the next broadcast of `epoch` may go out (0: now). 0 too when the cache cannot say."""
+    """Seconds until the next broadcast of `epoch` may go out (0: now): BROADCAST_MIN_INTERVAL_SECONDS after
+    the last one started, or BROADCAST_BUSY_FACTOR times as long as it took if that is longer. 0 too when
+    the cache cannot say."""
     interval = settings.BROADCAST_MIN_INTERVAL_SECONDS
     if interval <= 0:
         return 0.0
@@ -177,7 +215,11 @@ def broadcast_wait(*, epoch: int) -> float:
     except Exception:
         logger.warning("could not read the last broadcast time", exc_info=True)
         return 0.0
-    return 0.0 if last is None else max(0.0, float(last) + interval - time.time())
+    if last is None:
+        return 0.0
+    started, took = last if isinstance(last, (list, tuple)) else (last, 0.0)
+    interval = max(interval, settings.BROADCAST_BUSY_FACTOR * float(took))
+    return max(0.0, float(started) + interval - time.time())
 
 
 def _celery_is_eager() -> bool:

@@ -126,6 +126,9 @@ ALLOCATION_MAX_ITEMS = env.int("ALLOCATION_MAX_ITEMS", default=100)  # or the ep
 # Live updates: at most one websocket broadcast per epoch per this many seconds, carrying every change since
 # the last one (allocations.realtime); a change within the interval goes out when it ends.
 BROADCAST_MIN_INTERVAL_SECONDS = env.float("BROADCAST_MIN_INTERVAL_SECONDS", default=1.0)
+# ... and at least this many times as long as the last broadcast took to build and send: under load (every
+# project's donor list changed) broadcasting takes at most about 1/factor of the time
+BROADCAST_BUSY_FACTOR = env.float("BROADCAST_BUSY_FACTOR", default=3.0)
 # The busiest public reads answered from a copy in each server process while nothing changed, and never
 # older than this many seconds (octant.core.answers; needs REDIS_URL; 0 = off)
 SHARED_ANSWERS_SECONDS = env.float("SHARED_ANSWERS_SECONDS", default=1.0)

@@ -159,10 +159,10 @@ async def test_a_change_the_broker_missed_goes_out_with_the_beat_tick(window, wo
     await client.disconnect()
 
 
-def test_the_wait_follows_the_last_broadcast(window):
+def test_the_wait_follows_the_last_broadcast(window, a_listener):
     with override_settings(BROADCAST_MIN_INTERVAL_SECONDS=INTERVAL):
         assert realtime.broadcast_wait(epoch=EPOCH) == 0
-        allocate(ALICE, [(P1, 10**15)], 0)  # broadcast at once (no socket listens: nothing lost either)
+        allocate(ALICE, [(P1, 10**15)], 0)  # broadcast at once
         assert 0 < realtime.broadcast_wait(epoch=EPOCH) <= INTERVAL
         assert realtime.broadcast_wait(epoch=EPOCH + 1) == 0  # per epoch
     with override_settings(BROADCAST_MIN_INTERVAL_SECONDS=0):
@@ -196,3 +196,34 @@ def test_donors_json_is_the_event_payload(window):
     assert [event(f) for f in realtime.state_frames(state)[2:]] == [
         ["project_donors", {"project": p, "donors": [{"address": d, "amount": str(a)} for d, a in rows[p]]}]
         for p in PROJECTS]
+
+
+def test_a_slow_broadcast_spaces_the_next_ones(window):
+    """The next broadcast waits BROADCAST_BUSY_FACTOR times as long as the last one took, if that is longer
+    than the interval: under load, building the broadcasts takes at most about 1/factor of the time."""
+    with override_settings(BROADCAST_MIN_INTERVAL_SECONDS=INTERVAL, BROADCAST_BUSY_FACTOR=3):
+        realtime._mark_broadcast(EPOCH, time.time(), took=0.1)
+        assert 0.8 < realtime.broadcast_wait(epoch=EPOCH) <= INTERVAL
+        realtime._mark_broadcast(EPOCH, time.time(), took=2.0)
+        assert 5.8 < realtime.broadcast_wait(epoch=EPOCH) <= 6.0
+
+
+def test_nothing_is_built_while_no_socket_listens(window, monkeypatch):
+    """No client connected: no donor list is read or sent, and the versions count as sent (a client that
+    connects later gets the whole state on connect)."""
+    built = []
+    from allocations import selectors
+
+    original = selectors.socket_state
+    monkeypatch.setattr(selectors, "socket_state", lambda **kw: built.append(kw) or original(**kw))
+    allocate(ALICE, [(P1, 10**15)], 0)
+    assert realtime.listening() is False and built == []
+    assert all(v == s for v, s in ProjectFunding.objects.filter(epoch=EPOCH).values_list(
+        "version", "broadcast_version"))
+
+
+def test_a_listener_is_counted_on_the_configured_layer(window, a_listener):
+    assert realtime.listening() is True
+    allocate(BOB, [(P2, 10**15)], 0)
+    assert all(v == s for v, s in ProjectFunding.objects.filter(epoch=EPOCH).values_list(
+        "version", "broadcast_version"))

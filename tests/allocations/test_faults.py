@@ -5,7 +5,7 @@ import redis
 from channels.layers import InMemoryChannelLayer
 from django.test import override_settings
 
-from allocations import tasks
+from allocations import realtime, tasks
 from allocations.models import Allocation, ProjectFunding
 from epochs.tasks import epochs_tick
 from users.models import User
@@ -49,6 +49,10 @@ class DroppingLayer(InMemoryChannelLayer):
 
     drops = 0
     sent: list = []
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = {realtime.GROUP: {"specific.client": 0}}  # one client connected
 
     async def group_send(self, group, message):
         if DroppingLayer.drops:

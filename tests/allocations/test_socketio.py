@@ -390,7 +390,7 @@ def test_stock_client_gets_its_none_threshold_after_allocating(live_server_url):
             client.disconnect()
 
 
-def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, monkeypatch):
+def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, monkeypatch, a_listener):
     """A version that moves while a broadcast is being built is not marked as sent."""
     from django.db.models import F
 
