@@ -158,7 +158,7 @@ def _record_sent(epoch: int, seen: dict[str, int]) -> None:
     broadcast follows), and a rebuild's lock is brief (the project goes out again with the next broadcast,
     the beat tick's at the latest). Waiting instead queued the broadcast behind every allocation in flight,
     and taking several row locks in one statement could deadlock with an allocation taking them."""
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.db.models import Case, PositiveBigIntegerField, Value, When
 
     from .models import ProjectFunding
@@ -167,6 +167,16 @@ def _record_sent(epoch: int, seen: dict[str, int]) -> None:
         free = list(ProjectFunding.objects.select_for_update(skip_locked=True).filter(
             epoch=epoch, project_address__in=list(seen)).values_list("project_address", flat=True))
         if not free:
+            return
+        if connection.vendor == "postgresql":  # one plain statement: the ORM's CASE over 100 projects cost
+            # about 100 ms of Python per broadcast
+            values = ", ".join(["(%s, %s::bigint)"] * len(free))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ProjectFunding._meta.db_table} AS f SET broadcast_version = v.version "
+                    f"FROM (VALUES {values}) AS v(address, version) WHERE f.epoch = %s "
+                    "AND f.project_address = v.address AND f.broadcast_version < v.version",
+                    [value for project in free for value in (project, seen[project])] + [epoch])
             return
         sent = Case(*(When(project_address=project, then=Value(seen[project])) for project in free),
                     output_field=PositiveBigIntegerField())
