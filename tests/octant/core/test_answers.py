@@ -59,6 +59,8 @@ async def _request(app, path, *, method="GET", headers=(), query=b"", body=b""):
         content += message.get("body", b"")
         if not message.get("more_body"):
             break
+    await communicator.send_input({"type": "http.disconnect"})  # as a server tells once the answer is out
+    await communicator.wait(10)
     return start["status"], content
 
 
