@@ -6,14 +6,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_asgi_app = get_asgi_application()  # sets Django up before anything imports models
+django.setup(set_prefix=False)  # before anything imports models (as django.core.asgi does)
 
 from octant.core.answers import SharedAnswers  # noqa: E402
-from octant.core.asgi import BodyLimit, StaticFiles  # noqa: E402
+from octant.core.asgi import BodyLimit, StaticFiles, SyncChainHandler  # noqa: E402
 
-django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(django_asgi_app)))
+django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler())))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
