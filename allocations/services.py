@@ -286,32 +286,28 @@ def _lock_funding_reading_all(epoch: int, projects: list[str]) -> tuple[dict[str
     exist, locked in address order, and every project's aggregate (selectors.funding_aggregates: in order
     of first allocation), the locked ones as locked. One statement on PostgreSQL; on SQLite one read (the
     database's write lock, held since step 1, keeps other writers out)."""
-    wanted = set(projects)
+    columns = ("id", "project_address", "allocated", "sqrt_sum", "first_allocation_id", "exact", "version")
     if connection.vendor != "postgresql":
-        rows = list(ProjectFunding.objects.filter(epoch=epoch).order_by("project_address"))
+        rows = list(ProjectFunding.objects.filter(epoch=epoch).values_list(*columns))
     else:
         table = connection.ops.quote_name(ProjectFunding._meta.db_table)
-        columns = "id, project_address, CAST(allocated AS TEXT), sqrt_sum, first_allocation_id, exact, version"
+        selected = ", ".join("CAST(allocated AS TEXT)" if column == "allocated" else column for column in columns)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH locked AS MATERIALIZED (SELECT {columns} FROM {table} WHERE epoch = %s "
+                f"WITH locked AS MATERIALIZED (SELECT {selected} FROM {table} WHERE epoch = %s "
                 f"AND project_address = ANY(%s) ORDER BY project_address FOR UPDATE) "
-                f"SELECT * FROM locked UNION ALL SELECT {columns} FROM {table} WHERE epoch = %s "
+                f"SELECT * FROM locked UNION ALL SELECT {selected} FROM {table} WHERE epoch = %s "
                 f"AND first_allocation_id IS NOT NULL AND NOT (project_address = ANY(%s))",
                 [epoch, projects, epoch, projects])
             rows = cursor.fetchall()
-        funding = {address: ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
-                                           sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
-                   for row_id, address, allocated, sqrt_sum, first, exact, version in sorted(
-                       (row for row in rows if row[1] in wanted), key=lambda row: row[1])}
-        aggregates = [engine.ProjectAggregate(address, int(allocated), Decimal(sqrt_sum))
-                      for _, address, allocated, sqrt_sum, first, _, _ in sorted(
-                          (row for row in rows if row[4] is not None), key=lambda row: row[4])]
-        return funding, aggregates
-    funding = {row.project_address: row for row in rows if row.project_address in wanted}
-    aggregates = [engine.ProjectAggregate(row.project_address, row.allocated, Decimal(row.sqrt_sum))
-                  for row in sorted((row for row in rows if row.first_allocation_id is not None),
-                                    key=lambda row: row.first_allocation_id)]
+    wanted = set(projects)
+    funding = {address: ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
+                                       sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
+               for row_id, address, allocated, sqrt_sum, first, exact, version in sorted(
+                   (row for row in rows if row[1] in wanted), key=lambda row: row[1])}
+    aggregates = [engine.ProjectAggregate(address, int(allocated), Decimal(sqrt_sum))
+                  for _, address, allocated, sqrt_sum, first, _, _ in sorted(
+                      (row for row in rows if row[4] is not None), key=lambda row: row[4])]
     return funding, aggregates
 
 
