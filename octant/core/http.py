@@ -162,16 +162,22 @@ def json_list_response(key: str, chunks, *, cache: tuple[str, str | None] | None
     With `cache` = (name, state), the answer is kept as a file per state (octant.core.answer_files):
     served from that file when one was kept in the same state (`chunks` is then never started), else
     built, streamed and kept. A state of None: not kept (the caller cannot tell the data's changes)."""
-    name, state = cache or (None, None)
-    path = answer_files.answer_path(name=name, key=state) if state is not None else None
-    kept = answer_files.open_answer(path)
+    path, kept = _kept_answer(*(cache or (None, None)))
     if kept is not None:
         getattr(chunks, "close", lambda: None)()
-        return answer_files.FileAnswer(kept, content_type="application/json")
+        return kept
     body = iter(StreamingJSON(key, chunks))
     if path is not None:
         body = answer_files.recorded(body, path=path)
     return ChunkedResponse(body, content_type="application/json")
+
+
+def _kept_answer(name: str | None, state: str | None):
+    """Where the JSON answer `name` built in `state` is kept (None: not to be kept, a state of None), and that
+    answer as a response if one was kept (else None)."""
+    path = answer_files.answer_path(name=name, key=state) if state is not None else None
+    kept = answer_files.open_answer(path)
+    return path, None if kept is None else answer_files.FileAnswer(kept, content_type="application/json")
 
 
 def kept_json_response(*, name: str, state: str | None, build):
@@ -180,10 +186,9 @@ def kept_json_response(*, name: str, state: str | None, build):
     of None: built every time."""
     from django.http import HttpResponse
 
-    path = answer_files.answer_path(name=name, key=state) if state is not None else None
-    kept = answer_files.open_answer(path)
+    path, kept = _kept_answer(name, state)
     if kept is not None:
-        return answer_files.FileAnswer(kept, content_type="application/json")
+        return kept
     body = JSONRenderer().render(build())
     for _ in answer_files.recorded(iter([body]), path=path):  # written to the file, moved into place
         pass
