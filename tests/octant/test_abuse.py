@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from asgiref.testing import ApplicationCommunicator
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core.management import CommandError, call_command
@@ -15,6 +14,7 @@ from django.core.management import CommandError, call_command
 from octant.routing import websocket_urlpatterns
 from projects.models import Project
 
+from tests.fixtures.asgi import asgi_request
 from tests.fixtures.chain import DURATION, START
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,24 +24,10 @@ ADDRESS = "0x00000000000000000000000000000000000000AA"
 # --- request size (item 3) ------------------------------------------------------------------------------
 
 async def http(path, *, method="GET", headers=(), chunks=(b"",)):
-    """One request through the project's ASGI application (as daphne calls it); returns (status, body)."""
+    """One request through the project's ASGI application, as a server makes it; returns (status, body)."""
     from octant.asgi import application
 
-    scope = {"type": "http", "http_version": "1.1", "method": method, "scheme": "http", "path": path,
-             "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver"), *headers], "client": ("127.0.0.1", 5000),
-             "server": ("testserver", 80)}
-    app = ApplicationCommunicator(application, scope)
-    for i, chunk in enumerate(chunks):
-        await app.send_input({"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1})
-    start = await app.receive_output(5)
-    body = b""
-    while True:
-        message = await app.receive_output(5)
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    return start["status"], body
+    return await asgi_request(application, path, method=method, headers=headers, chunks=chunks, timeout=5)
 
 
 @pytest.mark.django_db(transaction=True)

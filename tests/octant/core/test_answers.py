@@ -6,11 +6,11 @@ import time
 import pytest
 import redis
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
 
 from octant.core import answers
 from octant.core.answers import SharedAnswers
 
+from tests.fixtures.asgi import asgi_request
 from tests.fixtures.window import PROJECTS, USERS, sign
 
 ESTIMATE = "/rewards/projects/estimated"
@@ -45,27 +45,8 @@ class Counting:
         await send({"type": "http.response.body", "body": str(self.calls).encode()})
 
 
-async def _request(app, path, *, method="GET", headers=(), query=b"", body=b""):
-    scope = {"type": "http", "http_version": "1.1", "method": method, "scheme": "http", "path": path,
-             "raw_path": path.encode(), "query_string": query, "root_path": "",
-             "headers": [(b"host", b"testserver"), *headers], "client": ("127.0.0.1", 5000),
-             "server": ("testserver", 80)}
-    communicator = ApplicationCommunicator(app, scope)
-    await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
-    start = await communicator.receive_output(10)
-    content = b""
-    while True:
-        message = await communicator.receive_output(10)
-        content += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    await communicator.send_input({"type": "http.disconnect"})  # as a server tells once the answer is out
-    await communicator.wait(10)
-    return start["status"], content
-
-
-def request(app, path, **kwargs):
-    return async_to_sync(_request)(app, path, **kwargs)
+def request(app, path, *, body=b"", **kwargs):
+    return async_to_sync(asgi_request)(app, path, chunks=[body], **kwargs)
 
 
 def test_an_answer_is_shared_until_a_write_or_a_task_changes_something(shared):
