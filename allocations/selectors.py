@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q, Sum
 
 from allocations import engine
 from antisybil.selectors import uq_score
@@ -22,7 +22,7 @@ from octant.core.http import keyset_chunks, keyset_pages
 from projects.models import Project
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User
-from users.selectors import window_patrons
+from users.selectors import patron_toggles_state, window_patrons
 
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
@@ -153,8 +153,7 @@ def funding_state(*, epoch: int, now: int | None = None, claimed: bool = False) 
     and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
     funding = _project_funding_versions(epoch=epoch)
     now = chain_view().now if now is None else now
-    toggles = PatronEvent.objects.filter(timestamp__lte=now).aggregate(last=Max("id"), count=Count("id"))
-    key = "{}:{versions}:{rows}:{inexact}:{last}:{count}".format(epoch, **funding, **toggles)
+    key = "{}:{versions}:{rows}:{inexact}:".format(epoch, **funding) + patron_toggles_state(timestamp=now)
     if claimed:
         key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
     return key

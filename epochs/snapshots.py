@@ -24,7 +24,7 @@ from octant.core.fields import sum_wei
 from projects.selectors import project_addresses
 from projects.services import projects_sync
 from users.models import User
-from users.selectors import patrons_at, window_patrons
+from users.selectors import patron_toggles_state, patrons_at, window_patrons
 from withdrawals import engine as withdrawals_engine
 from withdrawals.models import Reward
 
@@ -159,13 +159,14 @@ def merkle_root(leaves: list[tuple[str, int]]) -> str | None:
 
 def simulation_state(*, epoch: int, now: int) -> str | None:
     """A key that changes whenever the finalized snapshot simulated at `now` can (for the answer kept per
-    state): the pending snapshot, the projects' aggregates, the donors' totals and the patron-mode toggles
-    up to `now` (allocations.selectors.funding_state). None when the epoch has no aggregates to tell its
-    changes (allocations.selectors.allocations_state): not kept."""
-    if allocation_selectors.allocations_state(epoch=epoch) is None:
+    state): the pending snapshot, the projects' aggregates and the donors' totals
+    (allocations.selectors.allocations_state) and the patron-mode toggles up to `now`. None when the epoch
+    has no aggregates to tell its changes: not kept."""
+    allocations = allocation_selectors.allocations_state(epoch=epoch)
+    if allocations is None:
         return None
     snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).values_list("id", flat=True).first()
-    return f"{snapshot}:" + allocation_selectors.funding_state(epoch=epoch, now=now, claimed=True)
+    return f"{snapshot}:{allocations}:" + patron_toggles_state(timestamp=now)
 
 
 def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: bool = False,

@@ -1,4 +1,6 @@
 """Reads about users: patron mode, terms-of-service consent."""
+from django.db.models import Count, Max
+
 from epochs import engine as epochs_engine
 from epochs.selectors import epoch_details
 
@@ -23,6 +25,13 @@ def patron_toggles(*, timestamp: int) -> list[dict]:
     return [{"user": a, "enabled": e, "created_at": t} for a, e, t in
             PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
             .values_list("address", "enabled", "timestamp")]
+
+
+def patron_toggles_state(*, timestamp: int) -> str:
+    """A key that changes whenever the patron-mode toggles up to chain time `timestamp` do (for answers kept
+    per state): the last toggle's id and how many there are."""
+    toggles = PatronEvent.objects.filter(timestamp__lte=timestamp).aggregate(last=Max("id"), count=Count("id"))
+    return "{last}:{count}".format(**toggles)
 
 
 def patrons_at(*, timestamp: int) -> list[str]:
