@@ -141,11 +141,11 @@ def broadcast_changes(*, epoch: int) -> int:
         "project_address", "version"))
     if not seen:
         return 0
+    started = time.time()
+    _mark_broadcast(epoch, started)  # unheard too: the next run waits the interval, as after a broadcast
     if not listening():
         _record_sent(epoch, seen)
         return 0
-    started = time.time()
-    _mark_broadcast(epoch, started)
     broadcast_project_updates(epoch=epoch, projects=sorted(seen))
     _mark_broadcast(epoch, started, took=time.time() - started)
     _record_sent(epoch, seen)

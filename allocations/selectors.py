@@ -471,24 +471,30 @@ def allocation_facts(*, epoch: int, address: str) -> AllocationFacts | None:
         projects=projects.split(",") if projects else [], snapshot=snapshot)
 
 
-def locked_allocation_reads(*, epoch: int, user_id: int, until: int) -> tuple[list[dict], list[tuple[int, str, int]]]:
-    """The two reads an allocation makes once it holds the user's row, in one query: every patron-mode
-    toggle up to chain time `until` (users.selectors.patron_toggles) and the user's live allocations of
-    `epoch` as (id, project, amount), both in id order."""
+def locked_allocation_reads(*, epoch: int, user_id: int, until: int) -> tuple[
+        list[dict], list[tuple[int, str, int]], list[engine.ProjectAggregate]]:
+    """The reads an allocation makes once it holds the user's row, in one query: every patron-mode toggle up
+    to chain time `until` (users.selectors.patron_toggles) and the user's live allocations of `epoch` as
+    (id, project, amount), both in id order, and every project's aggregate as it stands, unlocked
+    (funding_aggregates: in order of first allocation), which the leverage simulation reads."""
     quote = connection.ops.quote_name
-    toggles, allocations = quote(PatronEvent._meta.db_table), quote(Allocation._meta.db_table)
+    toggles, allocations, funding = (quote(model._meta.db_table) for model in (PatronEvent, Allocation, ProjectFunding))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 0, id, address, CASE WHEN enabled THEN '1' ELSE '0' END, timestamp FROM {toggles} "
+            f"SELECT 0, id, address, CASE WHEN enabled THEN '1' ELSE '0' END, CAST(timestamp AS TEXT) FROM {toggles} "
             f"WHERE timestamp <= %s "
             f"UNION ALL SELECT 1, id, project_address, CAST(amount AS TEXT), NULL FROM {allocations} "
-            f"WHERE epoch = %s AND user_id = %s AND deleted_at IS NULL ORDER BY 1, 2",
-            [until, epoch, user_id])
+            f"WHERE epoch = %s AND user_id = %s AND deleted_at IS NULL "
+            f"UNION ALL SELECT 2, first_allocation_id, project_address, CAST(allocated AS TEXT), sqrt_sum FROM {funding} "
+            f"WHERE epoch = %s AND first_allocation_id IS NOT NULL ORDER BY 1, 2",
+            [until, epoch, user_id, epoch])
         rows = cursor.fetchall()
-    patron_toggles = [{"user": address, "enabled": flag == "1", "created_at": timestamp}
+    patron_toggles = [{"user": address, "enabled": flag == "1", "created_at": int(timestamp)}
                       for kind, _, address, flag, timestamp in rows if kind == 0]
     previous = [(row_id, project, int(amount)) for kind, row_id, project, amount, _ in rows if kind == 1]
-    return patron_toggles, previous
+    aggregates = [engine.ProjectAggregate(project, int(allocated), Decimal(sqrt_sum))
+                  for kind, _, project, allocated, sqrt_sum in rows if kind == 2]
+    return patron_toggles, previous, aggregates
 
 
 def user_live_allocations(*, epoch: int, address: str) -> list[tuple[str, int]]:

@@ -59,10 +59,9 @@ class Checked:
 # Every writer of a user's allocations takes its row locks through these helpers and in this order, so two
 # writers never wait for each other in a cycle:
 #   1. the user's row (users.services.locked_user, or the conditional nonce update of `_lock_user_nonce`);
-#   2. the touched projects' aggregates, by address (`lock_project_funding`; an allocation's
-#      `_lock_funding_reading_all` locks them in the same order);
+#   2. the touched projects' aggregates, by address (`lock_project_funding`, or `_lock_funding`);
 #   3. the donor's row, then the epoch's totals (`_add_claimed`), last (an allocation on PostgreSQL writes
-#      the donor's row in the statement of its other writes, `_write_rows`, then the totals in one more).
+#      both in the statement of its other writes, `_write_rows`).
 # The exact rebuild (`project_funding_rebuild`) takes only locks of step 2, one project at a time.
 
 
@@ -132,10 +131,10 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     verify_signed(user_address, signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID), signature)
     try:
         with transaction.atomic():
-            user, toggles, previous = _recheck(user_address, nonce, checked)
+            user, toggles, previous, aggregates = _recheck(user_address, nonce, checked)
             result = _write(user, allocations, nonce=nonce, signature=signature,
                             is_manually_edited=is_manually_edited, now=view.now, checked=checked, toggles=toggles,
-                            previous=previous)
+                            previous=previous, aggregates=aggregates)
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
@@ -227,37 +226,42 @@ def _check_payload(user_address, epoch, allocations, budget, *, epoch_projects: 
     return epoch_projects
 
 
-def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[User, list[dict], list[tuple[int, str, int]]]:
+def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[
+        User, list[dict], list[tuple[int, str, int]], list[engine.ProjectAggregate]]:
     """The locked re-check: lock the user's row by moving the nonce (step 1), then check patron mode again
     (a toggle may have committed since the first check). Returns the user, the patron-mode toggles up to
-    the window's close (for this check and the matched rewards) and the user's live allocations of the
-    epoch as (id, project, amount), both read in one query once the row is held."""
+    the window's close (for this check and the matched rewards), the user's live allocations of the epoch
+    as (id, project, amount) and every project's aggregate (unlocked, for the leverage), all read in one
+    query once the row is held."""
     user = _lock_user_nonce(user_address, nonce, checked.known)
-    toggles, previous = selectors.locked_allocation_reads(epoch=checked.epoch, user_id=user.id,
-                                                          until=checked.details.finalized_at)
+    toggles, previous, aggregates = selectors.locked_allocation_reads(
+        epoch=checked.epoch, user_id=user.id, until=checked.details.finalized_at)
     if user_address in epochs_engine.patrons(toggles, at=checked.details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
-    return user, toggles, previous
+    return user, toggles, previous, aggregates
 
 
 def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, is_manually_edited, now,
-           checked: Checked, toggles: list[dict], previous: list[tuple[int, str, int]]) -> Allocated:
-    """The locked write, the user's row held: freeze the UQ, work out the matching pool, lock the touched
-    projects' aggregates (step 2) reading every project's with them, simulate the leverage on them, then
-    withdraw the earlier allocations, store the new ones with the request and update the project, donor and
-    epoch aggregates (step 3 last). The project locks are shared with every donor of the projects: only the
-    simulation and the writes run while they are held (on PostgreSQL two statements, `_write_rows`)."""
+           checked: Checked, toggles: list[dict], previous: list[tuple[int, str, int]],
+           aggregates: list[engine.ProjectAggregate]) -> Allocated:
+    """The locked write, the user's row held: freeze the UQ, work out the matching pool and simulate the
+    leverage on the `aggregates` read with the user's row (as the reference, which locks nothing, reads
+    them), then lock the touched projects' aggregates (step 2), withdraw the earlier allocations, store the
+    new ones with the request and update the project, donor and epoch aggregates from the locked values
+    (step 3 last). The project locks are shared with every donor of the projects, so nothing but the writes
+    runs while they are held: on PostgreSQL two statements (`_lock_funding`, `_write_rows`), then the
+    commit."""
     epoch = checked.epoch
     uq, frozen = _uq_to_freeze(user, checked.known.uq)
     touched = sorted({p for _, p, _ in previous} | {p for p, _ in allocations})
     matched = selectors.estimated_matched_rewards(epoch=epoch, now=now, finalized_at=checked.details.finalized_at,
                                                   patron_toggles=toggles, snapshot=checked.snapshot)
-    funding, aggregates = _lock_funding_reading_all(epoch, touched)
     leverage = selectors.allocation_leverage(
         epoch=epoch, previous=[(p, a) for _, p, a in previous], new=allocations, uq=uq, projects=checked.projects,
         matched=matched, address=user.address, aggregates=aggregates)
     request = AllocationRequest(user=user, epoch=epoch, nonce=nonce, signature=signature,
                                 is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
+    funding = _lock_funding(epoch, touched)
     if connection.vendor == "postgresql":
         _write_rows(user, allocations, request=request, previous=previous, funding=funding, uq=uq,
                     freeze=not frozen, budget=checked.known.budget)
@@ -280,45 +284,30 @@ def _uq_to_freeze(user: User, frozen: str | None) -> tuple[Decimal, bool]:
     return selectors.uq_or_current(frozen, address=user.address), frozen is not None
 
 
-def _lock_funding_reading_all(epoch: int, projects: list[str]) -> tuple[dict[str, ProjectFunding],
-                                                                          list[engine.ProjectAggregate]]:
-    """Step 2 with the read the leverage simulation needs: the epoch's aggregate rows of `projects` that
-    exist, locked in address order, and every project's aggregate (selectors.funding_aggregates: in order
-    of first allocation), the locked ones as locked. One statement on PostgreSQL; on SQLite one read (the
-    database's write lock, held since step 1, keeps other writers out)."""
-    columns = ("id", "project_address", "allocated", "sqrt_sum", "first_allocation_id", "exact", "version")
+def _lock_funding(epoch: int, projects: list[str]) -> dict[str, ProjectFunding]:
+    """Step 2 for an allocation: `lock_project_funding`, on PostgreSQL in one plain statement (the ORM's
+    costs Python time while other donors of the projects wait)."""
     if connection.vendor != "postgresql":
-        rows = list(ProjectFunding.objects.filter(epoch=epoch).values_list(*columns))
-    else:
-        table = connection.ops.quote_name(ProjectFunding._meta.db_table)
-        selected = ", ".join("CAST(allocated AS TEXT)" if column == "allocated" else column for column in columns)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH locked AS MATERIALIZED (SELECT {selected} FROM {table} WHERE epoch = %s "
-                f"AND project_address = ANY(%s) ORDER BY project_address FOR UPDATE) "
-                f"SELECT * FROM locked UNION ALL SELECT {selected} FROM {table} WHERE epoch = %s "
-                f"AND first_allocation_id IS NOT NULL AND NOT (project_address = ANY(%s))",
-                [epoch, projects, epoch, projects])
-            rows = cursor.fetchall()
-    wanted = set(projects)
-    funding = {address: ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
-                                       sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
-               for row_id, address, allocated, sqrt_sum, first, exact, version in sorted(
-                   (row for row in rows if row[1] in wanted), key=lambda row: row[1])}
-    aggregates = [engine.ProjectAggregate(address, int(allocated), Decimal(sqrt_sum))
-                  for _, address, allocated, sqrt_sum, first, _, _ in sorted(
-                      (row for row in rows if row[4] is not None), key=lambda row: row[4])]
-    return funding, aggregates
+        return lock_project_funding(epoch=epoch, projects=projects)
+    columns = "id, project_address, CAST(allocated AS TEXT), sqrt_sum, first_allocation_id, exact, version"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(ProjectFunding._meta.db_table)} "
+                       f"WHERE epoch = %s AND project_address = ANY(%s) ORDER BY project_address FOR UPDATE",
+                       [epoch, projects])
+        rows = cursor.fetchall()
+    return {address: ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
+                                    sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
+            for row_id, address, allocated, sqrt_sum, first, exact, version in rows}
 
 
 def _write_rows(user: User, allocations: list[tuple[str, int]], *, request: AllocationRequest, previous, funding,
                 uq: Decimal, freeze: bool, budget: int) -> None:
-    """The allocation's writes on PostgreSQL in two statements, the rows of step 2 locked already: one
-    (data-modifying CTEs) withdraws the earlier allocations, stores the request, the new allocations and
-    the frozen UQ, and writes the projects' aggregates and the donor's row (the aggregates' new values
-    worked out here, engine.apply_allocation_change as `_update_funding`, the first allocation ids taken
-    from the inserted rows); then the epoch's totals, last (step 3). The ORM's statements cost several ms
-    of Python per allocation."""
+    """The allocation's writes on PostgreSQL in one statement, the rows of step 2 locked already: data-modifying
+    CTEs withdraw the earlier allocations, store the request, the new allocations and the frozen UQ, write
+    the projects' aggregates and the donor's row (the aggregates' new values worked out here,
+    engine.apply_allocation_change as `_update_funding`, the first allocation ids taken from the inserted
+    rows), and last add to the epoch's totals (step 3). The ORM's statements cost several ms of Python per
+    allocation, and each statement more is a round trip more while the projects' rows are locked."""
     epoch, now = request.epoch, timezone.now()
     changed = engine.apply_allocation_change(
         {p: engine.ProjectAggregate(p, row.allocated, Decimal(row.sqrt_sum)) for p, row in funding.items()},
@@ -381,9 +370,18 @@ def _write_rows(user: User, allocations: list[tuple[str, int]], *, request: Allo
         parts.append(f"donor AS (INSERT INTO {tables[DonorFunding]} (epoch, address, allocated, claimed, "
                      f"first_allocation_id) SELECT %s, %s, %s, %s, min(id) FROM ins)")
         params += [epoch, user.address, allocated, claimed_after]
+    delta = claimed_after - claimed_before
+    totals = not inserted  # (a new project's row waits on a twin's insert: then the totals follow apart)
+    if totals:  # step 3's last write in this statement: the projects' rows are locked already
+        parts.append(f"totals AS (UPDATE {q(EpochFunding._meta.db_table)} SET claimed = claimed + %s::numeric, "
+                     f"version = version + 1 WHERE epoch = %s RETURNING 1)")
+        params += [delta, epoch]
     with connection.cursor() as cursor:
-        cursor.execute("WITH " + ", ".join(parts) + " SELECT count(*) FROM ins", params)
-    _add_claimed(epoch, claimed_after - claimed_before)
+        cursor.execute("WITH " + ", ".join(parts) + (" SELECT count(*) FROM totals" if totals else " SELECT 0"),
+                       params)
+        if totals and cursor.fetchone()[0]:
+            return
+    _add_claimed(epoch, delta)  # (no totals row yet: the epoch's first allocation)
 
 
 def _claimed(budget: int, previous) -> int:

@@ -137,7 +137,9 @@ class ChainBackend(ABC):
         """Whether `signature` is `address`'s signature of a 32-byte digest (EIP-712) or of a text (EIP-191):
         an EOA's, or one its contract wallet accepts (the legacy EIP-1271 call, math.md §8.3). The one
         adapter between `octant.core.signatures` and the backend's `is_contract`/`is_valid_eip1271_signature`
-        for every signed action (allocations, patron mode, terms of service, delegation)."""
+        for every signed action (allocations, patron mode, terms of service, delegation). The signature is
+        recovered first: only when it is not the address's own is the address asked whether it is a
+        contract (a read of the chain). A contract has no key of its own, so no ECDSA signature recovers to it."""
         # lazy, as the backends' Safe helpers: eth_keys and eth-abi cost the `chain` command ~0.5 s
         from octant.core import signatures
 
@@ -145,8 +147,10 @@ class ChainBackend(ABC):
             valid = self.is_valid_eip1271_signature(wallet, digest, "0x" + raw.hex())
             return signatures.EIP1271_MAGIC_VALUE if valid else b"\x00" * 4
 
-        return signatures.verify_signature(address, digest_or_message, signature,
-                                           is_contract=self.is_contract(address), eip1271_call=eip1271_call)
+        if signatures.verify_signature(address, digest_or_message, signature):
+            return True  # the address's own key signed: no chain read (every allocation is signed)
+        return self.is_contract(address) and signatures.verify_signature(
+            address, digest_or_message, signature, is_contract=True, eip1271_call=eip1271_call)
 
     def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
         """`getMessageHash(message_hash)` of the Safe at `address` (its EIP-712 SafeMessage hash); raises
