@@ -230,6 +230,8 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
 
     # --- channel layer
     async def socketio_frames(self, message):
-        if self.connected:
-            for frame in message["frames"]:
-                await self.send(text_data=frame)
+        if not self.connected:
+            return
+        frames = message["frames"] if "stored" not in message else await realtime.stored_frames(message["stored"])
+        for frame in frames:
+            await self.send(text_data=frame)

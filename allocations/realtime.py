@@ -3,7 +3,7 @@ receives the new threshold (epochs 1-3: from epoch 4 it is always "None"), the r
 the donors of the projects that changed.
 
 Frames are built and serialized once here, then fanned out through the channel layer (Redis in production,
-so every daphne process reaches its own clients); `allocations.consumers.SocketIOConsumer` writes them out
+so every server process reaches its own clients); `allocations.consumers.SocketIOConsumer` writes them out
 as they are.
 
 Broadcasts are coalesced per epoch: at most one every BROADCAST_MIN_INTERVAL_SECONDS, each carrying every
@@ -69,13 +69,54 @@ def batches(frames: list[str], limit: int = MAX_BATCH_CHARS) -> list[list[str]]:
     return result
 
 
-async def group_send_frames(layer, frames: list[str], *, close: bool = False) -> None:
+async def group_send_frames(layer, frames: list[str], *, close: bool = False, stored: str | None = None) -> None:
+    """The frames to every member of the group: in messages of at most MAX_BATCH_CHARS, or, `stored` under
+    that cache key (store_frames), one message naming the key."""
     try:
+        if stored is not None:
+            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "stored": stored})
+            return
         for batch in batches(frames):
             await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": batch})
     finally:
         if close:
             await layer.close_pools()
+
+
+STORED_FRAMES_SECONDS = 60  # how long a stored broadcast waits in the cache for the processes to read it
+
+
+def store_frames(frames: list[str]) -> str | None:
+    """A broadcast of more than one batch, kept once in the (Redis) cache: the Redis layer copies a group
+    message once per member socket, so 1,000 sockets made a megabyte broadcast a gigabyte of Redis traffic.
+    The group message then names the key, and each server process reads the frames once for all its
+    sockets (`stored_frames`). Returns the key, or None for a small broadcast (sent as it is) or when the
+    cache fails (then the frames go in the messages)."""
+    if sum(len(frame) for frame in frames) <= MAX_BATCH_CHARS:
+        return None
+    key = f"octant:broadcast:frames:{os.getpid()}:{time.time_ns()}"
+    try:
+        cache.set(key, frames, timeout=STORED_FRAMES_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache is down: the frames go through the layer itself
+        logger.warning("could not store a broadcast; sending it through the channel layer", exc_info=True)
+        return None
+    return key
+
+
+_reading: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Task]]" = weakref.WeakKeyDictionary()
+
+
+async def stored_frames(key: str) -> list[str]:
+    """The frames of a stored broadcast, read from the cache once per process (its event loop) however many
+    of its sockets ask; [] if they are gone (older than STORED_FRAMES_SECONDS)."""
+    from asgiref.sync import sync_to_async
+
+    loop = asyncio.get_running_loop()
+    reading = _reading.setdefault(loop, {})
+    if key not in reading:
+        reading[key] = loop.create_task(sync_to_async(cache.get, thread_sensitive=False)(key, []))
+        loop.call_later(STORED_FRAMES_SECONDS, reading.pop, key, None)
+    return await asyncio.shield(reading[key])
 
 
 def layer_is_shared() -> bool:
@@ -94,7 +135,7 @@ def emit_frames(frames: list[str]) -> None:
         # its pools before the loop ends: no "Event loop is closed" later, and the connections this
         # process's consumers are receiving on are never touched.
         sender = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        async_to_sync(group_send_frames, force_new_loop=True)(sender, frames, close=True)
+        async_to_sync(group_send_frames, force_new_loop=True)(sender, frames, close=True, stored=store_frames(frames))
     else:
         # The in-memory layer (one process: development and tests) must be used on the loop its
         # consumers run on; async_to_sync returns to it when called from a sync_to_async thread.
@@ -141,11 +182,12 @@ def broadcast_changes(*, epoch: int) -> int:
         "project_address", "version"))
     if not seen:
         return 0
-    started = time.time()
-    _mark_broadcast(epoch, started)  # unheard too: the next run waits the interval, as after a broadcast
     if not listening():
+        _mark_broadcast(epoch, time.time())  # unheard too: the next run waits the interval, as after a broadcast
         _record_sent(epoch, seen)
         return 0
+    started = time.time()
+    _mark_broadcast(epoch, started)
     broadcast_project_updates(epoch=epoch, projects=sorted(seen))
     _mark_broadcast(epoch, started, took=time.time() - started)
     _record_sent(epoch, seen)

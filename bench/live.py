@@ -9,7 +9,8 @@ which sends the coalesced broadcasts (at most one per BROADCAST_MIN_INTERVAL_SEC
 
 Knobs: BENCH_CLIENTS (default 1,000 websocket clients), BENCH_SCALE (data size), BENCH_LIVE_RATE (default 10
 allocations/s), BENCH_LIVE_SECONDS (default 20 s of allocations), BENCH_LIVE_PORT (default 21812),
-BENCH_HTTP_PROCESSES (server processes, default the core count). The database and the Redis db are emptied
+BENCH_HTTP_PROCESSES (server processes, default the core count), BENCH_WATCHER_PROCESSES (processes the clients
+are spread over, default the core count). The database and the Redis db are emptied
 (dropped, flushed) first: use your own.
 
 Each allocation puts 5 projects' amounts under one keyed user; a client has seen it when every one of those
@@ -36,6 +37,7 @@ SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", "20"))
 PORT = int(os.environ.get("BENCH_LIVE_PORT", "21812"))
 CONNECT_CONCURRENCY = 20
 ALLOCATORS = 4  # threads sending the allocations
+WATCHER_PROCESSES = int(os.environ.get("BENCH_WATCHER_PROCESSES") or os.cpu_count() or 2)
 TARGET = 2.0  # seconds from an allocation to every client seeing it
 DRAIN = 15.0  # seconds after the last allocation for the broadcasts to arrive
 
@@ -49,7 +51,7 @@ class Watcher:
 
     def __init__(self, url: str, on_connect_frames: int, expected: dict, allocations: list):
         self.url, self.on_connect_frames = url, on_connect_frames
-        self.expected = expected  # project (bytes) -> [(allocation index, needle bytes)], filled as they go out
+        self.expected = expected  # project (bytes) -> [(allocation index, needle bytes)] (_needles)
         self.allocations = allocations  # index -> {"projects": n, ...}
         self.ready = asyncio.Event()
         self.seen: dict[int, set] = {}  # allocation index -> projects seen with its amount
@@ -102,79 +104,119 @@ def measure() -> dict:
     bodies = http._bodies()
     projects = project_addresses(epoch=_data.EPOCH)
     count = min(len(bodies), int(RATE * SECONDS))
-    return asyncio.run(_measure(bodies[:count], len(projects)))
+    return _measure(bodies[:count], len(projects))
 
 
-async def _measure(bodies: list[dict], project_count: int) -> dict:
-    url = f"ws://127.0.0.1:{PORT}/socket.io/?EIO=4&transport=websocket"
+def _needles(bodies: list[dict]) -> dict[bytes, list]:
+    """project (bytes) -> [(allocation index, the donor entry its frames carry once it is seen)]."""
     expected: dict[bytes, list] = {}
+    for index, body in enumerate(bodies):
+        for item in body["payload"]["allocations"]:
+            needle = json.dumps({"address": body["userAddress"], "amount": item["amount"]}, separators=(",", ":"))
+            expected.setdefault(item["proposalAddress"].encode(), []).append((index, needle.encode()))
+    return expected
+
+
+def _watch(clients: int, url: str, on_connect: int, expected: dict, allocations: list, pipe) -> None:
+    """One watcher process (forked): `clients` sockets; says "ready" once all have their connect-time state,
+    counts bytes from "count" to "window" (answering the bytes), then waits until every socket has seen
+    every allocation (DRAIN at most) and sends what each saw and when."""
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        watchers = [Watcher(url, on_connect, expected, allocations) for _ in range(clients)]
+        gate, stop = asyncio.Semaphore(CONNECT_CONCURRENCY), asyncio.Event()
+        tasks = [asyncio.create_task(w.run(gate, stop)) for w in watchers]
+        await asyncio.wait_for(asyncio.gather(*(w.ready.wait() for w in watchers)), 600)
+        pipe.send("ready")
+        await loop.run_in_executor(None, pipe.recv)  # "count"
+        for watcher in watchers:
+            watcher.counting = True
+        await loop.run_in_executor(None, pipe.recv)  # "window": the last allocation is answered
+        pipe.send(sum(w.bytes for w in watchers))
+        deadline = time.monotonic() + DRAIN
+        while time.monotonic() < deadline and any(len(w.seen_at) < len(allocations) for w in watchers):
+            await asyncio.sleep(0.1)
+        pipe.send({"seen": [w.seen_at for w in watchers], "bytes": sum(w.bytes for w in watchers),
+                   "done": time.perf_counter()})
+        stop.set()
+        await asyncio.wait(tasks, timeout=30)
+        for task in tasks:
+            task.cancel()
+
+    asyncio.run(run())
+
+
+def _measure(bodies: list[dict], project_count: int) -> dict:
+    """The watchers run in WATCHER_PROCESSES forked processes (one Python process could not read what 1,000
+    sockets receive: it became the bottleneck); perf_counter is the system's monotonic clock, the same in
+    every process."""
+    import multiprocessing
+
+    url = f"ws://127.0.0.1:{PORT}/socket.io/?EIO=4&transport=websocket"
+    expected = _needles(bodies)
     allocations = [{"projects": len(b["payload"]["allocations"])} for b in bodies]
-    watchers = [Watcher(url, 2 + project_count, expected, allocations) for _ in range(CLIENTS)]
-    gate, stop = asyncio.Semaphore(CONNECT_CONCURRENCY), asyncio.Event()
-    tasks = [asyncio.create_task(w.run(gate, stop)) for w in watchers]
+    context, pipes, processes = multiprocessing.get_context("fork"), [], []
     started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(w.ready.wait() for w in watchers)), 600)
+    for k in range(WATCHER_PROCESSES):
+        ours, theirs = context.Pipe()
+        share = CLIENTS // WATCHER_PROCESSES + (k < CLIENTS % WATCHER_PROCESSES)
+        process = context.Process(target=_watch, args=(share, url, 2 + project_count, expected, allocations, theirs))
+        process.start()
+        pipes.append(ours)
+        processes.append(process)
+    for pipe in pipes:
+        assert pipe.recv() == "ready"
     connected = time.perf_counter() - started
 
     sent_at, answered_at, statuses = [None] * len(bodies), [None] * len(bodies), []
+    lock, next_index = threading.Lock(), [0]
 
-    def allocate():
+    def run():
         """Allocations on a fixed schedule (RATE per second) from ALLOCATORS threads, so a slow answer does
         not slow the arrivals down."""
-        begin, lock, next_index = time.perf_counter(), threading.Lock(), [0]
+        client = http.Client()
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= len(bodies):
+                return
+            pause = begin + index / RATE - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            sent_at[index] = time.perf_counter()
+            status, _, _ = client.request("POST", "/allocations/allocate", bodies[index])
+            answered_at[index] = time.perf_counter()
+            statuses.append(status)
 
-        def run():
-            client = http.Client()
-            while True:
-                with lock:
-                    index = next_index[0]
-                    next_index[0] += 1
-                if index >= len(bodies):
-                    return
-                body = bodies[index]
-                pause = begin + index / RATE - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
-                for item in body["payload"]["allocations"]:  # what clients look for, before it can arrive
-                    needle = json.dumps({"address": body["userAddress"], "amount": item["amount"]},
-                                        separators=(",", ":")).encode()
-                    expected.setdefault(item["proposalAddress"].encode(), []).append((index, needle))
-                sent_at[index] = time.perf_counter()
-                status, _, _ = client.request("POST", "/allocations/allocate", body)
-                answered_at[index] = time.perf_counter()
-                statuses.append(status)
-
-        threads = [threading.Thread(target=run) for _ in range(ALLOCATORS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    for watcher in watchers:
-        watcher.counting = True
-    window_start = time.perf_counter()
-    await asyncio.to_thread(allocate)
-    last_sent = time.perf_counter()
-    window = last_sent - window_start
-    bytes_in_window = sum(w.bytes for w in watchers)
-    deadline = time.monotonic() + DRAIN
-    while time.monotonic() < deadline and any(len(w.seen_at) < len(bodies) for w in watchers):
-        await asyncio.sleep(0.1)
-    total_seconds = time.perf_counter() - window_start
-    bytes_total = sum(w.bytes for w in watchers)
-    stop.set()
-    await asyncio.wait(tasks, timeout=30)
-    for task in tasks:
-        task.cancel()
+    for pipe in pipes:
+        pipe.send("count")
+    window_start = begin = time.perf_counter()
+    threads = [threading.Thread(target=run) for _ in range(ALLOCATORS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    window = time.perf_counter() - window_start
+    for pipe in pipes:
+        pipe.send("window")
+    bytes_in_window = sum(pipe.recv() for pipe in pipes)
+    results = [pipe.recv() for pipe in pipes]
+    for process in processes:
+        process.join(timeout=60)
+    seen = [seen_at for result in results for seen_at in result["seen"]]
+    bytes_total = sum(result["bytes"] for result in results)
+    total_seconds = max(result["done"] for result in results) - window_start
 
     delays, after_answer, per_client_max, missing = [], [], [], 0
-    for watcher in watchers:
+    for seen_at in seen:
         worst = 0.0
         for index in range(len(bodies)):
-            if index in watcher.seen_at:
-                delay = watcher.seen_at[index] - sent_at[index]
+            if index in seen_at:
+                delay = seen_at[index] - sent_at[index]
                 delays.append(delay)
-                after_answer.append(watcher.seen_at[index] - answered_at[index])
+                after_answer.append(seen_at[index] - answered_at[index])
                 worst = max(worst, delay)
             else:
                 missing += 1
@@ -190,8 +232,8 @@ async def _measure(bodies: list[dict], project_count: int) -> dict:
         "answer_delay_p50": _backends.percentile(after_answer, 0.5) if delays else None,
         "answer_delay_p99": _backends.percentile(after_answer, 0.99) if delays else None,
         "answer_delay_max": max(after_answer) if delays else None,
-        "clients_within_target": sum(1 for worst, watcher in zip(per_client_max, watchers)
-                                     if worst < TARGET and len(watcher.seen_at) == len(bodies)),
+        "clients_within_target": sum(1 for worst, seen_at in zip(per_client_max, seen)
+                                     if worst < TARGET and len(seen_at) == len(bodies)),
         "window": window, "bytes_window": bytes_in_window, "bytes_total": bytes_total, "seconds_total": total_seconds,
     }
 

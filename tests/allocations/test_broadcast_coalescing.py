@@ -237,3 +237,34 @@ def test_a_listener_is_counted_on_the_configured_layer(window, a_listener):
     allocate(BOB, [(P2, 10**15)], 0)
     assert all(v == s for v, s in ProjectFunding.objects.filter(epoch=EPOCH).values_list(
         "version", "broadcast_version"))
+
+
+@needs_redis
+@override_settings(BROADCAST_MIN_INTERVAL_SECONDS=0)
+async def test_a_big_broadcast_is_stored_once_and_read_once_per_process(window, monkeypatch):
+    """A broadcast of more than one batch goes into the cache once, the group message names it, and the
+    sockets of one process read it once between them: Redis carries it once per process, not per socket."""
+    from django.core.cache import caches
+
+    monkeypatch.setattr(realtime, "MAX_BATCH_CHARS", 10)  # every broadcast is "big"
+    reads = []
+    original = type(caches['default']).get  # every thread's instance of the cache's class
+
+    def get(self, key, *args, **kwargs):
+        reads.append(key)
+        return original(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(type(caches['default']), "get", get)
+    clients = [await socket_open() for _ in range(3)]
+    for client in clients:
+        await receive_frames(client, ON_CONNECT)
+    await database_sync_to_async(allocate)(ALICE, [(P1, 10**15), (P2, 10**15)], 0)
+    expected = await database_sync_to_async(socket_state)(projects=[P1, P2])
+    for client in clients:
+        _, frames = await broadcast(client, 2)
+        assert frames == realtime.state_frames(expected, skip_none_threshold=True)
+    stored = [key for key in reads if key.startswith("octant:broadcast:frames:")]
+    assert len(stored) == 1
+    assert await realtime.stored_frames("octant:broadcast:frames:gone") == []  # expired: nothing to send
+    for client in clients:
+        await client.disconnect()
