@@ -83,7 +83,10 @@ async def group_send_frames(layer, frames: list[str], *, close: bool = False, st
             await layer.close_pools()
 
 
-STORED_FRAMES_SECONDS = 60  # how long a stored broadcast waits in the cache for the processes to read it
+# How long a stored broadcast waits in the cache for the processes to read it (they read it within
+# milliseconds unless overloaded). At 1,000,000 allocations a broadcast can be 50 MB, and broadcasts are spaced
+# BROADCAST_BUSY_FACTOR times their build time apart, so Redis holds a few of them at most.
+STORED_FRAMES_SECONDS = 20
 
 
 def store_frames(frames: list[str]) -> str | None:
@@ -108,13 +111,21 @@ _reading: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asynci
 
 async def stored_frames(key: str) -> list[str]:
     """The frames of a stored broadcast, read from the cache once per process (its event loop) however many
-    of its sockets ask; [] if they are gone (older than STORED_FRAMES_SECONDS)."""
+    of its sockets ask; [] if they are gone (older than STORED_FRAMES_SECONDS) or the cache fails (the
+    sockets stay open: the next broadcast of a project carries its whole state)."""
     from asgiref.sync import sync_to_async
+
+    def read() -> list[str]:
+        try:
+            return cache.get(key, [])
+        except Exception:  # noqa: BLE001 - a socket must not fail with the cache
+            logger.warning("could not read a stored broadcast", exc_info=True)
+            return []
 
     loop = asyncio.get_running_loop()
     reading = _reading.setdefault(loop, {})
     if key not in reading:
-        reading[key] = loop.create_task(sync_to_async(cache.get, thread_sensitive=False)(key, []))
+        reading[key] = loop.create_task(sync_to_async(read, thread_sensitive=False)())
         loop.call_later(STORED_FRAMES_SECONDS, reading.pop, key, None)
     return await asyncio.shield(reading[key])
 

@@ -268,3 +268,13 @@ async def test_a_big_broadcast_is_stored_once_and_read_once_per_process(window, 
     assert await realtime.stored_frames("octant:broadcast:frames:gone") == []  # expired: nothing to send
     for client in clients:
         await client.disconnect()
+
+
+async def test_a_stored_broadcast_the_cache_cannot_give_sends_nothing(monkeypatch):
+    from django.core.cache import caches
+
+    def fail(self, key, *args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(type(caches["default"]), "get", fail)
+    assert await realtime.stored_frames("octant:broadcast:frames:any") == []
