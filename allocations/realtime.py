@@ -124,9 +124,10 @@ async def stored_frames(key: str) -> list[str]:
 
     loop = asyncio.get_running_loop()
     reading = _reading.setdefault(loop, {})
-    if key not in reading:
+    if key not in reading:  # kept a second after the read for the sockets that ask together, then let go
+        # (a socket that asks later reads the cache again): a process holds about one broadcast at a time
         reading[key] = loop.create_task(sync_to_async(read, thread_sensitive=False)())
-        loop.call_later(STORED_FRAMES_SECONDS, reading.pop, key, None)
+        reading[key].add_done_callback(lambda _: loop.call_later(1.0, reading.pop, key, None))
     return await asyncio.shield(reading[key])
 
 

@@ -3,6 +3,7 @@ BROADCAST_MIN_INTERVAL_SECONDS, carrying every project changed since the last on
 interval goes out when the interval ends, never dropped. Through the real services, a real websocket
 client (Channels' communicator) and the configured channel layer (in-memory, or Redis with REDIS_URL);
 the Celery path with a real worker thread."""
+import asyncio
 import time
 
 import pytest
@@ -265,6 +266,8 @@ async def test_a_big_broadcast_is_stored_once_and_read_once_per_process(window, 
         assert frames == realtime.state_frames(expected, skip_none_threshold=True)
     stored = [key for key in reads if key.startswith("octant:broadcast:frames:")]
     assert len(stored) == 1
+    await asyncio.sleep(1.2)  # the process lets the frames go a second after reading them
+    assert stored[0] not in realtime._reading.get(asyncio.get_running_loop(), {})
     assert await realtime.stored_frames("octant:broadcast:frames:gone") == []  # expired: nothing to send
     for client in clients:
         await client.disconnect()
