@@ -363,8 +363,8 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
     """What replacing a user's `previous` allocations with `new` would do (math.md §5.6), from the
     aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
     The epoch's `projects`, `matched` rewards and `aggregates` (funding_aggregates) are read unless given.
-    In exact mode (no exact aggregates)
-    it recomputes from every live allocation, the user's (`address`) replaced."""
+    In exact mode (no exact aggregates) it recomputes from every live allocation, the user's (`address`)
+    replaced."""
 
     matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
     projects = project_addresses(epoch=epoch) if projects is None else projects

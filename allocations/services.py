@@ -59,7 +59,7 @@ class Checked:
 # Every writer of a user's allocations takes its row locks through these helpers and in this order, so two
 # writers never wait for each other in a cycle:
 #   1. the user's row (users.services.locked_user, or the conditional nonce update of `_lock_user_nonce`);
-#   2. the touched projects' aggregates, by address (`lock_project_funding`, or `_lock_funding`);
+#   2. the touched projects' aggregates, by address (`lock_project_funding`);
 #   3. the donor's row, then the epoch's totals (`_add_claimed`), last (an allocation on PostgreSQL writes
 #      both in the statement of its other writes, `_write_rows`).
 # The exact rebuild (`project_funding_rebuild`) takes only locks of step 2, one project at a time.
@@ -85,17 +85,35 @@ def _lock_user_nonce(user_address: str, nonce: int, known: KnownUser) -> User:
 
 
 def lock_project_funding(*, epoch: int, projects) -> dict[str, ProjectFunding]:
-    """Step 2: the epoch's aggregate rows of `projects` that exist, locked in address order."""
-    return {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
-        epoch=epoch, project_address__in=sorted(set(projects))).order_by("project_address")}
+    """Step 2: the epoch's aggregate rows of `projects` that exist, locked in address order. On PostgreSQL
+    one plain statement, the rows with the fields the aggregates' writes use: the ORM's costs Python time
+    while other donors of the projects wait."""
+    projects = sorted(set(projects))
+    if connection.vendor != "postgresql":
+        return {f.project_address: f for f in ProjectFunding.objects.select_for_update().filter(
+            epoch=epoch, project_address__in=projects).order_by("project_address")}
+    columns = "id, project_address, CAST(allocated AS TEXT), sqrt_sum, first_allocation_id, exact, version"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(ProjectFunding._meta.db_table)} "
+                       f"WHERE epoch = %s AND project_address = ANY(%s) ORDER BY project_address FOR UPDATE",
+                       [epoch, projects])
+        rows = cursor.fetchall()
+    return {address: ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
+                                    sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
+            for row_id, address, allocated, sqrt_sum, first, exact, version in rows}
+
+
+def _add_claimed_sql() -> str:
+    """PostgreSQL's statement of `_add_claimed` (parameters: delta, epoch), exact numeric arithmetic in place."""
+    return (f"UPDATE {connection.ops.quote_name(EpochFunding._meta.db_table)} "
+            f"SET claimed = claimed + %s::numeric, version = version + 1 WHERE epoch = %s")
 
 
 def _add_claimed(epoch: int, delta: int) -> None:
     """Step 3, last: add `delta` to the epoch's Σ claimed and bump its version, its row locked until commit."""
-    if connection.vendor == "postgresql":  # exact numeric arithmetic in place: one statement
+    if connection.vendor == "postgresql":  # one statement
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {connection.ops.quote_name(EpochFunding._meta.db_table)} "
-                           f"SET claimed = claimed + %s::numeric, version = version + 1 WHERE epoch = %s", [delta, epoch])
+            cursor.execute(_add_claimed_sql(), [delta, epoch])
             if cursor.rowcount:
                 return
     totals = EpochFunding.objects.select_for_update().filter(epoch=epoch).first()
@@ -249,8 +267,8 @@ def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, 
     them), then lock the touched projects' aggregates (step 2), withdraw the earlier allocations, store the
     new ones with the request and update the project, donor and epoch aggregates from the locked values
     (step 3 last). The project locks are shared with every donor of the projects, so nothing but the writes
-    runs while they are held: on PostgreSQL two statements (`_lock_funding`, `_write_rows`), then the
-    commit."""
+    runs while they are held: on PostgreSQL two statements (`lock_project_funding`, `_write_rows`), then
+    the commit."""
     epoch = checked.epoch
     uq, frozen = _uq_to_freeze(user, checked.known.uq)
     touched = sorted({p for _, p, _ in previous} | {p for p, _ in allocations})
@@ -261,7 +279,7 @@ def _write(user: User, allocations: list[tuple[str, int]], *, nonce, signature, 
         matched=matched, address=user.address, aggregates=aggregates)
     request = AllocationRequest(user=user, epoch=epoch, nonce=nonce, signature=signature,
                                 is_manually_edited=is_manually_edited, leverage=leverage, timestamp=now)
-    funding = _lock_funding(epoch, touched)
+    funding = lock_project_funding(epoch=epoch, projects=touched)
     if connection.vendor == "postgresql":
         _write_rows(user, allocations, request=request, previous=previous, funding=funding, uq=uq,
                     freeze=not frozen, budget=checked.known.budget)
@@ -284,44 +302,22 @@ def _uq_to_freeze(user: User, frozen: str | None) -> tuple[Decimal, bool]:
     return selectors.uq_or_current(frozen, address=user.address), frozen is not None
 
 
-def _lock_funding(epoch: int, projects: list[str]) -> dict[str, ProjectFunding]:
-    """Step 2 for an allocation: `lock_project_funding`, on PostgreSQL in one plain statement (the ORM's
-    costs Python time while other donors of the projects wait)."""
-    if connection.vendor != "postgresql":
-        return lock_project_funding(epoch=epoch, projects=projects)
-    columns = "id, project_address, CAST(allocated AS TEXT), sqrt_sum, first_allocation_id, exact, version"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(ProjectFunding._meta.db_table)} "
-                       f"WHERE epoch = %s AND project_address = ANY(%s) ORDER BY project_address FOR UPDATE",
-                       [epoch, projects])
-        rows = cursor.fetchall()
-    return {address: ProjectFunding(id=row_id, epoch=epoch, project_address=address, allocated=int(allocated),
-                                    sqrt_sum=sqrt_sum, first_allocation_id=first, exact=exact, version=version)
-            for row_id, address, allocated, sqrt_sum, first, exact, version in rows}
-
-
 def _write_rows(user: User, allocations: list[tuple[str, int]], *, request: AllocationRequest, previous, funding,
                 uq: Decimal, freeze: bool, budget: int) -> None:
     """The allocation's writes on PostgreSQL in one statement, the rows of step 2 locked already: data-modifying
     CTEs withdraw the earlier allocations, store the request, the new allocations and the frozen UQ, write
     the projects' aggregates and the donor's row (the aggregates' new values worked out here,
-    engine.apply_allocation_change as `_update_funding`, the first allocation ids taken from the inserted
+    `_funding_changes` as in `_update_funding`, the first allocation ids taken from the inserted
     rows), and last add to the epoch's totals (step 3). The ORM's statements cost several ms of Python per
     allocation, and each statement more is a round trip more while the projects' rows are locked."""
     epoch, now = request.epoch, timezone.now()
-    changed = engine.apply_allocation_change(
-        {p: engine.ProjectAggregate(p, row.allocated, Decimal(row.sqrt_sum)) for p, row in funding.items()},
-        removed=[(p, a) for _, p, a in previous], added=allocations, uq=uq)
-    withdrawn = {p for _, p, _ in previous}
     updated, inserted = [], []
-    for project, aggregate in changed.items():
-        row = funding.get(project)
-        exact = (row.exact if row is not None else True) and project not in withdrawn
-        values = (aggregate.allocated, str(aggregate.sqrt_sum), exact, (row.version if row is not None else 0) + 1)
-        if row is None:
-            inserted.append((project, *values))
+    for project, (aggregate, exact, version) in _funding_changes(funding, previous, allocations, uq).items():
+        values = (aggregate.allocated, str(aggregate.sqrt_sum), exact, version)
+        if project in funding:
+            updated.append((funding[project].pk, *values))
         else:
-            updated.append((row.pk, *values))
+            inserted.append((project, *values))
     q = connection.ops.quote_name
     tables = {model: q(model._meta.db_table) for model in (Allocation, AllocationRequest, UniquenessQuotient,
                                                            ProjectFunding, DonorFunding)}
@@ -373,8 +369,7 @@ def _write_rows(user: User, allocations: list[tuple[str, int]], *, request: Allo
     delta = claimed_after - claimed_before
     totals = not inserted  # (a new project's row waits on a twin's insert: then the totals follow apart)
     if totals:  # step 3's last write in this statement: the projects' rows are locked already
-        parts.append(f"totals AS (UPDATE {q(EpochFunding._meta.db_table)} SET claimed = claimed + %s::numeric, "
-                     f"version = version + 1 WHERE epoch = %s RETURNING 1)")
+        parts.append(f"totals AS ({_add_claimed_sql()} RETURNING 1)")
         params += [delta, epoch]
     with connection.cursor() as cursor:
         cursor.execute("WITH " + ", ".join(parts) + (" SELECT count(*) FROM totals" if totals else " SELECT 0"),
@@ -427,27 +422,36 @@ def allocations_revoke(*, address: str, epoch: int) -> int:
     return len(previous)
 
 
-def _update_funding(epoch, funding: dict[str, ProjectFunding], previous, created, uq) -> None:
-    """Apply the change to the locked project rows (engine.apply_allocation_change, the rule the
-    simulation applies too): the withdrawn allocations leave their projects inexact until the rebuild."""
+def _funding_changes(funding: dict[str, ProjectFunding], previous, added: list[tuple[str, int]],
+                     uq) -> dict[str, tuple[engine.ProjectAggregate, bool, int]]:
+    """Every changed project's new aggregate, exactness and version, from the locked rows `funding` (a
+    project without a row starts at zero): engine.apply_allocation_change, the rule the simulation applies
+    too, with the `previous` allocations (id, project, amount) withdrawn and `added` ones put in; a
+    withdrawal leaves its project inexact until the rebuild."""
     current = {p: engine.ProjectAggregate(p, row.allocated, Decimal(row.sqrt_sum)) for p, row in funding.items()}
-    changed = engine.apply_allocation_change(current, removed=[(p, a) for _, p, a in previous],
-                                             added=[(a.project_address, a.amount) for a in created], uq=uq)
+    changed = engine.apply_allocation_change(current, removed=[(p, a) for _, p, a in previous], added=added, uq=uq)
     withdrawn = {p for _, p, _ in previous}
+    result = {}
+    for project, aggregate in changed.items():
+        row = funding.get(project)
+        exact = (row.exact if row is not None else True) and project not in withdrawn
+        result[project] = (aggregate, exact, (row.version if row is not None else 0) + 1)
+    return result
+
+
+def _update_funding(epoch, funding: dict[str, ProjectFunding], previous, created, uq) -> None:
+    """Apply the change to the locked project rows (`_funding_changes`) and write them."""
     first_ids = {}
     for allocation in created:
         first_ids.setdefault(allocation.project_address, allocation.id)
-    for project, aggregate in changed.items():
+    changes = _funding_changes(funding, previous, [(a.project_address, a.amount) for a in created], uq)
+    for project, (aggregate, exact, version) in changes.items():
         row = funding.get(project)
         if row is None:
             row = funding[project] = ProjectFunding(epoch=epoch, project_address=project)
-        row.allocated = aggregate.allocated
-        row.sqrt_sum = str(aggregate.sqrt_sum)
-        if project in withdrawn:
-            row.exact = False
+        row.allocated, row.sqrt_sum, row.exact, row.version = aggregate.allocated, str(aggregate.sqrt_sum), exact, version
         if row.first_allocation_id is None and project in first_ids:
             row.first_allocation_id = first_ids[project]
-        row.version += 1
     _save_funding([row for row in funding.values() if row.pk is not None])
     ProjectFunding.objects.bulk_create([row for row in funding.values() if row.pk is None])
 
