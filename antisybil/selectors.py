@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 
-from allocations import engine
 from octant.core.exceptions import DelegationNotConfigured, GPStampsNotFound
 
 from users.models import User
 
+from . import engine
 from .models import PassportListEntry, PassportStamps, ScoreDelegation
 from .passport import LocalPassport, get_provider, stamp_expiry, stamp_provider
 
@@ -93,7 +93,7 @@ def _passport_facts(address: str) -> tuple[bool, bool, tuple[str, list] | None]:
 
 def uq_score(address: str) -> Decimal:
     """The UQ an allocation made now would freeze for the address (math.md §5.5): the engine's rule
-    (allocations.engine.uq_score, the timeout list included) on its GP score. The only place a UQ is
+    (antisybil.engine.uq_score, the timeout list included) on its GP score. The only place a UQ is
     computed from a passport; allocations.selectors.uq_or_current freezes it per epoch. The lists and the
     latest stamps are read in one query (the local chain's score apart, for an address without stamps)."""
     timeout, guest, latest = _passport_facts(address)
