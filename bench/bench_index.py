@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench index
 
-The server (`python -m octant.chain.devpeers EVENTS`, a process of its own on 127.0.0.1) serves 500,000
+The server (`python -m tests.peers EVENTS`, a process of its own on 127.0.0.1) serves 500,000
 `lockeds` and 500,000 `unlockeds` (4 a block, 10,000 users); the indexer is the production path,
 `deposits.services.deposit_events_sync()` over `EthereumChain.deposit_event_batches()`: pages of 1,000 by
 block cursor at one pinned block, each page stored with its cursor in one transaction. Prints events per second and the indexer's peak RSS. Target: under 180 s.
@@ -25,10 +25,10 @@ def index() -> dict:
     from deposits.models import DepositEvent
     from deposits.services import deposit_events_sync
     from octant.chain import backends
-    from octant.chain.devpeers import Deployment
+    from tests.peers import Deployment
 
     _backends.migrate()
-    server = subprocess.Popen([sys.executable, "-m", "octant.chain.devpeers", str(EVENTS)], stdout=subprocess.PIPE,
+    server = subprocess.Popen([sys.executable, "-m", "tests.peers", str(EVENTS)], stdout=subprocess.PIPE,
                               text=True, cwd=_backends.ROOT)
     try:
         url = server.stdout.readline().strip()

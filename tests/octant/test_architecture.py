@@ -135,3 +135,17 @@ def test_reads_writes_and_composition_import_no_drf():
     drf = [f"{path.relative_to(ROOT)}:{line} {name}" for path in paths for line, name in _imported(path)
            if name.split(".")[0] in DRF or name in DRF]
     assert drf == [], "\n".join(drf)
+
+
+def test_test_code_stays_out_of_production(tmp_path):
+    """The test servers (tests/peers.py), like the rest of tests/ and bench/, are not imported by the production
+    packages: the contract breaks on such an import, inside a function too."""
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    with open(tmp_path / "octant/chain/local.py", "a") as file:
+        file.write("\ndef _later():\n    from tests.peers import Deployment  # the test servers\n")
+    result = _lint(tmp_path)
+    assert result.returncode != 0
+    assert "octant is not allowed to import tests" in result.stdout
+    assert "-   octant.chain.local -> tests" in result.stdout

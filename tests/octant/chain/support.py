@@ -1,7 +1,7 @@
 """The ethereum backend's peers in tests: our contracts on an in-process EVM behind JSON-RPC on 127.0.0.1 and
-a subgraph GraphQL server mirroring its events (octant.chain.devpeers)."""
+a subgraph GraphQL server mirroring its events (tests.peers)."""
 from octant.chain import backends
-from octant.chain.devpeers import ETH, GLM, Deployment  # noqa: F401
+from tests.peers import ETH, GLM, Deployment  # noqa: F401
 
 
 def use(deployment: Deployment, settings) -> None:

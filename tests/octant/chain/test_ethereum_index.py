@@ -6,10 +6,10 @@ import pytest
 from deposits.models import DepositEvent
 from deposits.services import deposit_events_sync
 from octant.chain.backends import get_chain
-from octant.chain.devpeers import SubgraphData
 from octant.chain.models import IndexCursor, IndexedVaultRoot, IndexedWithdrawal
 from octant.core.exceptions import ChainUnavailable
 from projects.models import Project
+from tests.peers import SubgraphData
 
 from .support import index_pass
 

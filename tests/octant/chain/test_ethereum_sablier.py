@@ -8,9 +8,9 @@ from deposits.models import DepositEvent, SablierStream
 from deposits.services import sablier_streams_sync
 from epochs import engine as epochs_engine
 from epochs.tasks import epochs_tick
-from octant.chain.devpeers import SABLIER_SENDER as SENDER
-from octant.chain.devpeers import SablierData
 from octant.core.exceptions import ChainUnavailable
+from tests.peers import SABLIER_SENDER as SENDER
+from tests.peers import SablierData
 
 from .support import ETH, GLM
 

@@ -8,8 +8,10 @@
 - `SablierSubgraphServer`: the Sablier lockup subgraph's `lockupStreams` with nested `actions`, at any block.
 
 Both can answer with injected faults (HTTP errors, JSON-RPC errors, delays) to test failure handling.
-`Deployment` puts our contracts (contracts/Octant.sol) on a fresh in-process EVM behind the first two, with
-an (empty) Sablier subgraph beside them."""
+`Deployment` puts our contracts (octant/chain/contracts/Octant.sol) on a fresh in-process EVM behind the first
+two, with an (empty) Sablier subgraph beside them.
+
+Dev-only (tests and bench): the production package does not import it."""
 import bisect
 import collections
 import json
@@ -20,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from graphql import GraphQLError, build_schema, graphql_sync
 
-from . import epoch_math
+from octant.chain import epoch_math
 
 SCHEMA = """
 scalar BigInt
@@ -422,7 +424,7 @@ def mirror(w3, contracts: dict) -> SubgraphData:
     return SubgraphData(rows, head=head["number"])
 
 
-COMPILED = json.loads((Path(__file__).parent / "contracts" / "compiled.json").read_text())["contracts"]
+COMPILED = json.loads((Path(epoch_math.__file__).parent / "contracts" / "compiled.json").read_text())["contracts"]
 MULTISIG_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
 GLM = ETH = 10**18
 SABLIER_SENDER = "0x00000000000000000000000000000000000000aa"
@@ -559,7 +561,7 @@ def serve_synthetic(events: int, port: int = 0) -> None:
     server.httpd.serve_forever()
 
 
-if __name__ == "__main__":  # python -m octant.chain.devpeers EVENTS [PORT]
+if __name__ == "__main__":  # python -m tests.peers EVENTS [PORT]
     import sys
 
     serve_synthetic(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 0)
