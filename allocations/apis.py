@@ -8,10 +8,10 @@ from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
-from octant.core import signing_docs
-from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
-from octant.core.http import json_list_response
+from octant.web import signing_docs
+from octant.web.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
+from octant.web.http import json_list_response
 
 from . import inputs, selectors, services
 
@@ -89,7 +89,7 @@ class LeverageSimulation(OutputSerializer):
 
 
 class LeverageSimulationApi(APIView):
-    heavy = True  # octant.core.throttles.HeavyThrottle
+    heavy = True  # octant.web.throttles.HeavyThrottle
 
     @extend_schema(request=LeverageSimulationInput, responses=LeverageSimulation)
     def post(self, request, user_address):
@@ -132,7 +132,7 @@ class EpochAllocations(OutputSerializer):
 
 
 class EpochAllocationsApi(APIView):
-    heavy = True  # octant.core.throttles.HeavyThrottle
+    heavy = True  # octant.web.throttles.HeavyThrottle
 
     @extend_schema(parameters=[OpenApiParameter("includeZeroAllocations", bool, required=False)],
                    responses=EpochAllocations)

@@ -25,8 +25,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from rest_framework.exceptions import ParseError, ValidationError
 
 from epochs import selectors as epoch_selectors
-from octant.core.api import exception_handler, json_loads
 from octant.core.exceptions import OctantError
+from octant.web.api import json_loads
+from octant.web.errors import exception_handler
 
 from . import apis, realtime, selectors
 

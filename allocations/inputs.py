@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from octant.core import exceptions
-from octant.core.api import AddressField, WeiField
+from octant.web.api import AddressField, WeiField
 from projects.selectors import project_addresses
 
 

@@ -18,7 +18,7 @@ from epochs.variants import ProjectRewards as ProjectRewardsStrategy
 from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
-from octant.core.http import keyset_chunks, keyset_pages
+from octant.core.db import keyset_chunks, keyset_pages
 from projects.models import Project
 from projects.selectors import project_addresses
 from users.models import PatronEvent, User

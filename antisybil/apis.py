@@ -3,8 +3,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import AddressField, OutputSerializer, parse_address
 from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
+from octant.web.api import AddressField, OutputSerializer, parse_address
 
 from . import selectors, services
 

@@ -51,11 +51,11 @@ class ScorerPassport(PassportProvider):
             time.sleep(settings.EXTERNAL_API_BACKOFF * 2**attempt)
             result = self.api.request("GET", f"/registry/score/{self.scorer_id}/{address}")
         if _status(result) != "DONE":
-            raise ExternalApiException(503)
+            raise ExternalApiException()
         stamps = self.api.request("GET", f"/registry/stamps/{address}")
         items = stamps.get("items") if isinstance(stamps, dict) else None
         if not isinstance(items, list):
-            raise ExternalApiException(503)
+            raise ExternalApiException()
         return Passport(score=_score(result), stamps=items)
 
 
@@ -69,9 +69,9 @@ def _score(result) -> str:
     try:
         value = Decimal(str(result.get("score")))
     except InvalidOperation:
-        raise ExternalApiException(503)
+        raise ExternalApiException()
     if not value.is_finite():
-        raise ExternalApiException(503)
+        raise ExternalApiException()
     return str(value)
 
 

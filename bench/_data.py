@@ -173,7 +173,7 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
     from epochs import engine as epochs_engine
     from epochs.models import PendingEpochSnapshot
     from epochs.services import epochs_index
-    from octant.core.api import decimal_string
+    from octant.core.numeric import decimal_string
     from projects.models import Project
     from users.models import User
 

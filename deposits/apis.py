@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 from epochs import budgets
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
-from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
 from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
-from octant.core.http import json_list_response
+from octant.web.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
+from octant.web.http import json_list_response
 
 from . import selectors
 
@@ -135,7 +135,7 @@ class UserBudgetApi(APIView):
 
 
 class EpochBudgetsApi(APIView):
-    heavy = True  # octant.core.throttles.HeavyThrottle
+    heavy = True  # octant.web.throttles.HeavyThrottle
 
     @extend_schema(responses=EpochBudgetsOut)
     def get(self, request, epoch_number):

@@ -7,7 +7,7 @@ from epochs.models import PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.variants import variant
 from octant.core.fields import sum_wei
-from octant.core.http import keyset_chunks
+from octant.core.db import keyset_chunks
 from users.selectors import window_patrons
 
 from .models import Budget, Deposit, DepositEvent, SablierStream

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from octant.core.admin import ReadOnlyAdmin, address_html, wei_html
 from octant.core.display import short_address
 from octant.core.exceptions import OctantError
+from octant.web.admin import ReadOnlyAdmin, address_html, wei_html
 from projects.models import Project
 from withdrawals.models import Reward
 

@@ -7,8 +7,6 @@ from rest_framework.response import Response
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
-from octant.core.api import DecimalStringField, OutputSerializer, WeiField, parse_epoch
-from octant.core.http import kept_json_response
 from octant.core.exceptions import (
     EpochNotStartedYet,
     EpochsNotFound,
@@ -16,6 +14,8 @@ from octant.core.exceptions import (
     NotInAllocationWindow,
     PendingSnapshotMissing,
 )
+from octant.web.api import DecimalStringField, OutputSerializer, WeiField, parse_epoch
+from octant.web.http import kept_json_response
 
 from projects.selectors import project_addresses
 
@@ -162,7 +162,7 @@ class PendingSnapshotSimulation(OutputSerializer):
 
 
 class PendingSnapshotSimulateApi(APIView):
-    heavy = True  # octant.core.throttles.HeavyThrottle
+    heavy = True  # octant.web.throttles.HeavyThrottle
 
     @extend_schema(responses=PendingSnapshotSimulation)
     def get(self, request):
@@ -241,7 +241,7 @@ class FinalizedSnapshotSimulation(OutputSerializer):
 
 
 class FinalizedSnapshotSimulateApi(APIView):
-    heavy = True  # octant.core.throttles.HeavyThrottle
+    heavy = True  # octant.web.throttles.HeavyThrottle
 
     @extend_schema(responses=FinalizedSnapshotSimulation)
     def get(self, request):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from octant.core.admin import ADDRESS_OVERRIDES
+from octant.web.admin import ADDRESS_OVERRIDES
 
 from .models import EpochZeroClaim
 

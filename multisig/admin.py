@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from octant.core.admin import ReadOnlyAdmin
+from octant.web.admin import ReadOnlyAdmin
 
 from .models import MultisigSignature
 

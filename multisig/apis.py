@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from allocations import inputs as allocation_inputs
-from octant.core.api import OutputSerializer, RequestValidationError, client_ip, parse_address
+from octant.web.api import OutputSerializer, RequestValidationError, client_ip, parse_address
 
 from . import services
 from .models import MultisigSignature

@@ -1,5 +1,5 @@
 """ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
-MAX_REQUEST_BYTES refused with 413; the busiest reads shared by octant.core.answers) and websockets through
+MAX_REQUEST_BYTES refused with 413; the busiest reads shared by octant.web.answers) and websockets through
 Channels."""
 import gc
 import os
@@ -10,8 +10,8 @@ import django  # noqa: E402
 
 django.setup(set_prefix=False)  # before anything imports models (as django.core.asgi does)
 
-from octant.core.answers import SharedAnswers  # noqa: E402
-from octant.core.asgi import BodyLimit, StaticFiles, SyncChainHandler  # noqa: E402
+from octant.web.answers import SharedAnswers  # noqa: E402
+from octant.web.asgi import BodyLimit, StaticFiles, SyncChainHandler  # noqa: E402
 
 django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler())))
 

@@ -11,7 +11,7 @@ app.autodiscover_tasks()
 
 @signals.task_postrun.connect
 def _shared_answers_stale(**_):
-    """A task may have changed what the shared answers show (octant.core.answers)."""
-    from octant.core.answers import bump
+    """A task may have changed what the shared answers show (octant.web.answers)."""
+    from octant.web.answers import bump  # lazily: the Celery app is loaded while Django starts (ChainConfig.ready)
 
     bump()

@@ -20,7 +20,7 @@ import yaml
 import octant
 from epochs import selectors, services
 from octant.chain.backends import get_chain
-from octant.core.api import OutputSerializer
+from octant.web.api import OutputSerializer
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from octant import info_apis
-from octant.core.front_door import front_door
+from octant.web.front_door import front_door
 
 urlpatterns = [
     path("", front_door, name="front-door"),

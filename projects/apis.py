@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import OutputSerializer, RequestValidationError, is_ascii_digits, parse_epoch
+from octant.web.api import OutputSerializer, RequestValidationError, is_ascii_digits, parse_epoch
 
 from . import selectors
 

@@ -30,6 +30,6 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _answer_cache_dir(settings, tmp_path):
-    """Each test keeps its cached answers (octant.core.answer_files) in a directory of its own: the
+    """Each test keeps its cached answers (octant.web.answer_files) in a directory of its own: the
     databases of two tests can be in the same state with different rows."""
     settings.ANSWER_CACHE_DIR = str(tmp_path / "answers")

@@ -8,10 +8,10 @@ from allocations import services as allocation_services
 from deposits import selectors as deposit_selectors
 from epochs import history
 from epochs.selectors import chain_view
-from octant.core import signing_docs
-from octant.core.api import (DecimalStringField, OutputSerializer, WeiField, client_ip, parse_address, parse_epoch,
-                             rows_field)
 from octant.core.exceptions import EpochNotIndexed
+from octant.web import signing_docs
+from octant.web.api import (DecimalStringField, OutputSerializer, WeiField, client_ip, parse_address, parse_epoch,
+                             rows_field)
 
 from . import selectors, services
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 
-from octant.core.admin import ReadOnlyAdmin, address_html
+from octant.web.admin import ReadOnlyAdmin, address_html
 from projects.models import Project
 
 from .models import Reward

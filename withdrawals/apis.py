@@ -4,8 +4,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
-from octant.core.api import OutputSerializer, WeiField, parse_address, parse_epoch, rows_field
 from octant.core.exceptions import EpochNotIndexed
+from octant.web.api import OutputSerializer, WeiField, parse_address, parse_epoch, rows_field
 
 from . import selectors
 

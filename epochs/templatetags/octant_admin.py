@@ -2,7 +2,7 @@
 from django import template
 
 from epochs.dashboard import duration_text
-from octant.core.admin import address_html, wei_html
+from octant.web.admin import address_html, wei_html
 
 register = template.Library()
 

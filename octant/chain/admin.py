@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from epochs.selectors import epoch_has_pending_snapshot
-from octant.core.admin import ADDRESS_OVERRIDES, AmountsAdmin, ReadOnlyAdmin
+from octant.web.admin import ADDRESS_OVERRIDES, AmountsAdmin, ReadOnlyAdmin
 
 from . import models
 

@@ -1,11 +1,9 @@
-"""The one domain exception hierarchy. Each error carries the reference's HTTP status and message text;
-`octant.core.api.exception_handler` turns it into `{"message": ...}`."""
+"""The one domain exception hierarchy. Each error carries the reference's message text; its HTTP status is
+given in one place, `octant.web.errors`, whose exception handler answers `{"message": ...}`."""
 
 
 class OctantError(Exception):
-    status_code = 400
     message = "Bad request"
-    with_detail = False  # also send the text as `detail`, where the reference raises a FastAPI HTTPException
 
     def __init__(self, *args, **fields):
         self.fields = fields
@@ -26,12 +24,10 @@ class InvalidInput(OctantError):
 
 
 class AllocationWindowClosed(OctantError):
-    status_code = 403
     message = "This action is available only during the allocation window."
 
 
 class EpochsNotFound(OctantError):
-    status_code = 404
     message = "Epochs not found in Subgraph"
 
 
@@ -68,7 +64,6 @@ class RewardsBudgetExceeded(OctantError):
 
 
 class BudgetNotFound(OctantError):
-    status_code = 404
     message = "User {} does not have a budget for epoch {}"
 
 
@@ -77,8 +72,6 @@ class DuplicatedProjects(OctantError):
 
 
 class MissingSnapshot(OctantError):
-    # The reference answers 500 here; a missing snapshot is a state the client can wait out, so we say 409.
-    status_code = 409
     message = "No snapshot has been taken. Try calling /snapshot/pending or /snapshot/finalized endpoint"
 
 
@@ -91,7 +84,6 @@ class InvalidSignature(OctantError):
 
 
 class UserNotFound(OctantError):
-    status_code = 404
     message = "User with address {} not found"
 
 
@@ -100,7 +92,6 @@ class WrongAllocationsNonce(OctantError):
 
 
 class NotAllowedInPatronMode(OctantError):
-    status_code = 403
     message = "This action is not allowed in patron mode; user address: {}"
 
 
@@ -113,7 +104,6 @@ class EmptyAllocations(OctantError):
 
 
 class SnapshotOutOfOrder(OctantError):
-    status_code = 409
     message = "Epoch {} cannot be snapshotted before epoch {}"
 
 
@@ -127,24 +117,20 @@ class EpochFrozen(ChainError):
     """An epoch's projects and staking proceeds are fixed once its pending snapshot exists: the snapshot,
     the allocations and the finalized rewards all rest on them."""
 
-    status_code = 409
     message = ("Epoch {} already has its pending snapshot: its projects and staking proceeds can no longer "
                "change")
 
 
 class ChainUnavailable(OctantError):
-    status_code = 503
     message = "The chain backend is unavailable: {}"
 
 
 class NotInAllocationWindow(OctantError):
     message = "Possible only in open allocation window"
-    with_detail = True
 
 
 class PendingSnapshotMissing(OctantError):
     message = "Pending snapshot is missing! We need it here"
-    with_detail = True
 
 
 class DuplicateConsent(OctantError):
@@ -163,13 +149,8 @@ class ExternalApiException(OctantError):
 
     message = "Request to an external service failed."
 
-    def __init__(self, status_code: int = 503):
-        super().__init__()
-        self.status_code = status_code
-
 
 class GPStampsNotFound(OctantError):
-    status_code = 404
     message = "GP Stamps not found for user or the user does not exist, try fetching them first"
 
 
@@ -210,12 +191,10 @@ class InvalidMultisigSignatureRequest(OctantError):
 
 
 class InvalidMultisigAddress(OctantError):
-    status_code = 403
     message = "Given multisig address is invalid"
 
 
 class NotEligibleToClaimGLM(OctantError):
-    status_code = 403
     message = "User with address: {} is not eligible to claim GLMs."
 
 
@@ -224,12 +203,10 @@ class GlmClaimed(OctantError):
 
 
 class GlmClaimDisabled(OctantError):
-    status_code = 403
     message = "GLM claiming is disabled"
 
 
 class DelegationNotConfigured(OctantError):
-    status_code = 503
     message = "UQ delegation is not configured on this server (DELEGATION_SALT, DELEGATION_SALT_PRIMARY)"
 
 

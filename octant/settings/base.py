@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "octant.core.http.JSONErrorPagesMiddleware",  # unknown routes and wrong methods answer JSON
+    "octant.web.http.JSONErrorPagesMiddleware",  # unknown routes and wrong methods answer JSON
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -112,7 +112,7 @@ else:
                           "LOCATION": str(BASE_DIR / "var" / "cache")}}
 
 # The big lists (an epoch's allocations, donors, budgets) kept as files, one per state of the epoch, and
-# served from them (octant.core.answer_files); shared by the processes of one machine. Empty: not kept.
+# served from them (octant.web.answer_files); shared by the processes of one machine. Empty: not kept.
 ANSWER_CACHE_DIR = env.str("ANSWER_CACHE_DIR", default=str(BASE_DIR / "var" / "answers"))
 
 # --- CORS: every origin only while DEBUG is on and no origin is listed; otherwise exactly the list
@@ -130,7 +130,7 @@ BROADCAST_MIN_INTERVAL_SECONDS = env.float("BROADCAST_MIN_INTERVAL_SECONDS", def
 # project's donor list changed) broadcasting takes at most about 1/factor of the time
 BROADCAST_BUSY_FACTOR = env.float("BROADCAST_BUSY_FACTOR", default=3.0)
 # The busiest public reads answered from a copy in each server process while nothing changed, and never
-# older than this many seconds (octant.core.answers; needs REDIS_URL; 0 = off)
+# older than this many seconds (octant.web.answers; needs REDIS_URL; 0 = off)
 SHARED_ANSWERS_SECONDS = env.float("SHARED_ANSWERS_SECONDS", default=1.0)
 SHARED_ANSWER_PATHS = r"/rewards/projects/estimated|/epochs/info/\d+"
 # Seconds between a replacing allocation and the exact rebuild of the aggregates it left inexact (one run
@@ -170,15 +170,15 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 
 # --- REST framework and the OpenAPI schema
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["octant.core.http.JSONRenderer"],  # a None body is `null`
-    "DEFAULT_PARSER_CLASSES": ["octant.core.http.JSONParser"],  # snake_case keys too
+    "DEFAULT_RENDERER_CLASSES": ["octant.web.http.JSONRenderer"],  # a None body is `null`
+    "DEFAULT_PARSER_CLASSES": ["octant.web.http.JSONParser"],  # snake_case keys too
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "octant.core.api.exception_handler",
+    "EXCEPTION_HANDLER": "octant.web.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["octant.core.throttles.ReadThrottle", "octant.core.throttles.WriteThrottle",
-                                 "octant.core.throttles.HeavyThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["octant.web.throttles.ReadThrottle", "octant.web.throttles.WriteThrottle",
+                                 "octant.web.throttles.HeavyThrottle"],
     "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
@@ -191,8 +191,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "octant.core.schema.describe_path_parameters",
-                             "octant.core.schema.document_error_responses"],
+                             "octant.web.schema.describe_path_parameters",
+                             "octant.web.schema.document_error_responses"],
 }
 
 # --- Celery: Redis broker when REDIS_URL is set, else a file-system broker that needs no server.

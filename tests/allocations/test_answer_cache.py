@@ -1,5 +1,5 @@
 """The big lists (an epoch's allocations, its donors, its budgets) are kept as files per state of the epoch
-(octant.core.answer_files): a repeated request is served from the file, byte for byte the answer built afresh,
+(octant.web.answer_files): a repeated request is served from the file, byte for byte the answer built afresh,
 and any change of the lists is a new state, never served stale."""
 import shutil
 
@@ -8,9 +8,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from allocations import selectors, services
-from octant.core.answer_files import FileAnswer
-from octant.core.http import ChunkedResponse
 from octant.core.signatures import patron_mode_message
+from octant.web.answer_files import FileAnswer
+from octant.web.http import ChunkedResponse
 
 from tests.fixtures.chain import DURATION, START, WINDOW
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign

@@ -4,7 +4,8 @@ import pytest
 
 from allocations import selectors
 from deposits.models import Budget
-from octant.core.http import JSONRenderer, json_list_response, keyset_chunks
+from octant.core.db import keyset_chunks
+from octant.web.http import JSONRenderer, json_list_response
 
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 

@@ -4,8 +4,8 @@ or a patron's toggle gives a new one."""
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from octant.core.answer_files import FileAnswer
 from octant.core.signatures import patron_mode_message
+from octant.web.answer_files import FileAnswer
 
 from tests.fixtures.window import PROJECTS, USERS, sign
 

@@ -96,7 +96,7 @@ def test_lists_in_the_reference_order(api, window, django_capture_on_commit_call
 
 
 def test_camelize_keys():
-    from octant.core.http import camelize_keys
+    from octant.web.http import camelize_keys
 
     assert camelize_keys({"user_address": 1, "a": [{"glm_amount": "2", "x_y_z": None}], "_private": 3, "n_": 4}) == {
         "userAddress": 1, "a": [{"glmAmount": "2", "xYZ": None}], "_private": 3, "n_": 4}

@@ -8,7 +8,7 @@ from allocations import apis as allocation_apis
 from allocations.engine import ProjectReward
 from deposits.engine import UserDeposit
 from epochs import apis as epoch_apis
-from octant.core.api import OutputSerializer, WeiField
+from octant.web.api import OutputSerializer, WeiField
 
 ADDRESS = "0x1111111111111111111111111111111111111111"
 AMOUNTS = [0, 1, 10**18, 2**256 - 1]

@@ -90,9 +90,9 @@ class Command(BaseCommand):
         try:
             changed = handler(chain, **options)
             if changed:
-                from octant.core.answers import bump  # lazily, as the others: the command stays fast
+                from octant.web.answers import bump  # lazily, as the others: the command stays fast
 
-                bump()  # the servers' shared answers (octant.core.answers) may show the old chain
+                bump()  # the servers' shared answers (octant.web.answers) may show the old chain
             if changed:  # for people, on stderr: stdout stays JSON lines for scripts
                 self.stderr.write(changed, style_func=lambda text: text)
             self.stdout.write(json.dumps(chain.status()))

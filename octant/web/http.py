@@ -122,7 +122,7 @@ class JSONErrorPagesMiddleware:
 
 
 class StreamingJSON:
-    """A JSON body `{"<key>": [items...]}` sent in chunks as they are read (octant.core.http.json_list_response),
+    """A JSON body `{"<key>": [items...]}` sent in chunks as they are read (octant.web.http.json_list_response),
     byte for byte what DRF's renderer writes for the whole list: compact separators, no ASCII escaping."""
 
     def __init__(self, key: str, chunks):
@@ -159,7 +159,7 @@ def json_list_response(key: str, chunks, *, cache: tuple[str, str | None] | None
     """A streaming `{"<key>": [...]}` answer whose chunks are produced one at a time (one database read per
     chunk, never the whole list in memory).
 
-    With `cache` = (name, state), the answer is kept as a file per state (octant.core.answer_files):
+    With `cache` = (name, state), the answer is kept as a file per state (octant.web.answer_files):
     served from that file when one was kept in the same state (`chunks` is then never started), else
     built, streamed and kept. A state of None: not kept (the caller cannot tell the data's changes)."""
     path, kept = _kept_answer(*(cache or (None, None)))
@@ -181,7 +181,7 @@ def _kept_answer(name: str | None, state: str | None):
 
 
 def kept_json_response(*, name: str, state: str | None, build):
-    """A JSON answer kept as a file per state (octant.core.answer_files): served from the file kept in
+    """A JSON answer kept as a file per state (octant.web.answer_files): served from the file kept in
     `state`, else `build()` gives the data, rendered as the API renders every answer, kept and sent. A state
     of None: built every time."""
     from django.http import HttpResponse
@@ -193,31 +193,3 @@ def kept_json_response(*, name: str, state: str | None, build):
     for _ in answer_files.recorded(iter([body]), path=path):  # written to the file, moved into place
         pass
     return HttpResponse(body, content_type="application/json")
-
-
-def keyset_chunks(queryset, *, key: str, fields: tuple, make, size: int = 20_000):
-    """The rows of `queryset` in `key` order, read `size` at a time, each chunk a fresh query after the last
-    key seen (no cursor held between chunks), each row turned into an item by `make(*fields)`; `key` must be
-    unique in the queryset and be the first of `fields`."""
-    def fetch(last, size):
-        rows = queryset.order_by(key)
-        if last is not None:
-            rows = rows.filter(**{f"{key}__gt": last})
-        return list(rows.values_list(*fields)[:size])
-
-    for rows in keyset_pages(fetch, size=size):
-        yield [make(*row) for row in rows]
-
-
-def keyset_pages(fetch, *, size: int = 20_000):
-    """Pages of rows from `fetch(last, size)`, which returns at most `size` rows after key `last` (None for the
-    first page) in key order, the key first in each row; each page a fresh query, no cursor held between."""
-    last = None
-    while True:
-        rows = fetch(last, size)
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield rows
-        if len(rows) < size:
-            return

@@ -1,11 +1,11 @@
-"""Answers kept as files (octant.core.answer_files) and the streamed lists that use them (json_list_response)."""
+"""Answers kept as files (octant.web.answer_files) and the streamed lists that use them (json_list_response)."""
 import os
 import time
 
 import pytest
 
-from octant.core import answer_files
-from octant.core.http import ChunkedResponse, json_list_response
+from octant.web import answer_files
+from octant.web.http import ChunkedResponse, json_list_response
 
 
 def _chunks(started: list, rows):

@@ -1,63 +1,22 @@
-"""HTTP plumbing shared by every app: the one exception handler, input parsing and wire fields."""
+"""DRF glue shared by every app's views: input parsing and wire fields (the errors: octant.web.errors)."""
 import ipaddress
-import logging
 
 from django.conf import settings
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import BindingDict
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import exceptions
-from .addresses import checksum
-from .http import camelize_keys, loads_camel  # noqa: F401 - re-exported for the services
-from .numeric import decimal_string  # noqa: F401 - re-exported for the APIs
+from octant.core import exceptions
+from octant.core.addresses import checksum
+from octant.core.numeric import decimal_string
 
-logger = logging.getLogger(__name__)
+from .http import loads_camel
 
 
 class RequestValidationError(drf_exceptions.ValidationError):
     """Input that fails validation outside a serializer (path parameters and the like)."""
-
-
-def _flatten(detail) -> dict:
-    if isinstance(detail, dict):
-        return {key: _messages(value) for key, value in detail.items()}
-    return {"nonFieldErrors": _messages(detail)}
-
-
-def _messages(detail) -> list:
-    if isinstance(detail, dict):
-        return [f"{k}: {m}" for k, v in detail.items() for m in _messages(v)]
-    if isinstance(detail, list):
-        return [m for item in detail for m in _messages(item)]
-    return [str(detail)]
-
-
-def exception_handler(exc, context):
-    """Domain errors -> `{"message"}` with the reference's status; validation -> 400 with `errors`."""
-    if isinstance(exc, exceptions.InvalidInput):
-        exc = drf_exceptions.ValidationError(exc.errors)
-    if isinstance(exc, exceptions.OctantError):
-        body = {"message": exc.text}
-        if exc.with_detail:  # the reference's HTTPException body, kept beside our message
-            body["detail"] = exc.text
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, drf_exceptions.ValidationError):
-        errors = _flatten(exc.detail)
-        summary = "; ".join(f"{field}: {problems[0]}" for field, problems in errors.items())
-        return Response({"message": f"Invalid request: {summary}", "errors": errors},
-                        status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, drf_exceptions.ParseError):
-        return Response({"message": f"Invalid request: {exc.detail}", "errors": {}}, status=400)
-    response = drf_exception_handler(exc, context)
-    if response is not None:
-        detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
-        response.data = {"message": str(detail)}
-    return response
 
 
 def client_ip(request) -> str:
@@ -72,7 +31,7 @@ def client_ip(request) -> str:
 
 
 def json_loads(text):
-    """json.loads as the HTTP parser does it (octant.core.http.loads_camel): snake_case keys become camelCase,
+    """json.loads as the HTTP parser does it (octant.web.http.loads_camel): snake_case keys become camelCase,
     and input nested too deep is a ValueError."""
     return loads_camel(text)
 

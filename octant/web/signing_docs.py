@@ -1,6 +1,6 @@
 """What a client signs, for the OpenAPI descriptions (issue 13): the EIP-712 domain and types of an
 allocation and the EIP-191 texts of the terms of service and patron mode, each with a worked example that
-tests verify (tests/octant/core/test_signing_docs.py). The example signer's private key is 0x0707...07 (32 bytes of
+tests verify (tests/octant/web/test_signing_docs.py). The example signer's private key is 0x0707...07 (32 bytes of
 7s); never use it for anything real."""
 from drf_spectacular.utils import OpenApiExample
 

@@ -3,7 +3,8 @@ signature checks, and the schema carries them (issue 13, item 5)."""
 import pytest
 from eth_account import Account
 
-from octant.core import signatures, signing_docs as docs
+from octant.core import signatures
+from octant.web import signing_docs as docs
 
 from tests.fixtures.window import PROJECTS, USERS
 

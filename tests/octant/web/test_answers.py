@@ -1,4 +1,4 @@
-"""octant.core.answers: the busiest reads shared before Django while nothing changed, against a real Redis."""
+"""octant.web.answers: the busiest reads shared before Django while nothing changed, against a real Redis."""
 import json
 import os
 import time
@@ -7,8 +7,8 @@ import pytest
 import redis
 from asgiref.sync import async_to_sync
 
-from octant.core import answers
-from octant.core.answers import SharedAnswers
+from octant.web import answers
+from octant.web.answers import SharedAnswers
 
 from tests.fixtures.asgi import asgi_request
 from tests.fixtures.window import PROJECTS, USERS, sign
