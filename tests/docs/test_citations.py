@@ -20,8 +20,8 @@ ISSUE = re.compile(r"issue \d+\s*$")
 
 
 def _files() -> list[Path]:
-    """The repository's Python modules and its documents (the top-level and docs/ markdown files), this
-    module aside (its examples break the rules on purpose)."""
+    """The repository's Python modules, its documents (the top-level and docs/ markdown files) and
+    .env.example, this module aside (its examples break the rules on purpose)."""
     found = []
     for path in ROOT.rglob("*"):
         if path == Path(__file__).resolve():
@@ -29,7 +29,8 @@ def _files() -> list[Path]:
         parts = path.relative_to(ROOT).parts
         if any(part.startswith(".") or part in SKIPPED_DIRS for part in parts[:-1]):
             continue
-        if path.suffix == ".py" or (path.suffix == ".md" and (len(parts) == 1 or parts[0] == "docs")):
+        if (path.suffix == ".py" or (path.suffix == ".md" and (len(parts) == 1 or parts[0] == "docs"))
+                or parts == (".env.example",)):
             found.append(path)
     return found
 
