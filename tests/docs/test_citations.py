@@ -113,6 +113,15 @@ def test_the_docs_number_their_sections_once_each_below_an_existing_parent():
         assert not orphans, f"{name}: sections without their parent: {orphans}"
 
 
+def test_the_files_the_docs_name_exist():
+    """A module moved or renamed leaves no stale path in the docs (`epochs/engine.py`, in backticks)."""
+    for name in ("docs/rewards.md", "docs/lifecycle.md"):
+        paths = re.findall(r"`([\w./-]+\.(?:py|sh|sol|yaml|json))`", (ROOT / name).read_text())
+        assert paths, name
+        missing = sorted({path for path in paths if not (ROOT / path).is_file()})
+        assert not missing, f"{name} names files that do not exist: {missing}"
+
+
 def test_the_checker_catches_what_it_should():
     """The rules above, on the text of a scratch module: a wrong section, a wrong end of a range, a spec
     citation, a bare § of nothing cited or of a file not cited, a missing file."""
