@@ -1,4 +1,4 @@
-"""The Socket.IO endpoint `/socket.io/` (api.md §3): Socket.IO v5 over Engine.IO v4, websocket transport
+"""The Socket.IO endpoint `/socket.io/` (docs/lifecycle.md §10.3): Socket.IO v5 over Engine.IO v4, websocket transport
 only, default namespace only. Enough of the protocol for socket.io clients that connect with
 `transports: ['websocket']`.
 

@@ -1,10 +1,10 @@
-"""Project rewards: threshold, linear matching, (capped) quadratic funding, leverage, UQ (math.md §5).
+"""Project rewards: threshold, linear matching, (capped) quadratic funding, leverage, UQ (docs/rewards.md §5).
 Pure: no Django import.
 
 An allocation is a mapping with `donor`, `project`, `amount` (int wei) and `uq` (Decimal, None = 0.0 as
 in v2). Projects are addresses. Every Decimal step runs in the 28-digit reference context (§0).
 
-Summation order (spec README decision 8): projects in order of first appearance among the allocations,
+Summation order (docs/rewards.md §5.1): projects in order of first appearance among the allocations,
 allocations in the order given. Reward lists are sorted by `allocated` descending; ties keep the order
 of the `projects` list (projects that received allocations without being listed come after it).
 """

@@ -1,4 +1,4 @@
-"""The allocation bodies as clients send them (api.md §1.1), parsed for the interface layer: the HTTP view,
+"""The allocation bodies as clients send them (docs/lifecycle.md §9.3), parsed for the interface layer: the HTTP view,
 the websocket consumer and the Safe (multisig) message view. Services take the parsed values, never DRF."""
 from dataclasses import dataclass
 

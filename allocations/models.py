@@ -77,7 +77,7 @@ class ProjectFunding(models.Model):
 
 class DonorFunding(models.Model):
     """One donor's live allocations of one epoch, summed, kept in the allocation's transaction: what the
-    user can still claim (budget - Σ allocations when positive, math.md §3.9) without reading allocations.
+    user can still claim (budget - Σ allocations when positive, docs/rewards.md §3.9) without reading allocations.
     A donor without live allocations has no row. `first_allocation_id` orders donors as the full
     computation lists them."""
 

@@ -1,4 +1,4 @@
-"""Live updates to the Socket.IO clients (spec README decision 7): after an allocation every connected client
+"""Live updates to the Socket.IO clients (docs/lifecycle.md §10.3): after an allocation every connected client
 receives the new threshold (epochs 1-3: from epoch 4 it is always "None"), the rewards of every project and
 the donors of the projects that changed.
 

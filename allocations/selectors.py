@@ -36,7 +36,7 @@ def allocations_sum(*, epoch: int) -> int:
 
 
 def finalized_epoch_leverage(*, epoch: int) -> float:
-    """fl(MR / Σ allocations) of a finalized epoch, 0.0 without allocations (math.md §4.6)."""
+    """fl(MR / Σ allocations) of a finalized epoch, 0.0 without allocations (docs/rewards.md §4.6)."""
     snapshot = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
         raise MissingSnapshot()
@@ -89,7 +89,7 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
                               patron_toggles: list[dict] | None = None,
                               snapshot: PendingEpochSnapshot | None = None) -> int:
     """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
-    of the users in patron mode now (math.md §3.7). `now` and the epoch's `finalized_at`, when the caller
+    of the users in patron mode now (docs/rewards.md §3.7). `now` and the epoch's `finalized_at`, when the caller
     has them, spare reading them again, and so do the patron-mode toggles up to `finalized_at` at least
     (users.selectors.patron_toggles) and the epoch's pending `snapshot`."""
 
@@ -309,7 +309,7 @@ def next_nonce(*, address: str) -> int:
 
 
 def epoch_threshold(*, epoch: int) -> int | None:
-    """The allocation threshold of epochs 1-3 (math.md §5.2); None from epoch 4."""
+    """The allocation threshold of epochs 1-3 (docs/rewards.md §5.2); None from epoch 4."""
 
     rules = epoch_rules()
     if variant(epoch, rules=rules).threshold_multiplier is None:
@@ -319,7 +319,7 @@ def epoch_threshold(*, epoch: int) -> int | None:
 
 
 def socket_state(*, projects: list[str] | None = None) -> dict | None:
-    """What websocket clients are sent (api.md §3.3); None outside an allocation window with a snapshot."""
+    """What websocket clients are sent (docs/lifecycle.md §10.3); None outside an allocation window with a snapshot."""
 
     epoch = chain_view().pending
     if epoch is None or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
@@ -346,7 +346,7 @@ def frozen_uq(*, epoch: int, address: str) -> str | None:
 
 def uq_or_current(frozen: str | None, *, address: str) -> Decimal:
     """The one rule for a user's UQ in an epoch: the score frozen at their first allocation, else the one
-    their stored passport (or a delegated one) gives now (antisybil.selectors.uq_score, lifecycle.md §5.1),
+    their stored passport (or a delegated one) gives now (antisybil.selectors.uq_score, docs/rewards.md §5.5),
     which the allocation then freezes."""
     return Decimal(frozen) if frozen is not None else uq_score(address)
 
@@ -360,7 +360,7 @@ def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: lis
                         uq: Decimal, projects: list[str] | None = None, matched: int | None = None,
                         address: str | None = None,
                         aggregates: list[engine.ProjectAggregate] | None = None) -> engine.AllocationSimulation:
-    """What replacing a user's `previous` allocations with `new` would do (math.md §5.6), from the
+    """What replacing a user's `previous` allocations with `new` would do (docs/rewards.md §5.6), from the
     aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
     The epoch's `projects`, `matched` rewards and `aggregates` (funding_aggregates) are read unless given.
     In exact mode (no exact aggregates) it recomputes from every live allocation, the user's (`address`)

@@ -1,4 +1,4 @@
-"""Writes about allocations: the signed allocation of a budget to projects (api.md §1.1, lifecycle.md §9.3)."""
+"""Writes about allocations: the signed allocation of a budget to projects (docs/lifecycle.md §9.3)."""
 import logging
 from collections import Counter
 from dataclasses import dataclass

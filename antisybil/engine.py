@@ -1,4 +1,4 @@
-"""The uniqueness quotient from a Gitcoin Passport (math.md §5.5): the GP score an address's stamps and the
+"""The uniqueness quotient from a Gitcoin Passport (docs/rewards.md §5.5): the GP score an address's stamps and the
 guest and timeout lists give, and the UQ that score earns. Pure: no Django import."""
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -9,7 +9,7 @@ UQ_THRESHOLD_NOT_MAINNET = 5
 MAX_UQ_SCORE = Decimal("1.0")
 LOW_UQ_SCORE = Decimal("0.01")
 NULLIFIED_UQ_SCORE = Decimal("0.0")
-# Epoch 4 (inferred from commit dates, math.md §5.5): threshold 20 on mainnet, LOW 0.2.
+# Epoch 4 (inferred from commit dates, docs/rewards.md §5.5): threshold 20 on mainnet, LOW 0.2.
 EPOCH_4_UQ_THRESHOLD_MAINNET = 20
 EPOCH_4_LOW_UQ_SCORE = Decimal("0.2")
 

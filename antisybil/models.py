@@ -47,7 +47,7 @@ class PassportListEntry(models.Model):
 
 class ScoreDelegation(models.Model):
     """One salted SHA-256 hash of a UQ delegation: of the primary, of the secondary, or of the pair; the
-    addresses themselves are never stored together in clear (lifecycle.md §9.5)."""
+    addresses themselves are never stored together in clear (docs/lifecycle.md §9.5)."""
 
     hashed_addr = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -33,7 +33,7 @@ class LocalPassport(PassportProvider):
 
 class ScorerPassport(PassportProvider):
     """The Gitcoin Passport Scorer: submit the address, poll the score until DONE (exponential back-off,
-    up to 5 polls), then read the first page of stamps (lifecycle.md §5.1)."""
+    up to 5 polls), then read the first page of stamps (docs/lifecycle.md §5.1)."""
 
     def __init__(self):
         self.api = JsonApi(settings.GC_PASSPORT_SCORER_BASE_URL,

@@ -47,7 +47,7 @@ def _engine_stamps(stamps) -> list[dict]:
 
 def score_of(address: str, *, score: str | None, stamps=(), on_timeout_list: bool | None = None,
              on_guest_list: bool | None = None) -> float:
-    """The GP score used for the UQ and shown by the antisybil status (math.md §5.5), from a stored
+    """The GP score used for the UQ and shown by the antisybil status (docs/rewards.md §5.5), from a stored
     score and its stamps (None: no record). The lists are read unless the caller says."""
     if on_timeout_list is None:
         on_timeout_list = is_on_timeout_list(address)
@@ -92,7 +92,7 @@ def _passport_facts(address: str) -> tuple[bool, bool, tuple[str, list] | None]:
 
 
 def uq_score(address: str) -> Decimal:
-    """The UQ an allocation made now would freeze for the address (math.md §5.5): the engine's rule
+    """The UQ an allocation made now would freeze for the address (docs/rewards.md §5.5): the engine's rule
     (antisybil.engine.uq_score, the timeout list included) on its GP score. The only place a UQ is
     computed from a passport; allocations.selectors.uq_or_current freezes it per epoch. The lists and the
     latest stamps are read in one query (the local chain's score apart, for an address without stamps)."""
@@ -116,7 +116,7 @@ def antisybil_status(*, address: str) -> dict:
             "expires_at": row.expires_at, "on_timeout_list": is_on_timeout_list(address)}
 
 
-# --- delegation hashes (lifecycle.md §9.5) ---------------------------------------------------------------
+# --- delegation hashes (docs/lifecycle.md §9.5) ----------------------------------------------------------
 
 
 def delegation_configured() -> bool:

@@ -1,4 +1,4 @@
-"""Writes about Gitcoin Passport scores and UQ delegation (api.md §1.6, §1.7; lifecycle.md §5.1, §9.5)."""
+"""Writes about Gitcoin Passport scores and UQ delegation (docs/lifecycle.md §5.1, §9.5)."""
 import time
 
 from django.db import IntegrityError, transaction
@@ -38,7 +38,7 @@ def antisybil_refresh(*, address: str) -> None:
 
 
 def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_signature: str) -> None:
-    """Lend the secondary address's passport score to the primary (lifecycle.md §9.5), in v2's order of
+    """Lend the secondary address's passport score to the primary (docs/lifecycle.md §9.5), in v2's order of
     checks, except that the locking check looks at the secondary address itself."""
 
     selectors.require_delegation_configured()

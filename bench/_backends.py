@@ -1,6 +1,6 @@
 """Plumbing shared by the database benchmarks: which backends to run, a fresh database per run, and the
 worker subprocesses that do the work (DATABASE_URL must be set before django.setup(), and a process of
-its own per phase makes its peak RSS that phase's own).
+its own per phase makes its peak RSS that phase's own; BENCH_PROFILE=/tmp/x.prof cProfiles each phase into /tmp/x.prof.<phase>).
 
 A benchmark module calls `run_phases(module, phases)` from its `main()`; its `__main__` block calls
 `worker(sys.argv[1:], handlers)`, which sets Django up and prints the handler's result as one JSON line.

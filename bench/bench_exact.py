@@ -1,4 +1,4 @@
-"""Benchmark of exact capped QF (spec README decision 10) at 1,000,000 allocations.
+"""Benchmark of exact capped QF (docs/rewards.md §5.8) at 1,000,000 allocations.
 
     .venv/bin/python -m bench exact
 

@@ -10,8 +10,8 @@ which sends the coalesced broadcasts (at most one per BROADCAST_MIN_INTERVAL_SEC
 Knobs: BENCH_CLIENTS (default 1,000 websocket clients), BENCH_SCALE (data size), BENCH_LIVE_RATE (default 10
 allocations/s), BENCH_LIVE_SECONDS (default 20 s of allocations), BENCH_LIVE_PORT (default 21812),
 BENCH_HTTP_PROCESSES (server processes, default the core count), BENCH_WATCHER_PROCESSES (processes the clients
-are spread over, default the core count). The database and the Redis db are emptied
-(dropped, flushed) first: use your own.
+are spread over, default the core count), BENCH_LIVE_WORKER_LOG (a file for the Celery workers' logs at INFO,
+with task times; default: none). The database and the Redis db are emptied (dropped, flushed) first: use your own.
 
 Each allocation puts 5 projects' amounts under one keyed user; a client has seen it when every one of those
 projects' `project_donors` frames it received carries the user's new amount. The delay runs from just

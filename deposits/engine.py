@@ -1,4 +1,4 @@
-"""Effective deposits (math.md §2). Pure: no Django import.
+"""Effective deposits (docs/rewards.md §2). Pure: no Django import.
 
 An event is a mapping with `type` ("lock" or "unlock"), `timestamp` (Unix seconds), `amount` (GLM wei)
 and `before` (the locked balance before the event). The event builders below also set `after`, `source`

@@ -62,7 +62,7 @@ class Budget(models.Model):
 
 
 class SablierStream(models.Model):
-    """A Sablier lockup stream of GLM to an Octant user (lifecycle.md §4.3), indexed by the chain backend;
+    """A Sablier lockup stream of GLM to an Octant user (docs/lifecycle.md §4.3), indexed by the chain backend;
     its actions are `DepositEvent`s of source "sablier". `intact_amount` is what the stream still holds
     (deposit - withdrawn - refunded)."""
 

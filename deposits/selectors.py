@@ -16,7 +16,7 @@ _FIELDS = ("address", "type", "amount", "before", "after", "timestamp", "source"
 
 
 def grace_period() -> int:
-    """The Sablier grace period (math.md §2.1): 24 h on mainnet, 15 min elsewhere."""
+    """The Sablier grace period (docs/rewards.md §2.1): 24 h on mainnet, 15 min elsewhere."""
     return engine.GRACE_PERIOD_MAINNET if settings.CHAIN_ID == 1 else engine.GRACE_PERIOD_TESTNET
 
 
@@ -52,7 +52,7 @@ def _rules(epoch: int):
 
 
 def epoch_events_by_user(*, epoch: int, start: int, end: int, address: str | None = None) -> dict:
-    """Every user's events of `epoch` in [start, end] from the index, carry-in first (math.md §2.1)."""
+    """Every user's events of `epoch` in [start, end] from the index, carry-in first (docs/rewards.md §2.1)."""
     events = DepositEvent.objects.filter(timestamp__gte=start, timestamp__lte=end).order_by("timestamp", "id")
     if address:
         events = events.filter(address=address)
@@ -65,7 +65,7 @@ def epoch_events_by_user(*, epoch: int, start: int, end: int, address: str | Non
 
 def effective_deposits(*, epoch: int, start: int, end: int, address: str | None = None) -> engine.EffectiveDeposits:
     """Every user's effective deposit (after the cut-off) over [start, end] of `epoch`, from indexed events
-    and the carry-in of the previous epoch (math.md §2), with the epoch's variant. `address` limits it to
+    and the carry-in of the previous epoch (docs/rewards.md §2), with the epoch's variant. `address` limits it to
     one user (the total is then that user's)."""
     by_user = epoch_events_by_user(epoch=epoch, start=start, end=end, address=address)
     with_unlocks, cut_off = _rules(epoch)
@@ -117,7 +117,7 @@ def budgets_state(*, epoch: int) -> str | None:
 
 
 def patrons_rewards(*, epoch: int, patrons) -> int:
-    """Σ of the patrons' budgets in `epoch` (math.md §3.8; a patron without a budget adds 0), summed in the
+    """Σ of the patrons' budgets in `epoch` (docs/rewards.md §3.8; a patron without a budget adds 0), summed in the
     database."""
     patrons = set(patrons)
     return sum_wei(Budget.objects.filter(epoch=epoch, address__in=patrons), "amount") if patrons else 0
@@ -145,7 +145,7 @@ def current_epoch_effective_deposit(*, address: str) -> int:
     return deposits[0].effective_deposit if deposits else 0
 
 
-# --- Sablier streams (lifecycle.md §4.3) -------------------------------------------------------------------
+# --- Sablier streams (docs/lifecycle.md §4.3) --------------------------------------------------------------
 
 
 def sablier_streams(*, address: str | None = None) -> list[dict]:

@@ -40,7 +40,7 @@ def _stream_state(stream: Mapping) -> tuple:
 
 
 def sablier_streams_sync() -> int:
-    """Store the chain backend's Sablier GLM streams (lifecycle.md §4.3) and their actions: of each batch, the
+    """Store the chain backend's Sablier GLM streams (docs/lifecycle.md §4.3) and their actions: of each batch, the
     new or changed streams (a new action always changes the intact amount, or cancels), with the batch's
     cursor in one transaction, so an outage midway loses nothing and a re-sync adds nothing. Returns how many
     events were added."""
@@ -64,7 +64,7 @@ def _stream_number(stream_id: str) -> int | None:
 
 @transaction.atomic
 def sablier_streams_index(*, streams: Iterable[Mapping], excluded: Iterable[int] = ()) -> int:
-    """Store Sablier subgraph `lockupStreams` (lifecycle.md §4.3: `id intactAmount canceled endTime
+    """Store Sablier subgraph `lockupStreams` (docs/lifecycle.md §4.3: `id intactAmount canceled endTime
     depositAmount recipient` and `actions {category addressA addressB amountA amountB timestamp hash}`) as
     `SablierStream` rows and their Create/Withdraw/Cancel actions as deposit events of source "sablier".
     Idempotent: a re-read stream updates its row and adds only actions not seen before. Streams whose id

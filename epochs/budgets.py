@@ -1,4 +1,4 @@
-"""Budget estimates (math.md §4.3-4.6): the upcoming budget, and what locking GLM for some days or epochs
+"""Budget estimates (docs/rewards.md §4.3-4.6): the upcoming budget, and what locking GLM for some days or epochs
 would earn (composition layer: the leverage comes from the last finalized epoch's allocations)."""
 from allocations.selectors import finalized_epoch_leverage
 from deposits import selectors as deposit_selectors
@@ -10,7 +10,7 @@ from . import selectors as epoch_selectors
 
 
 def upcoming_budget(*, address: str) -> int:
-    """The budget `address` would get if the current epoch ended now (math.md §4.3)."""
+    """The budget `address` would get if the current epoch ended now (docs/rewards.md §4.3)."""
 
     view, details = epoch_selectors.current_epoch_details()
     by_user = deposit_selectors.epoch_events_by_user(epoch=view.current, start=details.start, end=view.now)
@@ -26,7 +26,7 @@ def _future_budget_epoch(view):
 
 
 def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
-    """Budget for locking `glm_amount` from now for `days` days (math.md §4.4)."""
+    """Budget for locking `glm_amount` from now for `days` days (docs/rewards.md §4.4)."""
 
     view, details = epoch_selectors.current_epoch_details()
     current = epochs_engine.estimated_budget_epoch(
@@ -39,7 +39,7 @@ def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
 
 def estimated_budget_by_epochs(*, epochs: int, glm_amount: int) -> tuple[int, int]:
     """Budget for locking `glm_amount` for `epochs` whole future epochs, and the matched funding it would
-    draw at the last finalized epoch's leverage (math.md §4.5, §4.6)."""
+    draw at the last finalized epoch's leverage (docs/rewards.md §4.5, §4.6)."""
 
     view = epoch_selectors.chain_view()
     leverage = finalized_epoch_leverage(epoch=view.finalized)

@@ -1,7 +1,7 @@
-"""Octant rewards per epoch, budgets and their estimates (math.md §3, §4). Pure: no Django import.
+"""Octant rewards per epoch, budgets and their estimates (docs/rewards.md §3, §4). Pure: no Django import.
 
 Amounts are int wei, the locked ratio is a Decimal. Every Decimal step runs in the 28-digit reference
-context (math.md §0); the few float steps of the reference are kept and marked `fl`.
+context (docs/rewards.md §0); the few float steps of the reference are kept and marked `fl`.
 `octant_rewards`, `leftover` and `user_budget` pick the epoch's formulas from `epochs.variants`.
 """
 from collections.abc import Iterable, Mapping, Sequence
@@ -374,7 +374,7 @@ def leftover(
     """§3.10 for the epoch's variant. Missing community fund / PPF count as 0.
 
     Epochs 1-2: P - opcost - TW. Epoch 3: also - CF - h. Epochs >= 4: also + (MR - MR_used), as the
-    reference writes it (see math.md §10.1 on the apparent double count).
+    reference writes it (see docs/rewards.md §3.10 on the apparent double count).
     """
     strategy = variant(epoch, rules=rules).leftover
     value = staking_proceeds - operational_cost - total_withdrawals

@@ -1,4 +1,4 @@
-"""A user's history timeline (`/history/{address}`, api.md §1.11): locks, allocations, withdrawals and patron
+"""A user's history timeline (`/history/{address}`, docs/lifecycle.md §10.2): locks, allocations, withdrawals and patron
 donations (composition layer: it reads deposits, allocations, the chain and patron mode)."""
 import base64
 import binascii
@@ -73,7 +73,7 @@ def _encode(timestamp: int, offset: int) -> str:
 
 
 def history(*, address: str, cursor: str | None, limit: int) -> tuple[list[HistoryItem], str | None]:
-    """One page of the user's timeline, newest first (api.md §1.11). The cursor names the first item of
+    """One page of the user's timeline, newest first (docs/lifecycle.md §10.2). The cursor names the first item of
     the page: its timestamp and how many items of that timestamp come before it."""
     items = _timeline(address)
     start = 0

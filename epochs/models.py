@@ -21,7 +21,7 @@ class Epoch(EpochTimes, models.Model):
 
 
 class PendingEpochSnapshot(models.Model):
-    """Taken when the allocation window of `epoch` opens (lifecycle.md §1.5)."""
+    """Taken when the allocation window of `epoch` opens (docs/lifecycle.md §1.5)."""
 
     epoch = models.PositiveIntegerField(unique=True)
     eth_proceeds = WeiField()
@@ -42,7 +42,7 @@ class PendingEpochSnapshot(models.Model):
 
 
 class FinalizedEpochSnapshot(models.Model):
-    """Taken when the allocation window of `epoch` closes (lifecycle.md §1.6)."""
+    """Taken when the allocation window of `epoch` closes (docs/lifecycle.md §1.6)."""
 
     epoch = models.PositiveIntegerField(unique=True)
     matched_rewards = WeiField()

@@ -45,7 +45,7 @@ def _info(epoch, rewards: epochs_engine.OctantRewards, **extra) -> EpochInfo:
 
 
 def epoch_info(*, epoch: int) -> EpochInfo:
-    """`/epochs/info/{epoch}` (lifecycle.md §1.3): estimates for future and current epochs, real proceeds
+    """`/epochs/info/{epoch}` (docs/lifecycle.md §1.3): estimates for future and current epochs, real proceeds
     and deposits while the window opens, snapshot figures (plus live finalization) afterwards."""
     view = selectors.chain_view()
     state = selectors.epoch_state(epoch=epoch, view=view)

@@ -1,4 +1,4 @@
-"""Which rule set (variant table, math.md §1) this deployment follows, from the settings.
+"""Which rule set (variant table, docs/rewards.md §1.2) this deployment follows, from the settings.
 
 `EPOCH_RULES`: "mainnet" (Octant mainnet's history: epochs 1-3 had other costs and no PPF), "current"
 (today's rules for every epoch, as the reference's v2 app applies them), or "" (the default: mainnet

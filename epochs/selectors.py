@@ -1,4 +1,4 @@
-"""Reads about epochs: what the chain says now, the state of an epoch (lifecycle.md §1.3), epoch timing, and
+"""Reads about epochs: what the chain says now, the state of an epoch (docs/lifecycle.md §1.3), epoch timing, and
 the Octant rewards of an epoch from its pending snapshot."""
 import enum
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """The epoch transitions and what they compute (composition layer: uses every app below it).
 
-The pending snapshot (lifecycle.md §1.5: effective deposits, Octant rewards, budgets) is taken when an
-allocation window opens; the finalized snapshot (§1.6, math.md §3.13: matched rewards, project and user rewards,
+The pending snapshot (docs/lifecycle.md §1.5: effective deposits, Octant rewards, budgets) is taken when an
+allocation window opens; the finalized snapshot (§1.6, docs/rewards.md §3.13: matched rewards, project and user rewards,
 total withdrawals, leftover, merkle root) when it closes. `finalization_compute` also serves the live figures
 of an open window (its simulation, `/epochs/info`)."""
 import hashlib
@@ -36,7 +36,7 @@ from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 
 @dataclass(frozen=True)
 class PendingSnapshotData:
-    """What a pending snapshot holds (math.md §3.12), computed but not stored."""
+    """What a pending snapshot holds (docs/rewards.md §3.12), computed but not stored."""
 
     epoch: int
     rewards: "epochs_engine.OctantRewards"
@@ -66,7 +66,7 @@ def pending_snapshot_simulate() -> PendingSnapshotData:
 
 
 def pending_snapshot_take() -> int | None:
-    """Take the pending snapshot of the epoch whose allocation window is open (lifecycle.md §1.5).
+    """Take the pending snapshot of the epoch whose allocation window is open (docs/lifecycle.md §1.5).
 
     Returns the epoch when taken, None when there is nothing to do (no open window, or already taken).
     Idempotent and all-or-nothing: the snapshot row, the deposit rows of every processed user and the
@@ -171,7 +171,7 @@ def simulation_state(*, epoch: int, now: int) -> str | None:
 
 def finalization_compute(*, epoch: int, at: int | None = None, from_aggregates: bool = False,
                          users: bool = True) -> Finalization:
-    """The finalized snapshot of `epoch` as it stands (math.md §3.13). Patrons are taken at `at` (default:
+    """The finalized snapshot of `epoch` as it stands (docs/rewards.md §3.13). Patrons are taken at `at` (default:
     the close of the epoch's allocation window). MissingSnapshot without a pending snapshot.
 
     `from_aggregates`: the same figures from the kept aggregates (projects, donors, the epoch's Σ claimed)
@@ -242,7 +242,7 @@ def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, patrons: li
 
 
 def finalized_snapshot_take() -> int | None:
-    """Take the finalized snapshot of the chain's finalized epoch (lifecycle.md §1.6): matched rewards,
+    """Take the finalized snapshot of the chain's finalized epoch (docs/lifecycle.md §1.6): matched rewards,
     project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
 
     Returns the epoch when taken, None when there is nothing to do (no finalized epoch, its pending

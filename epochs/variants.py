@@ -1,4 +1,4 @@
-"""Which calculation each epoch uses (math.md §1). Pure: no Django import.
+"""Which calculation each epoch uses (docs/rewards.md §1). Pure: no Django import.
 
 `EPOCH_VARIANTS` is the single table. Each entry applies from its epoch number up to the next entry, so
 epochs 4-10 share the defaults and 11 onwards reserves the staking part of matched rewards (§3.7.3).

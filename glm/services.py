@@ -1,4 +1,4 @@
-"""The epoch-0 GLM claim (api.md §1.13, lifecycle.md §9.2): an eligible address signs the EIP-712
+"""The epoch-0 GLM claim (docs/lifecycle.md §9.2): an eligible address signs the EIP-712
 ClaimGLMPayload, gets the sender's next nonce reserved, and the transfer job sends the GLM with it."""
 import logging
 

@@ -3,7 +3,7 @@ from django.db import models
 
 class MultisigSignature(models.Model):
     """A message a Safe user is signing off-chain with its owners (terms of service or an allocation),
-    waiting for the Safe's threshold of confirmations in the Safe Transaction Service (lifecycle.md §5.3)."""
+    waiting for the Safe's threshold of confirmations in the Safe Transaction Service (docs/lifecycle.md §5.3)."""
 
     class Type(models.TextChoices):
         TOS = "tos"

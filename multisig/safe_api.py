@@ -1,4 +1,4 @@
-"""Safe Transaction Service client (lifecycle.md §5.3): off-chain messages and Safe details. 429 backs
+"""Safe Transaction Service client (docs/lifecycle.md §5.3): off-chain messages and Safe details. 429 backs
 off (Retry-After, else 1, 2, 4... s), other failures and an unknown message are `ExternalApiException`."""
 from django.conf import settings
 

@@ -1,6 +1,6 @@
 """Safe (multisig) users: their terms-of-service consent and allocations are messages the owners sign
 off-chain; once the Safe Transaction Service holds enough confirmations, the message is applied through
-the same services as an EOA's (lifecycle.md §5.3, api.md §1.14)."""
+the same services as an EOA's (docs/lifecycle.md §5.3)."""
 import json
 import logging
 import time

@@ -35,13 +35,13 @@ def patron_toggles_state(*, timestamp: int) -> str:
 
 
 def patrons_at(*, timestamp: int) -> list[str]:
-    """Users in patron mode at chain time `timestamp` (math.md §3.8)."""
+    """Users in patron mode at chain time `timestamp` (docs/rewards.md §3.8)."""
     return epochs_engine.patrons(patron_toggles(timestamp=timestamp), at=timestamp)
 
 
 def window_patrons(*, epoch: int, until: int | None = None, finalized_at: int | None = None,
                    toggles: list[dict] | None = None) -> list[str]:
-    """Users in patron mode when `epoch`'s allocation window closes (its `finalized_at`, math.md §3.8): the
+    """Users in patron mode when `epoch`'s allocation window closes (its `finalized_at`, docs/rewards.md §3.8): the
     one rule behind the matching pool, unused rewards, the patrons list and the history. With `until`
     earlier than the close (a window still open), the patrons at `until`. `toggles`: the patron-mode
     toggles up to that instant at least, and the epoch's `finalized_at`, if the caller has read them."""

@@ -1,4 +1,4 @@
-"""The withdrawals merkle tree (math.md §7). Pure: no Django import.
+"""The withdrawals merkle tree (docs/rewards.md §7). Pure: no Django import.
 
 Byte-compatible with OpenZeppelin's StandardMerkleTree ("standard-v1", leaf encoding
 ["address", "uint256"]) and with its Python port `multiproof` that the reference uses; our own code because

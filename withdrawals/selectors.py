@@ -34,7 +34,7 @@ def merkle_tree(*, epoch: int) -> tuple[engine.MerkleTree, list[tuple[str, int]]
 
 
 def withdrawals(*, address: str) -> list[dict]:
-    """Everything `address` can still withdraw (math.md §7): the open window's pending claim first, then
+    """Everything `address` can still withdraw (docs/rewards.md §7): the open window's pending claim first, then
     one entry per reward row above the Vault's last claimed epoch, with its proof. Each entry has `epoch`,
     `amount` (wei), `proof` (hex strings) and `status` ("pending" until the Vault has the epoch's root,
     then "available")."""
@@ -63,7 +63,7 @@ def withdrawals(*, address: str) -> list[dict]:
 
 
 def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
-    """Budgets that were neither allocated nor given as a patron (math.md §4.7)."""
+    """Budgets that were neither allocated nor given as a patron (docs/rewards.md §4.7)."""
 
     budgets = budgets_by_address(epoch=epoch)
     donors = set(live_allocations(epoch=epoch).values_list("user__address", flat=True).distinct())

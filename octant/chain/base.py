@@ -80,7 +80,7 @@ class ChainBackend(ABC):
         `before`, `after`, `timestamp`, and `transaction_hash`, `block_number` where known)."""
 
     def sablier_stream_batches(self) -> Iterator[Batch]:
-        """The Sablier lockup streams of GLM from Octant's sender (lifecycle.md §4.3) that may have changed,
+        """The Sablier lockup streams of GLM from Octant's sender (docs/lifecycle.md §4.3) that may have changed,
         shaped as the Sablier subgraph returns them (`id intactAmount canceled endTime depositAmount recipient`
         and `actions {category amountA amountB timestamp hash}`), for
         `deposits.services.sablier_streams_index`."""
@@ -135,7 +135,7 @@ class ChainBackend(ABC):
 
     def verify_signature(self, address: str, digest_or_message: bytes | str, signature: bytes | str) -> bool:
         """Whether `signature` is `address`'s signature of a 32-byte digest (EIP-712) or of a text (EIP-191):
-        an EOA's, or one its contract wallet accepts (the legacy EIP-1271 call, math.md §8.3). The one
+        an EOA's, or one its contract wallet accepts (the legacy EIP-1271 call, docs/rewards.md §8.3). The one
         adapter between `octant.core.signatures` and the backend's `is_contract`/`is_valid_eip1271_signature`
         for every signed action (allocations, patron mode, terms of service, delegation). The signature is
         recovered first: only when it is not the address's own is the address asked whether it is a

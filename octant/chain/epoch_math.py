@@ -1,4 +1,4 @@
-"""The Epochs contract's arithmetic (lifecycle.md §1.1), pure: no Django import.
+"""The Epochs contract's arithmetic (docs/lifecycle.md §1.1), pure: no Django import.
 
 `props` is the contract's list of epoch-props entries in order; each covers epochs `from_epoch`..`to_epoch`
 (`to_epoch` 0 = still open) starting at `from_ts`, with its own duration and decision window.
@@ -16,7 +16,7 @@ class EpochProps:
 
 
 class EpochTimes:
-    """The instants an epoch's timing gives (lifecycle.md §1.1), for anything with `start`, `duration` and
+    """The instants an epoch's timing gives (docs/lifecycle.md §1.1), for anything with `start`, `duration` and
     `decision_window`: the chain's `EpochTiming` and the indexed `epochs.models.Epoch` row alike."""
 
     start: int

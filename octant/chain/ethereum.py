@@ -1,4 +1,4 @@
-"""The `ethereum` backend: Octant's contracts read with web3 (lifecycle.md §3) and the subgraph's events
+"""The `ethereum` backend: Octant's contracts read with web3 (docs/lifecycle.md §3.3) and the subgraph's events
 indexed with gql (§4). Reads retry transient RPC failures (rate limits, timeouts, 5xx) with backoff and
 never retry a revert. Indexing returns rows; the apps' services store them (deposit events, streams,
 projects); `index()` stores what this backend keeps in tables of its own (vault withdrawals and roots)."""
@@ -173,7 +173,7 @@ class EthereumChain(ChainBackend):
     # --- money
     def staking_proceeds(self, epoch: int) -> int:
         """Testnets: the WithdrawalsTarget balance less EPOCH_2_STAKING_PROCEEDS_SURPLUS; mainnet: Etherscan
-        and Bitquery over the epoch's blocks (lifecycle.md §5.2). An ended epoch's figure is stored the first
+        and Bitquery over the epoch's blocks (docs/lifecycle.md §5.2). An ended epoch's figure is stored the first
         time it is read, so the snapshot and every later read agree."""
         stored = StoredProceeds.objects.filter(epoch=epoch).first()
         if stored:

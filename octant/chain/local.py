@@ -371,7 +371,7 @@ class LocalChain(ChainBackend):
                                                                                  "threshold": threshold})
         return safe
 
-    # --- Sablier streams (lifecycle.md §4.3): GLM vested linearly from `start` to `end`
+    # --- Sablier streams (docs/lifecycle.md §4.3): GLM vested linearly from `start` to `end`
     @staticmethod
     def _streamed(stream, now: int) -> int:
         if stream.cancelled:

@@ -20,7 +20,7 @@ class ChainClock(models.Model):
 
 
 class LocalEpochProps(models.Model):
-    """One entry of the Epochs contract's props list (lifecycle.md §1.1), in `index` order."""
+    """One entry of the Epochs contract's props list (docs/lifecycle.md §1.1), in `index` order."""
 
     index = models.PositiveIntegerField(unique=True)
     from_epoch = models.PositiveIntegerField()

@@ -1,4 +1,4 @@
-"""Mainnet staking proceeds from Etherscan and Bitquery (lifecycle.md §5.2): MEV and plain transfers to the
+"""Mainnet staking proceeds from Etherscan and Bitquery (docs/lifecycle.md §5.2): MEV and plain transfers to the
 WithdrawalsTarget, beacon-chain withdrawals less the 32 ETH principal, and block rewards, over the epoch's
 block range. Transient failures (timeouts, 429, 5xx) are retried with backoff, then raise."""
 import logging

@@ -1,4 +1,4 @@
-"""The Octant subgraph read with gql (lifecycle.md §4). Every page of one indexing pass is read at the same
+"""The Octant subgraph read with gql (docs/lifecycle.md §4.1). Every page of one indexing pass is read at the same
 pinned block, ordered by block number; a page ends on a complete block (its last, partial block is read
 again by the next page), and a block with more events than a page is read through by id. No `skip`."""
 import queue
@@ -89,7 +89,7 @@ SABLIER_CATEGORIES = "category_in: [Create, Withdraw, Cancel]"
 
 
 class SablierSubgraph(Subgraph):
-    """The Sablier lockup subgraph (lifecycle.md §4.3): GLM streams of one sender with their Create, Withdraw
+    """The Sablier lockup subgraph (docs/lifecycle.md §4.3): GLM streams of one sender with their Create, Withdraw
     and Cancel actions, read at one pinned block, paged by stream id (and, for a stream with more actions
     than a page, by action id)."""
 

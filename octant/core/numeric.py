@@ -1,11 +1,11 @@
-"""The reference's numeric model (math.md §0). Pure: no Django import.
+"""The reference's numeric model (docs/rewards.md §0). Pure: no Django import.
 
 Every Decimal operation of the reward math is rounded to 28 significant digits, half-even: the default
 `decimal` context, which the reference never changes. We do not rely on the process-wide context (other
 code could change it); the engines run their Decimal arithmetic inside `reference_context()`, a
 thread- and task-local copy of `CONTEXT`, and leave the caller's context untouched.
 
-Conventions used in the docstrings of the engines, as in math.md: ⊕ ⊖ ⊗ ⊘ are the rounded operations,
+Conventions used in the docstrings of the engines, as in docs/rewards.md §0: ⊕ ⊖ ⊗ ⊘ are the rounded operations,
 `trunc` is `int()` (truncation toward zero) and `fl(·)` marks an IEEE-754 double step that the reference
 takes and that we reproduce on purpose.
 """

@@ -1,4 +1,4 @@
-"""Signed messages and their verification (math.md §8). Pure: no Django import.
+"""Signed messages and their verification (docs/rewards.md §8). Pure: no Django import.
 
 * EIP-712: the allocation payload and the epoch-0 GLM claim, domain {name "Octant", version "1.0.0",
   chainId}, no verifyingContract and no salt (§8.1).

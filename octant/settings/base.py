@@ -254,7 +254,7 @@ CONTRACTS = {
     "Vault": env.str("VAULT_CONTRACT_ADDRESS", default=""),
     "WithdrawalsTarget": env.str("WITHDRAWALS_TARGET_CONTRACT_ADDRESS", default=""),
 }
-# ethereum backend (lifecycle.md §7): RPC timeouts and retries (never on reverts), the subgraph, the vault job
+# ethereum backend (docs/lifecycle.md §3.3): RPC timeouts and retries (never on reverts), the subgraph, the vault job
 ETH_RPC_TIMEOUT = env.float("ETH_RPC_TIMEOUT", default=10.0)
 ETH_RPC_RETRIES = env.int("ETH_RPC_RETRIES", default=4)
 ETH_RPC_BACKOFF = env.float("ETH_RPC_BACKOFF", default=0.5)
@@ -295,7 +295,7 @@ MULTISIG_APPROVE_PAUSE = env.float("MULTISIG_APPROVE_PAUSE", default=1.0)  # sec
 MULTISIG_APPROVE_SECONDS = env.float("MULTISIG_APPROVE_SECONDS", default=30.0)  # the approve job's period
 CELERY_BEAT_SCHEDULE["multisig-approve"] = {"task": "multisig.tasks.multisig_approve",
                                            "schedule": MULTISIG_APPROVE_SECONDS}
-# Sablier GLM streams (lifecycle.md §4.3), read by the ethereum backend; no endpoint: not indexed (as e2e)
+# Sablier GLM streams (docs/lifecycle.md §4.3), read by the ethereum backend; no endpoint: not indexed (as e2e)
 SABLIER_SUBGRAPH_ENDPOINT = env.str("SABLIER_SUBGRAPH_ENDPOINT", default=env.str(
     "SABLIER_MAINNET_SUBGRAPH_URL" if CHAIN_ID == 1 else "SABLIER_SEPOLIA_SUBGRAPH_URL", default=""))
 SABLIER_SENDER_ADDRESS = env.str("SABLIER_SENDER_ADDRESS", default="0x4BEbdb9792ed50eBB00611083ba384F05791a9FB"

@@ -1,4 +1,4 @@
-"""Project rewards and leverage (math.md §5): vectors of math.md §9.2, §9.4.4-9.4.6, §9.5.3-9.5.4."""
+"""Project rewards and leverage (docs/rewards.md §5): vectors §9.2, §9.4.4-9.4.6, §9.5.3-9.5.4."""
 import math
 import random
 from decimal import Context, Decimal

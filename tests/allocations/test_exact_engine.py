@@ -1,4 +1,4 @@
-"""Exact capped QF (spec README decision 10) and the rule sets that choose it: a property test over random
+"""Exact capped QF (docs/rewards.md §5.8) and the rule sets that choose it: a property test over random
 epochs against a 100-digit evaluation of the capped-QF formula."""
 import random
 from decimal import Decimal, localcontext

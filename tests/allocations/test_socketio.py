@@ -1,4 +1,4 @@
-"""The Socket.IO endpoint (api.md §3): the protocol through Channels' communicator, the allocate event with a
+"""The Socket.IO endpoint (docs/lifecycle.md §10.3): the protocol through Channels' communicator, the allocate event with a
 real EIP-712 signature and the broadcast to every client, and a stock python-socketio client against the
 production server (scripts/serve.py: uvicorn)."""
 import asyncio

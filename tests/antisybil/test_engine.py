@@ -1,4 +1,4 @@
-"""The UQ and the Passport score (math.md §5.5): vectors of math.md §9.5.1-9.5.2."""
+"""The UQ and the Passport score (docs/rewards.md §5.5): vectors §9.5.1-9.5.2."""
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Effective deposits (math.md §2), vectors of math.md §9.3, §9.5.7-9.5.9 and §9.6.3."""
+"""Effective deposits (docs/rewards.md §2), vectors of docs/rewards.md §9.3, §9.5.7-9.5.9 and §9.6.3."""
 import random
 
 import pytest

@@ -96,7 +96,7 @@ def test_sablier_unlock_then_octant_lock_within_the_grace_period_is_a_transfer(a
     assert SablierStream.objects.get().intact_amount == 0
 
 
-ALICE_SABLIER = "0xC8ef823f4f154415Bc4931071F53c61B4F979152"  # math.md §9.0
+ALICE_SABLIER = "0xC8ef823f4f154415Bc4931071F53c61B4F979152"  # docs/rewards.md §9.0
 SUBGRAPH_STREAM = {
     "id": "0xafb979d9afad1ad27c5eff4e27226e3ab9e5dcc9-11155111-42", "intactAmount": "0", "canceled": True,
     "endTime": "1729500000", "depositAmount": "10000000000000000000", "recipient": ALICE_SABLIER.lower(),
@@ -113,7 +113,7 @@ SUBGRAPH_STREAM = {
 
 
 def test_subgraph_streams_are_indexed_with_the_reference_vector(api, db):
-    """math.md §9.5: the mocked stream plus Octant events (2200, +300), (3200, -200) in epoch 6 =
+    """docs/rewards.md §9.5: the mocked stream plus Octant events (2200, +300), (3200, -200) in epoch 6 =
     [1000, 1729096199) give the reference's event list."""
     from deposits.selectors import epoch_events_by_user
     from deposits.services import sablier_streams_index

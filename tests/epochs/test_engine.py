@@ -1,4 +1,4 @@
-"""Octant rewards, leftover, budgets and estimates (math.md §3, §4): vectors of math.md §9.1, §9.3.6,
+"""Octant rewards, leftover, budgets and estimates (docs/rewards.md §3, §4): vectors of docs/rewards.md §9.1, §9.3.6,
 §9.4, §9.5.5-9.5.6, §9.5.10-9.5.11 and §9.6."""
 from decimal import Decimal, getcontext
 

@@ -1,4 +1,4 @@
-"""Exact rewards mode end to end (spec README decision 10): live estimates, the leverage simulation and
+"""Exact rewards mode end to end (docs/rewards.md §5.8): live estimates, the leverage simulation and
 the finalized snapshot use exact capped QF, and total withdrawals equal the sum of the merkle leaves."""
 from decimal import Decimal
 

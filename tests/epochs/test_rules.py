@@ -1,4 +1,4 @@
-"""Which rule set a deployment follows (spec README decision 4, issue 13): mainnet history on chain 1,
+"""Which rule set a deployment follows (docs/rewards.md §1.2, issue 13): mainnet history on chain 1,
 today's rules for every epoch elsewhere, either forced by EPOCH_RULES; the setting reaches the snapshots,
 the estimates and /epochs/info."""
 import pytest

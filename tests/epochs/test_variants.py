@@ -1,4 +1,4 @@
-"""The per-epoch variant table (math.md §1, vector §9.3.7)."""
+"""The per-epoch variant table (docs/rewards.md §1, vector §9.3.7)."""
 from decimal import Decimal
 
 import pytest

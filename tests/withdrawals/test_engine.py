@@ -1,4 +1,4 @@
-"""Withdrawals merkle tree (math.md §7): vectors of math.md §9.5.12-9.5.13, and byte equality with
+"""Withdrawals merkle tree (docs/rewards.md §7): vectors of docs/rewards.md §9.5.12-9.5.13, and byte equality with
 `multiproof.StandardMerkleTree`, the library the reference uses."""
 import random
 

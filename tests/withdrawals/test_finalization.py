@@ -53,7 +53,7 @@ def test_an_epoch_from_allocations_to_withdrawals(api, window, django_capture_on
     assert snapshot.total_withdrawals == total_withdrawals
     assert snapshot.leftover == (pending_snapshot.eth_proceeds - pending_snapshot.operational_cost
                                  - pending_snapshot.community_fund - int(pending_snapshot.ppf / 2) - total_withdrawals
-                                 + rewards.matched_rewards - projects.used_matched_rewards)  # math.md §3.10
+                                 + rewards.matched_rewards - projects.used_matched_rewards)  # docs/rewards.md §3.10
     assert simulated["totalWithdrawals"] == str(total_withdrawals) and simulated["merkleRoot"] == snapshot.withdrawals_merkle_root
 
     # the leaves: claimed budgets and projects' allocated + matched; they sum to TW less <= 1 wei a project

@@ -1,4 +1,4 @@
-"""Shared inputs of the reward-math test vectors (math.md §9.0), verbatim. Several are synthetic and not
+"""Shared inputs of the reward-math test vectors (docs/rewards.md §9.0), verbatim. Several are synthetic and not
 mutually consistent (e.g. TOTAL_REWARDS vs VANILLA_INDIVIDUAL_REWARDS), on purpose."""
 from decimal import Decimal
 
@@ -50,7 +50,7 @@ def allocation(donor, project, amount, uq=Decimal("1.0")):
 
 def signed_events(pairs):
     """(timestamp, signed amount) pairs as deposit events: positive = lock, negative = unlock, `before` =
-    running sum from 0, ties in the listed order (the convention of math.md §9.3)."""
+    running sum from 0, ties in the listed order (the convention of docs/rewards.md §9.3)."""
     events, balance = [], 0
     for timestamp, amount in pairs:
         kind = "lock" if amount >= 0 else "unlock"

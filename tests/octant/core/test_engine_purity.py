@@ -1,4 +1,4 @@
-"""The reward engine must import without Django (spec README, "The reward engine")."""
+"""The reward engine must import without Django (docs/rewards.md: the formulas live in pure modules)."""
 import subprocess
 import sys
 from pathlib import Path

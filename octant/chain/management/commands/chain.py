@@ -1,4 +1,4 @@
-"""`manage.py chain ...`: drive the embedded local chain (spec README, "The local chain").
+"""`manage.py chain ...`: drive the embedded local chain (README, "The local chain"; docs/lifecycle.md §3.2).
 
 Each subcommand is one parser (in `add_arguments`) and one handler (`do_<name>`, set as the parser's
 `handler`) that changes the chain and returns what it changed, in words; the command prints those words
