@@ -39,13 +39,6 @@ class ProjectRewardOut(OutputSerializer):
         return {"address": reward.address, "allocated": str(reward.allocated), "matched": str(reward.matched)}
 
 
-def _pending_epoch() -> int:
-    epoch = epoch_selectors.chain_view().pending
-    if epoch is None:
-        raise AllocationWindowClosed()
-    return epoch
-
-
 class AllocateApi(APIView):
     @extend_schema(request=inputs.AllocateInput, responses={201: OpenApiResponse(description="`null`")},
                    description=signing_docs.ALLOCATE, examples=[signing_docs.ALLOCATE_EXAMPLE])
@@ -94,7 +87,10 @@ class LeverageSimulationApi(APIView):
     @extend_schema(request=LeverageSimulationInput, responses=LeverageSimulation)
     def post(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        epoch = _pending_epoch()
+        view = epoch_selectors.chain_view()
+        epoch = view.pending
+        if epoch is None:
+            raise AllocationWindowClosed()
         if isinstance(request.data, dict):
             inputs.check_allocation_count(request.data.get("allocations"), epoch=epoch)
         body = LeverageSimulationInput(data=request.data)
@@ -102,7 +98,8 @@ class LeverageSimulationApi(APIView):
         new = [(a["proposalAddress"], a["amount"]) for a in body.validated_data["allocations"]]
         result = selectors.simulate_allocation(
             epoch=epoch, previous=selectors.user_live_allocations(epoch=epoch, address=address), new=new,
-            uq=selectors.uq_for_simulation(epoch=epoch, address=address), address=address)
+            uq=selectors.uq_for_simulation(epoch=epoch, address=address), address=address,
+            matched=selectors.estimated_matched_rewards(epoch=epoch, now=view.now))
         return Response(LeverageSimulation(result).data)
 
 
@@ -233,6 +230,7 @@ class EpochLeverageApi(APIView):
     @extend_schema(responses=EpochLeverage)
     def get(self, request, epoch_number):
         epoch = parse_epoch(epoch_number)
-        if epoch_selectors.epoch_state(epoch=epoch) > EpochState.PENDING:
+        view = epoch_selectors.chain_view()
+        if epoch_selectors.epoch_state(epoch=epoch, view=view) > EpochState.PENDING:
             raise NotImplementedForGivenEpochState()
-        return Response(EpochLeverage({"leverage": selectors.epoch_leverage(epoch=epoch)}).data)
+        return Response(EpochLeverage({"leverage": selectors.epoch_leverage(epoch=epoch, now=view.now)}).data)

@@ -51,10 +51,11 @@ def connect_frames() -> list[str]:
     """What a client gets on connect: the whole state in an open window with its pending snapshot; before
     that snapshot only the threshold, as the reference (whose rewards estimate fails without it); outside a
     window nothing."""
-    state = selectors.socket_state()
+    view = epoch_selectors.chain_view()
+    state = selectors.socket_state(view=view)
     if state:
         return realtime.state_frames(state)
-    epoch = epoch_selectors.chain_view().pending
+    epoch = view.pending
     if epoch is None:
         return []
     return [realtime.event_frame("threshold", {"threshold": str(selectors.epoch_threshold(epoch=epoch))})]

@@ -179,9 +179,10 @@ def listening() -> bool:
         return True
 
 
-def broadcast_changes(*, epoch: int) -> int:
+def broadcast_changes(*, epoch: int, view) -> int:
     """Broadcast the projects of `epoch` whose allocations changed since their last broadcast (their
-    aggregate's version moved), then record the versions sent. Returns how many projects went out.
+    aggregate's version moved), then record the versions sent, while the chain `view` (an
+    `epochs.selectors.ChainView`) has the epoch's window open. Returns how many projects went out.
 
     With no socket connected, nothing is built or sent (a million allocations' donor lists cost about a
     second of database time) and the versions are recorded as sent: a client that connects gets the whole
@@ -200,7 +201,7 @@ def broadcast_changes(*, epoch: int) -> int:
         return 0
     started = time.time()
     _mark_broadcast(epoch, started)
-    broadcast_project_updates(epoch=epoch, projects=sorted(seen))
+    broadcast_project_updates(epoch=epoch, view=view, projects=sorted(seen))
     _mark_broadcast(epoch, started, took=time.time() - started)
     _record_sent(epoch, seen)
     return len(seen)
@@ -238,12 +239,12 @@ def _record_sent(epoch: int, seen: dict[str, int]) -> None:
             broadcast_version=sent)
 
 
-def broadcast_project_updates(*, epoch: int, projects: list[str] | None = None) -> None:
+def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = None) -> None:
     """Broadcast the state of `epoch` after a committed allocation; `projects` are those whose donors
-    changed (None: all). Does nothing if that epoch's allocation window is no longer open."""
+    changed (None: all). Does nothing if that epoch's allocation window is not open in the chain `view`."""
     from .selectors import socket_state
 
-    state = socket_state(projects=projects)
+    state = socket_state(view=view, projects=projects)
     if state is None or state["epoch"] != epoch:
         return
     emit_frames(state_frames(state, skip_none_threshold=True))  # clients had it on connect
@@ -292,11 +293,12 @@ def _celery_is_eager() -> bool:
     return bool(tasks.broadcast_changes.app.conf.task_always_eager)
 
 
-def schedule_broadcast(*, epoch: int) -> None:
+def schedule_broadcast(*, epoch: int, view) -> None:
     """After a committed allocation: have the epoch's changes broadcast as soon as the interval since the
     last broadcast allows, coalesced with any broadcast already scheduled. With a shared channel layer the
     Celery task does it (queued once; it waits for the interval to end); otherwise this process does (one
-    process reaches every socket: the in-memory layer, or Celery running tasks eagerly)."""
+    process reaches every socket: the in-memory layer, or Celery running tasks eagerly): at once on the
+    allocation's chain `view`, or later as a run of its own (`tasks.run_broadcast`)."""
     if layer_is_shared() and not _celery_is_eager():
         from . import tasks
 
@@ -305,9 +307,9 @@ def schedule_broadcast(*, epoch: int) -> None:
     wait = broadcast_wait(epoch=epoch)
     loop = _consumers_loop()
     if wait <= 0 and not _scheduled_on(loop, epoch):
-        broadcast_changes(epoch=epoch)
+        broadcast_changes(epoch=epoch, view=view)
     elif loop is None:  # no event loop to wait on (a script, a shell): no socket of ours waits either
-        broadcast_changes(epoch=epoch)
+        broadcast_changes(epoch=epoch, view=view)
     else:
         async_to_sync(_schedule_later)(epoch, wait)
 
@@ -344,13 +346,15 @@ async def _schedule_later(epoch: int, wait: float) -> None:
 async def _broadcast_later(epoch: int, wait: float) -> None:
     from channels.db import database_sync_to_async
 
+    from . import tasks  # (tasks import this module)
+
     pending = _later[asyncio.get_running_loop()]
     try:
         while wait > 0:
             await asyncio.sleep(wait)
             wait = await database_sync_to_async(broadcast_wait)(epoch=epoch)
         del pending[epoch]  # before the read: a change committed after it schedules the next run
-        await database_sync_to_async(broadcast_changes)(epoch=epoch)
+        await database_sync_to_async(tasks.run_broadcast)(epoch)
     except Exception:
         logger.exception("a delayed broadcast failed")
     finally:

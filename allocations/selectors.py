@@ -13,7 +13,7 @@ from deposits.models import Budget
 from deposits.selectors import patrons_rewards
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
-from epochs.selectors import chain_view, rewards_and_matched
+from epochs.selectors import ChainView, rewards_and_matched
 from epochs.variants import ProjectRewards as ProjectRewardsStrategy
 from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
@@ -85,7 +85,7 @@ def project_allocation_terms(*, epoch: int, project: str) -> list[dict]:
 # --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
 
 
-def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_at: int | None = None,
+def estimated_matched_rewards(*, epoch: int, now: int, finalized_at: int | None = None,
                               patron_toggles: list[dict] | None = None,
                               snapshot: PendingEpochSnapshot | None = None) -> int:
     """The matching pool of the pending epoch as it stands: the pending snapshot's figures plus the budgets
@@ -97,7 +97,6 @@ def estimated_matched_rewards(*, epoch: int, now: int | None = None, finalized_a
         snapshot = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if snapshot is None:
         raise MissingSnapshot()
-    now = chain_view().now if now is None else now
     patrons = window_patrons(epoch=epoch, until=now, finalized_at=finalized_at, toggles=patron_toggles)
     return rewards_and_matched(snapshot, patrons_rewards=patrons_rewards(epoch=epoch, patrons=patrons))[1]
 
@@ -136,23 +135,23 @@ def aggregates_usable(*, epoch: int) -> bool:
     return EpochFunding.objects.filter(epoch=epoch).exists() or not live_allocations(epoch=epoch).exists()
 
 
-def estimated_project_rewards(*, epoch: int) -> engine.ProjectRewardsResult:
+def estimated_project_rewards(*, epoch: int, now: int) -> engine.ProjectRewardsResult:
     """Project rewards of the pending epoch as they stand, in the epoch's project-list order (as the
     reference lists them; projects outside the list after it)."""
 
     projects = project_addresses(epoch=epoch)
-    result = _estimated_project_rewards(epoch=epoch, projects=projects)
+    result = _estimated_project_rewards(epoch=epoch, projects=projects,
+                                        matched=estimated_matched_rewards(epoch=epoch, now=now))
     position = {project: index for index, project in enumerate(projects)}
     return dataclasses.replace(result, rewards=sorted(result.rewards, key=lambda r: position.get(r.address,
                                                                                                  len(position))))
 
 
-def funding_state(*, epoch: int, now: int | None = None, claimed: bool = False) -> str:
+def funding_state(*, epoch: int, now: int, claimed: bool = False) -> str:
     """A key that changes whenever the epoch's live figures can: the projects' aggregate versions (every
     allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`
     and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
     funding = _project_funding_versions(epoch=epoch)
-    now = chain_view().now if now is None else now
     key = "{}:{versions}:{rows}:{inexact}:".format(epoch, **funding) + patron_toggles_state(timestamp=now)
     if claimed:
         key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
@@ -181,24 +180,23 @@ def allocations_state(*, epoch: int) -> str | None:
     return "{}:{versions}:{rows}:{inexact}:{}".format(epoch, donors, **funding)
 
 
-def estimated_project_rewards_shared(*, epoch: int, now: int | None = None) -> engine.ProjectRewardsResult:
+def estimated_project_rewards_shared(*, epoch: int, now: int) -> engine.ProjectRewardsResult:
     """estimated_project_rewards computed once per state of the epoch and shared through the cache by every
     request and process: the state is the projects' aggregate versions (every allocation change bumps one;
     a rebuild makes an inexact row exact) and the patron-mode toggles so far."""
     key = "estimate:" + funding_state(epoch=epoch, now=now)
     result = cache.get(key)
     if result is None:
-        result = estimated_project_rewards(epoch=epoch)
+        result = estimated_project_rewards(epoch=epoch, now=now)
         cache.set(key, result, timeout=3600)
     return result
 
 
-def _estimated_project_rewards(*, epoch: int, projects: list[str], matched: int | None = None,
+def _estimated_project_rewards(*, epoch: int, projects: list[str], matched: int,
                                exact: bool = False) -> engine.ProjectRewardsResult:
     """Capped QF comes from the aggregates in O(projects); the preliminary variants of epochs 1-3 (linear in
     the per-project sums) from the sums; exact capped QF from the allocations. `exact`: equal to the full
     computation to the last digit even while some aggregates wait for their rebuild."""
-    matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
     rules = epoch_rules()
     chosen = variant(epoch, rules=rules)
     if chosen.exact:  # exact sums are not kept in the aggregates: O(allocations)
@@ -318,13 +316,13 @@ def epoch_threshold(*, epoch: int) -> int | None:
                                   projects_count=len(project_addresses(epoch=epoch)), rules=rules)
 
 
-def socket_state(*, projects: list[str] | None = None) -> dict | None:
+def socket_state(*, view: ChainView, projects: list[str] | None = None) -> dict | None:
     """What websocket clients are sent (docs/lifecycle.md §10.3); None outside an allocation window with a snapshot."""
 
-    epoch = chain_view().pending
+    epoch = view.pending
     if epoch is None or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
         return None
-    rewards = estimated_project_rewards(epoch=epoch)
+    rewards = estimated_project_rewards(epoch=epoch, now=view.now)
     if projects is None:
         projects = project_addresses(epoch=epoch)
     donors = projects_donors_json(epoch=epoch, projects=projects)
@@ -357,16 +355,15 @@ def uq_for_simulation(*, epoch: int, address: str) -> Decimal:
 
 
 def simulate_allocation(*, epoch: int, previous: list[tuple[str, int]], new: list[tuple[str, int]],
-                        uq: Decimal, projects: list[str] | None = None, matched: int | None = None,
+                        uq: Decimal, projects: list[str] | None = None, matched: int,
                         address: str | None = None,
                         aggregates: list[engine.ProjectAggregate] | None = None) -> engine.AllocationSimulation:
     """What replacing a user's `previous` allocations with `new` would do (docs/rewards.md §5.6), from the
     aggregates in O(projects): leverage, threshold and every project's matched rewards afterwards.
-    The epoch's `projects`, `matched` rewards and `aggregates` (funding_aggregates) are read unless given.
+    The epoch's `projects` and `aggregates` (funding_aggregates) are read unless given.
     In exact mode (no exact aggregates) it recomputes from every live allocation, the user's (`address`)
     replaced."""
 
-    matched = estimated_matched_rewards(epoch=epoch) if matched is None else matched
     projects = project_addresses(epoch=epoch) if projects is None else projects
     rules = epoch_rules()
     chosen = variant(epoch, rules=rules)
@@ -502,10 +499,10 @@ def user_live_allocations(*, epoch: int, address: str) -> list[tuple[str, int]]:
         "project_address", "amount"))
 
 
-def epoch_leverage(*, epoch: int) -> float:
-    """fl(MR / Σ allocations): the finalized snapshot's MR once finalized, else the live estimate."""
+def epoch_leverage(*, epoch: int, now: int) -> float:
+    """fl(MR / Σ allocations): the finalized snapshot's MR once finalized, else the live estimate at `now`."""
     snapshot = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
-    matched = snapshot.matched_rewards if snapshot else estimated_matched_rewards(epoch=epoch)
+    matched = snapshot.matched_rewards if snapshot else estimated_matched_rewards(epoch=epoch, now=now)
     return engine.epoch_leverage(matched, allocations_sum(epoch=epoch))
 
 

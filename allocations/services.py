@@ -129,7 +129,7 @@ def _add_claimed(epoch: int, delta: int) -> None:
 
 
 def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: int, signature: str,
-             is_manually_edited: bool | None, view=None) -> Allocated:
+             is_manually_edited: bool | None, view: epoch_selectors.ChainView) -> Allocated:
     """Replace the user's allocations of the open window's epoch with a signed new set.
 
     Checks run in the reference's order (window, empty, nonce, patron, budget, self, validity, duplicates,
@@ -138,7 +138,6 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     locks the user's row and checks again what a concurrent request can change (nonce, patron mode), so two
     concurrent requests of one user cannot both use a nonce or both spend one budget, and `_write` replaces
     the allocations and updates the aggregates (locks in the order listed above)."""
-    view = view or epoch_selectors.chain_view()
     epoch = view.pending
     if epoch is None:
         raise exceptions.AllocationWindowClosed()
@@ -156,7 +155,7 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     except IntegrityError:
         # only a concurrent request for a brand-new user can get here (both inserting the user row)
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
-    transaction.on_commit(lambda: _after_commit(result))
+    transaction.on_commit(lambda: _after_commit(result, view=view))
     return result
 
 
@@ -165,10 +164,10 @@ def _expected_nonce(address: str) -> int:
     return 0 if user is None or user.allocation_nonce is None else user.allocation_nonce + 1
 
 
-def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], nonce: int, view=None) -> int:
+def allocation_check(*, user_address: str, allocations: list[tuple[str, int]], nonce: int,
+                     view: epoch_selectors.ChainView) -> int:
     """Every check of `allocate` except the signature, in its order, without writing: a Safe's allocation
     message is checked before its owners sign it (multisig flow). Returns the epoch."""
-    view = view or epoch_selectors.chain_view()
     if view.pending is None:
         raise exceptions.AllocationWindowClosed()
     if not allocations:
@@ -384,22 +383,21 @@ def _claimed(budget: int, previous) -> int:
     return max(budget - sum(amount for _, _, amount in previous), 0) if previous else 0
 
 
-def patron_mode_toggle(*, address: str, signature: str) -> bool:
+def patron_mode_toggle(*, address: str, signature: str, view: epoch_selectors.ChainView) -> bool:
     """Switch patron mode (EIP-191 signed). While an allocation window is open, the user's allocations of
     that epoch are withdrawn in the same transaction: a patron's budget goes to the matching pool. Returns
     the new status."""
-    view = epoch_selectors.chain_view()
     with transaction.atomic():
         locked_user(address)
         enable = not is_patron(address=address)
         verify_signed(address, signatures.patron_mode_message(address, enable=enable), signature)
         PatronEvent.objects.create(address=address, enabled=enable, timestamp=view.now)
         if view.pending is not None:
-            allocations_revoke(address=address, epoch=view.pending)
+            allocations_revoke(address=address, epoch=view.pending, view=view)
     return enable
 
 
-def allocations_revoke(*, address: str, epoch: int) -> int:
+def allocations_revoke(*, address: str, epoch: int, view: epoch_selectors.ChainView) -> int:
     """Withdraw the user's live allocations of `epoch` (patron mode switched on during the window); the
     aggregates follow in the same transaction, the rows locked in the order above. Returns how many rows
     were withdrawn."""
@@ -418,7 +416,7 @@ def allocations_revoke(*, address: str, epoch: int) -> int:
         _update_funding(epoch, funding, previous, [], uq)
         _update_donor(epoch, address, previous=previous, created=[], budget=budget_of(epoch=epoch, address=address) or 0)
         result = Allocated(epoch=epoch, projects=touched)
-    transaction.on_commit(lambda: _after_commit(result))
+    transaction.on_commit(lambda: _after_commit(result, view=view))
     return len(previous)
 
 
@@ -526,7 +524,7 @@ def rebuild_donor_funding(epoch, *, Allocation, Budget, DonorFunding, EpochFundi
     return len(rows)
 
 
-def _after_commit(result: Allocated) -> None:
+def _after_commit(result: Allocated, *, view: epoch_selectors.ChainView) -> None:
     """Side effects of a committed allocation change, kept out of the request where possible and coalesced
     (one queued run at a time, octant.core.queue): the aggregates' exact rebuild goes to Celery, to start
     FUNDING_REBUILD_DELAY_SECONDS later (one run then covers the allocations of that while), and the
@@ -545,7 +543,7 @@ def _after_commit(result: Allocated) -> None:
     except Exception:
         logger.exception("queueing the aggregate rebuild after an allocation failed; the beat tick will")
     try:
-        realtime.schedule_broadcast(epoch=result.epoch)
+        realtime.schedule_broadcast(epoch=result.epoch, view=view)
     except Exception:
         logger.exception("broadcast after an allocation failed; the beat tick will")
 

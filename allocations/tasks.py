@@ -1,3 +1,4 @@
+from epochs.selectors import chain_view
 from octant.core.queue import coalesced_task
 
 from . import realtime, services
@@ -22,4 +23,10 @@ def broadcast_changes(epoch: int) -> int:
     coalesce into it. (A countdown instead would leave the timing to the worker's ETA timer, seen seconds
     late under load; the wait is at most the interval and costs no CPU. Give broadcasts a worker of their
     own, BROADCAST_QUEUE, so that they never wait behind a long rebuild either.)"""
-    return realtime.broadcast_changes(epoch=epoch)
+    return run_broadcast(epoch)
+
+
+def run_broadcast(epoch: int) -> int:
+    """One broadcast run, by the task above or, delayed, by this process (the in-memory channel layer:
+    realtime.schedule_broadcast), on a view of the chain read for it."""
+    return realtime.broadcast_changes(epoch=epoch, view=chain_view())

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from epochs.selectors import chain_view
 from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
 from octant.web.api import AddressField, OutputSerializer, parse_address
 
@@ -48,7 +49,7 @@ class DelegateApi(APIView):
         data = body.validated_data
         services.delegate(primary=data["primaryAddr"], secondary=data["secondaryAddr"],
                           primary_signature=data["primaryAddrSignature"],
-                          secondary_signature=data["secondaryAddrSignature"])
+                          secondary_signature=data["secondaryAddrSignature"], view=chain_view())
         return Response(None, status=201)
 
 

@@ -8,7 +8,7 @@ from octant.core.exceptions import (AddressAlreadyDelegated, AntisybilScoreTooLo
                                     DelegationDoesNotExist, InvalidDelegationForLockingAddress,
                                     InvalidDelegationRequest, InvalidRecalculationRequest, UserNotFound)
 from deposits.selectors import current_epoch_effective_deposit
-from epochs.selectors import chain_view
+from epochs.selectors import ChainView
 from users.models import User
 from users.services import verify_signed
 
@@ -37,7 +37,8 @@ def antisybil_refresh(*, address: str) -> None:
     _store(user, passport)
 
 
-def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_signature: str) -> None:
+def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_signature: str,
+             view: ChainView) -> None:
     """Lend the secondary address's passport score to the primary (docs/lifecycle.md §9.5), in v2's order of
     checks, except that the locking check looks at the secondary address itself."""
 
@@ -54,7 +55,7 @@ def delegate(*, primary: str, secondary: str, primary_signature: str, secondary_
     score = float(passport.score)
     if score < selectors.DELEGATION_MIN_SCORE:
         raise AntisybilScoreTooLow(score, selectors.DELEGATION_MIN_SCORE)
-    if chain_view().current >= 1 and current_epoch_effective_deposit(address=secondary) > 0:
+    if view.current >= 1 and current_epoch_effective_deposit(address=secondary, view=view) > 0:
         raise InvalidDelegationForLockingAddress()
     user = User.objects.filter(address=primary).first()
     if user is None:

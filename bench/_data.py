@@ -172,6 +172,7 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
     from deposits.models import Budget
     from epochs import engine as epochs_engine
     from epochs.models import PendingEpochSnapshot
+    from epochs.selectors import chain_view
     from epochs.services import epochs_index
     from octant.core.numeric import decimal_string
     from projects.models import Project
@@ -182,7 +183,7 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
     window_open = epoch_start(EPOCH + 1)
     now_ts = window_open + WINDOW // 2
     chain.set_time(timestamp=now_ts)
-    epochs_index()
+    epochs_index(view=chain_view())
 
     project_list = checksum_addresses(rng, projects)
     Project.objects.bulk_create(Project(epoch=EPOCH, address=a, name=f"Project {i}")

@@ -26,13 +26,14 @@ def load() -> dict:
 
 def snapshot() -> dict:
     from deposits.models import Budget, Deposit
+    from epochs.selectors import chain_view
     from epochs.snapshots import pending_snapshot_take
     from octant.chain.backends import get_chain
 
     get_chain().set_time(timestamp=_data.epoch_start(2) + 60)  # epoch 1's allocation window
     baseline = _backends.peak_mib()
     started = time.perf_counter()
-    taken = pending_snapshot_take()
+    taken = pending_snapshot_take(view=chain_view())
     seconds = time.perf_counter() - started
     assert taken == 1, taken
     return {"seconds": seconds, "baseline_mib": baseline, "deposits": Deposit.objects.filter(epoch=1).count(),

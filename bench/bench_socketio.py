@@ -43,6 +43,7 @@ import json, django
 django.setup()
 from django.conf import settings
 from django.core.management import call_command
+from epochs.selectors import chain_view
 from epochs.snapshots import pending_snapshot_take
 from octant.chain.backends import get_chain
 
@@ -59,7 +60,7 @@ chain.set_time(timestamp=start + 10)
 chain.lock("{DONOR.address}", 100_000 * 10**18)
 for epoch in range(1, {EPOCH} + 1):  # each epoch's window opens as the next epoch starts
     chain.set_time(timestamp=start + epoch * duration + 10)
-    assert pending_snapshot_take() == epoch
+    assert pending_snapshot_take(view=chain_view()) == epoch
 print(json.dumps({{"chain_id": settings.CHAIN_ID, "projects": projects}}))
 """
 

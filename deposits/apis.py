@@ -91,7 +91,7 @@ class TotalEffectiveApi(APIView):
 class TotalEffectiveEstimatedApi(APIView):
     @extend_schema(responses=TotalEffectiveOut)
     def get(self, request):
-        total = selectors.current_epoch_effective_deposits().total
+        total = selectors.current_epoch_effective_deposits(view=epoch_selectors.chain_view()).total
         return Response(TotalEffectiveOut({"total_effective": total}).data)
 
 
@@ -106,7 +106,7 @@ class EstimatedEffectiveDepositApi(APIView):
     @extend_schema(responses=EffectiveDepositOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        deposit = selectors.current_epoch_effective_deposit(address=address)
+        deposit = selectors.current_epoch_effective_deposit(address=address, view=epoch_selectors.chain_view())
         return Response(EffectiveDepositOut({"effective_deposit": deposit}).data)
 
 
@@ -115,8 +115,9 @@ class UserEffectiveDepositApi(APIView):
     def get(self, request, user_address, epoch_number):
         address = parse_address(user_address, field="userAddress")
         epoch = parse_epoch(epoch_number)
-        if epoch == epoch_selectors.chain_view().current:
-            deposit = selectors.current_epoch_effective_deposit(address=address)
+        view = epoch_selectors.chain_view()
+        if epoch == view.current:
+            deposit = selectors.current_epoch_effective_deposit(address=address, view=view)
             return Response(EffectiveDepositOut({"effective_deposit": deposit}).data)
         row = selectors.stored_deposit(epoch=epoch, address=address)
         if row is None:
@@ -149,7 +150,8 @@ class UpcomingBudgetApi(APIView):
     @extend_schema(responses=UpcomingBudgetOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")
-        return Response(UpcomingBudgetOut({"upcoming_budget": budgets.upcoming_budget(address=address)}).data)
+        return Response(UpcomingBudgetOut({"upcoming_budget": budgets.upcoming_budget(
+            address=address, view=epoch_selectors.chain_view())}).data)
 
 
 class GlmAmountInput(serializers.Serializer):
@@ -177,7 +179,8 @@ class EstimatedBudgetApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         budget, matched = budgets.estimated_budget_by_epochs(
-            epochs=data.validated_data["numberOfEpochs"], glm_amount=data.validated_data["glmAmount"])
+            epochs=data.validated_data["numberOfEpochs"], glm_amount=data.validated_data["glmAmount"],
+            view=epoch_selectors.chain_view())
         return Response(EstimatedBudgetOut({"budget": budget, "matched_funding": matched}).data)
 
 
@@ -189,7 +192,8 @@ class EstimatedBudgetByDaysApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         budget = budgets.estimated_budget_by_days(days=data.validated_data["days"],
-                                                   glm_amount=data.validated_data["glmAmount"])
+                                                   glm_amount=data.validated_data["glmAmount"],
+                                                   view=epoch_selectors.chain_view())
         return Response(EstimatedBudgetByDaysOut({"budget": budget}).data)
 
 

@@ -134,14 +134,15 @@ def epoch_patrons(*, epoch: int) -> list[str]:
 # --- estimates for the current epoch and beyond ---------------------------------------------------------
 
 
-def current_epoch_effective_deposits(*, address: str | None = None) -> engine.EffectiveDeposits:
-    """The current epoch's effective deposits at its planned end, assuming no further events."""
-    view, details = epoch_selectors.current_epoch_details()
+def current_epoch_effective_deposits(*, view: epoch_selectors.ChainView,
+                                     address: str | None = None) -> engine.EffectiveDeposits:
+    """The effective deposits of the `view`'s current epoch at its planned end, assuming no further events."""
+    details = epoch_selectors.epoch_details(epoch=view.current)
     return effective_deposits(epoch=view.current, start=details.start, end=details.end, address=address)
 
 
-def current_epoch_effective_deposit(*, address: str) -> int:
-    deposits = current_epoch_effective_deposits(address=address).deposits
+def current_epoch_effective_deposit(*, address: str, view: epoch_selectors.ChainView) -> int:
+    deposits = current_epoch_effective_deposits(view=view, address=address).deposits
     return deposits[0].effective_deposit if deposits else 0
 
 

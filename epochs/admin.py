@@ -17,21 +17,39 @@ def _ts(value: int) -> str:
     return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-@admin.register(Epoch)
-class EpochAdmin(admin.ModelAdmin):
-    list_display = ["number", "state", "starts", "ends", "window_closes", "duration", "decision_window"]
-    readonly_fields = ["number", "start", "duration", "decision_window", "state"]
+def _chain_view(request) -> selectors.ChainView:
+    """The page's one read of the chain, kept on its request (its rows' states and the indexing use it)."""
+    if not hasattr(request, "chain_view"):
+        request.chain_view = selectors.chain_view()
+    return request.chain_view
 
-    def changelist_view(self, request, extra_context=None):
-        services.epochs_index()  # list every epoch the chain has started, not only those indexed so far
-        return super().changelist_view(request, extra_context)
 
+def _state_column(view: selectors.ChainView):
     @admin.display(description="state")
-    def state(self, obj):
+    def state(obj):
         try:
-            return selectors.epoch_state(epoch=obj.number).name.lower()
+            return selectors.epoch_state(epoch=obj.number, view=view).name.lower()
         except OctantError:
             return "not snapshotted"
+
+    return state
+
+
+@admin.register(Epoch)
+class EpochAdmin(admin.ModelAdmin):
+    list_display = ["number", "starts", "ends", "window_closes", "duration", "decision_window"]  # + the state
+    readonly_fields = ["number", "start", "duration", "decision_window"]  # + the state (one chain view per page)
+
+    def changelist_view(self, request, extra_context=None):
+        # list every epoch the chain has started, not only those indexed so far
+        services.epochs_index(view=_chain_view(request))
+        return super().changelist_view(request, extra_context)
+
+    def get_list_display(self, request):
+        return ["number", _state_column(_chain_view(request)), *self.list_display[1:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, _state_column(_chain_view(request))]
 
     @admin.display(description="starts")
     def starts(self, obj):

@@ -43,11 +43,12 @@ class IndexedEpoch(OutputSerializer):
 class IndexedEpochApi(APIView):
     @extend_schema(responses=IndexedEpoch)
     def get(self, request):
-        services.epochs_index()  # a write on a GET, as the reference: it indexes what the chain started
+        view = selectors.chain_view()
+        services.epochs_index(view=view)  # a write on a GET, as the reference: it indexes what the chain started
         indexed = selectors.indexed_epoch()
         if not indexed:
             raise EpochsNotFound()
-        return Response(IndexedEpoch({"current_epoch": selectors.chain_view().current, "indexed_epoch": indexed}).data)
+        return Response(IndexedEpoch({"current_epoch": view.current, "indexed_epoch": indexed}).data)
 
 
 class RewardsRate(OutputSerializer):
@@ -108,7 +109,9 @@ class PendingSnapshotApi(APIView):
     @extend_schema(request=None, responses={
         201: SnapshotTaken, 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
-        epoch = snapshots.pending_snapshot_take()
+        view = selectors.chain_view()
+        services.epochs_index(view=view)
+        epoch = snapshots.pending_snapshot_take(view=view)
         if epoch is None:
             return Response(None, status=200)
         return Response(SnapshotTaken({"epoch": epoch}).data, status=201)
@@ -166,7 +169,7 @@ class PendingSnapshotSimulateApi(APIView):
 
     @extend_schema(responses=PendingSnapshotSimulation)
     def get(self, request):
-        data = snapshots.pending_snapshot_simulate()
+        data = snapshots.pending_snapshot_simulate(view=selectors.chain_view())
         return Response(PendingSnapshotSimulation({
             "rewards": data.rewards, "deposits": data.deposits,
             "budgets": [{"address": address, "amount": amount} for address, amount in data.budgets]}).data)
@@ -193,7 +196,8 @@ class EpochInfo(OutputSerializer):
 class EpochInfoApi(APIView):
     @extend_schema(responses=EpochInfo)
     def get(self, request, epoch_number):
-        return Response(EpochInfo(overview.epoch_info(epoch=parse_epoch(epoch_number))).data)
+        info = overview.epoch_info(epoch=parse_epoch(epoch_number), view=selectors.chain_view())
+        return Response(EpochInfo(info).data)
 
 
 class FinalizedSnapshotTaken(OutputSerializer):
@@ -206,7 +210,9 @@ class FinalizedSnapshotApi(APIView):
     @extend_schema(request=None, responses={
         201: FinalizedSnapshotTaken, 200: OpenApiResponse(description="nothing to do (body null)")})
     def post(self, request):
-        epoch = snapshots.finalized_snapshot_take()
+        view = selectors.chain_view()
+        services.epochs_index(view=view)
+        epoch = snapshots.finalized_snapshot_take(view=view)
         if epoch is None:
             return Response(None, status=200)
         return Response(FinalizedSnapshotTaken({"epoch": epoch}).data, status=201)

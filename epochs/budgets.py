@@ -9,10 +9,10 @@ from octant.chain.backends import get_chain
 from . import selectors as epoch_selectors
 
 
-def upcoming_budget(*, address: str) -> int:
+def upcoming_budget(*, address: str, view: epoch_selectors.ChainView) -> int:
     """The budget `address` would get if the current epoch ended now (docs/rewards.md §4.3)."""
 
-    view, details = epoch_selectors.current_epoch_details()
+    details = epoch_selectors.epoch_details(epoch=view.current)
     by_user = deposit_selectors.epoch_events_by_user(epoch=view.current, start=details.start, end=view.now)
     return epochs_engine.upcoming_budget(view.current, user=address, events_by_user=by_user, start=details.start,
                                          now=view.now, rules=epoch_rules())
@@ -25,10 +25,10 @@ def _future_budget_epoch(view):
         total_effective_deposit=get_chain().total_locked(), rules=epoch_rules())
 
 
-def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
+def estimated_budget_by_days(*, days: int, glm_amount: int, view: epoch_selectors.ChainView) -> int:
     """Budget for locking `glm_amount` from now for `days` days (docs/rewards.md §4.4)."""
 
-    view, details = epoch_selectors.current_epoch_details()
+    details = epoch_selectors.epoch_details(epoch=view.current)
     current = epochs_engine.estimated_budget_epoch(
         view.current, start=details.start, duration=details.duration, remaining=max(0, details.end - view.now),
         total_effective_deposit=deposit_selectors.effective_deposits(epoch=view.current, start=details.start, end=details.end).total,
@@ -37,11 +37,10 @@ def estimated_budget_by_days(*, days: int, glm_amount: int) -> int:
                                                 glm_amount=glm_amount)
 
 
-def estimated_budget_by_epochs(*, epochs: int, glm_amount: int) -> tuple[int, int]:
+def estimated_budget_by_epochs(*, epochs: int, glm_amount: int, view: epoch_selectors.ChainView) -> tuple[int, int]:
     """Budget for locking `glm_amount` for `epochs` whole future epochs, and the matched funding it would
     draw at the last finalized epoch's leverage (docs/rewards.md §4.5, §4.6)."""
 
-    view = epoch_selectors.chain_view()
     leverage = finalized_epoch_leverage(epoch=view.finalized)
     budget = epochs_engine.estimate_budget_by_epochs(future=_future_budget_epoch(view), epochs=epochs,
                                                      glm_amount=glm_amount)

@@ -86,14 +86,14 @@ def _names(epoch: int, addresses) -> dict[str, str]:
     return dict(Project.objects.filter(epoch=epoch, address__in=list(addresses)).values_list("address", "name"))
 
 
-def epoch_figures(*, epoch: int, view: selectors.ChainView | None = None) -> EpochFigures | None:
+def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | None:
     """Budgets, allocations, matching and the top projects of an epoch that has its pending snapshot:
-    final figures once finalized, live estimates before. None without a pending snapshot."""
+    final figures once finalized, live estimates (as of the `view`'s time) before. None without a pending
+    snapshot."""
 
     pending = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if pending is None:
         return None
-    view = view or selectors.chain_view()
     details = selectors.epoch_details(epoch=epoch)
     finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     budgets = Budget.objects.filter(epoch=epoch)
@@ -104,10 +104,11 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView | None = None) -> Epo
         matched, leftover, estimate = finalized.matched_rewards, finalized.leftover, False
         state = "finalized"
     else:
-        estimated = allocation_selectors.estimated_project_rewards(epoch=epoch)
+        estimated = allocation_selectors.estimated_project_rewards(epoch=epoch, now=view.now)
         rewards = sorted(((r.address, r.allocated, r.matched) for r in estimated.rewards if r.allocated or r.matched),
                          key=lambda row: (-(row[1] + row[2]), row[0]))
-        matched, leftover, estimate = allocation_selectors.estimated_matched_rewards(epoch=epoch), None, True
+        matched = allocation_selectors.estimated_matched_rewards(epoch=epoch, now=view.now)
+        leftover, estimate = None, True
         state = "allocation window open" if view.now < details.finalized_at else "finalizing"
     top = rewards[:TOP_PROJECTS]
     names = _names(epoch, (address for address, _, _ in top))
@@ -124,8 +125,7 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView | None = None) -> Epo
     )
 
 
-def epoch_dashboard() -> Dashboard:
-    view = selectors.chain_view()
+def epoch_dashboard(*, view: selectors.ChainView) -> Dashboard:
     if not view.current:
         return Dashboard(now=_dt(view.now), configured=False, current=None, figures=None)
     details = selectors.epoch_details(epoch=view.current)

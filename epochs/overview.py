@@ -44,10 +44,9 @@ def _info(epoch, rewards: epochs_engine.OctantRewards, **extra) -> EpochInfo:
         ppf=rewards.ppf, community_fund=rewards.community_fund, **extra)
 
 
-def epoch_info(*, epoch: int) -> EpochInfo:
+def epoch_info(*, epoch: int, view: selectors.ChainView) -> EpochInfo:
     """`/epochs/info/{epoch}` (docs/lifecycle.md §1.3): estimates for future and current epochs, real proceeds
     and deposits while the window opens, snapshot figures (plus live finalization) afterwards."""
-    view = selectors.chain_view()
     state = selectors.epoch_state(epoch=epoch, view=view)
     if state in (EpochState.FUTURE, EpochState.CURRENT, EpochState.PRE_PENDING):
         details = selectors.epoch_details(epoch=epoch)

@@ -25,7 +25,9 @@ class EpochState(enum.IntEnum):
 
 @dataclass(frozen=True)
 class ChainView:
-    """One consistent read of the Epochs contract, taken once per request or job."""
+    """One consistent read of the Epochs contract, taken once per unit of work: `chain_view()` is called by the
+    entry points only (an HTTP view, a socket's event, a Celery task, a command, an admin page), which pass it
+    down as the required `view` (or its `now`) to the reads and writes below them."""
 
     now: int
     current: int
@@ -39,9 +41,8 @@ def chain_view() -> ChainView:
     return ChainView(now=now, current=current, pending=pending, finalized=finalized, window_open=window_open)
 
 
-def epoch_state(*, epoch: int, view: ChainView | None = None) -> EpochState:
+def epoch_state(*, epoch: int, view: ChainView) -> EpochState:
     """The state of `epoch`; InvalidEpoch for a past epoch that was never snapshotted."""
-    view = view or chain_view()
     if epoch > view.current:
         return EpochState.FUTURE
     if epoch == view.current:
@@ -74,12 +75,6 @@ def epoch_details(*, epoch: int) -> Epoch:
     if timing is None:
         raise EpochNotIndexed(epoch)
     return Epoch(number=epoch, start=timing.start, duration=timing.duration, decision_window=timing.decision_window)
-
-
-def current_epoch_details() -> tuple[ChainView, Epoch]:
-    """The chain view and the current epoch's timing, read together."""
-    view = chain_view()
-    return view, epoch_details(epoch=view.current)
 
 
 def last_pending_snapshot_epoch() -> int | None:

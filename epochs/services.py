@@ -4,16 +4,16 @@ from django.db import transaction
 from octant.chain.backends import get_chain
 
 from .models import Epoch
+from .selectors import ChainView
 
 
-def epochs_index() -> int:
-    """Index the timing of every started epoch not indexed yet; returns how many rows were added.
-    Idempotent, and safe to run concurrently (the epoch number is unique)."""
+def epochs_index(*, view: ChainView) -> int:
+    """Index the timing of every epoch the chain `view` says has started and that is not indexed yet;
+    returns how many rows were added. Idempotent, and safe to run concurrently (the epoch number is unique)."""
     chain = get_chain()
-    current = chain.current_epoch()
     last = Epoch.objects.order_by("-number").values_list("number", flat=True).first() or 0
     rows = []
-    for number in range(last + 1, current + 1):
+    for number in range(last + 1, view.current + 1):
         timing = chain.epoch_timing(number)
         if timing is None:
             break

@@ -28,7 +28,7 @@ from users.selectors import patron_toggles_state, patrons_at, window_patrons
 from withdrawals import engine as withdrawals_engine
 from withdrawals.models import Reward
 
-from . import selectors, services
+from . import selectors
 from .models import FinalizedEpochSnapshot, PendingEpochSnapshot
 
 
@@ -57,15 +57,15 @@ def pending_snapshot_compute(*, epoch: int, start: int, end: int, staking_procee
     return PendingSnapshotData(epoch=epoch, rewards=rewards, deposits=effective.deposits, budgets=budgets)
 
 
-def pending_snapshot_simulate() -> PendingSnapshotData:
-    """The pending snapshot of the current epoch as if it ended now, with the real proceeds so far."""
-    view = selectors.chain_view()
+def pending_snapshot_simulate(*, view: selectors.ChainView) -> PendingSnapshotData:
+    """The pending snapshot of the current epoch as if it ended at the `view`'s time, with the real proceeds
+    so far."""
     details = selectors.epoch_details(epoch=view.current)
     return pending_snapshot_compute(epoch=view.current, start=details.start, end=view.now,
                                     staking_proceeds=get_chain().staking_proceeds(view.current))
 
 
-def pending_snapshot_take() -> int | None:
+def pending_snapshot_take(*, view: selectors.ChainView) -> int | None:
     """Take the pending snapshot of the epoch whose allocation window is open (docs/lifecycle.md §1.5).
 
     Returns the epoch when taken, None when there is nothing to do (no open window, or already taken).
@@ -75,8 +75,6 @@ def pending_snapshot_take() -> int | None:
     are this epoch's opening balances.
     """
     chain = get_chain()
-    services.epochs_index()
-    view = selectors.chain_view()
     epoch = view.pending
     if epoch is None or PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
         return None
@@ -84,7 +82,7 @@ def pending_snapshot_take() -> int | None:
         raise SnapshotOutOfOrder(epoch, epoch - 1)
     deposit_events_sync()
     sablier_streams_sync()
-    projects_sync()
+    projects_sync(current_epoch=view.current)
     details = selectors.epoch_details(epoch=epoch)
     data = pending_snapshot_compute(
         epoch=epoch, start=details.start, end=details.end, staking_proceeds=chain.staking_proceeds(epoch))
@@ -241,14 +239,13 @@ def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, patrons: li
                          with_leaves=users)
 
 
-def finalized_snapshot_take() -> int | None:
+def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
     """Take the finalized snapshot of the chain's finalized epoch (docs/lifecycle.md §1.6): matched rewards,
     project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
 
     Returns the epoch when taken, None when there is nothing to do (no finalized epoch, its pending
     snapshot missing, or already finalized). One transaction; a concurrent run loses on the unique epoch."""
-    services.epochs_index()
-    epoch = selectors.chain_view().finalized
+    epoch = view.finalized
     if (not epoch or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
             or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()):
         return None

@@ -13,7 +13,7 @@ from deposits.services import deposit_events_sync, sablier_streams_sync
 from projects.services import projects_sync
 from withdrawals.services import vault_confirm
 
-from . import services, snapshots
+from . import selectors, services, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +37,21 @@ def _tick() -> dict:
     chain = get_chain()
     events = deposit_events_sync() + sablier_streams_sync()
     chain.index()  # what the backend keeps itself (ethereum: vault withdrawals and roots)
-    projects_sync()
-    epochs = services.epochs_index()
+    # the tick's one read of the epoch state, after the deposit events are stored: every step below acts on
+    # it, and what changes meanwhile is the next tick's
+    view = selectors.chain_view()
+    projects_sync(current_epoch=view.current)
+    epochs = services.epochs_index(view=view)
     try:
-        pending = snapshots.pending_snapshot_take()
+        pending = snapshots.pending_snapshot_take(view=view)
     except SnapshotOutOfOrder as exc:
         logger.error("epochs_tick: %s", exc)
         pending = None
-    finalized = snapshots.finalized_snapshot_take()
+    finalized = snapshots.finalized_snapshot_take(view=view)
     vault = vault_confirm()
-    pending_epoch = get_chain().pending_epoch()
-    if pending_epoch is not None:
+    if view.pending is not None:
         try:
-            catch_up(epoch=pending_epoch)
+            catch_up(epoch=view.pending)
         except Exception:
             logger.exception("epochs_tick: queueing the allocations' catch-up failed")
     if events or epochs or pending or finalized or vault:

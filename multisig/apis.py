@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from allocations import inputs as allocation_inputs
+from epochs.selectors import chain_view
 from octant.web.api import OutputSerializer, RequestValidationError, client_ip, parse_address
 
 from . import services
@@ -41,15 +42,15 @@ class PendingSignatureApi(APIView):
         op_type = _op_type(op_type)
         body = MessageInput(data=request.data)
         body.is_valid(raise_exception=True)
-        message = body.validated_data["message"]
+        message, view = body.validated_data["message"], None
         if op_type == MultisigSignature.Type.ALLOCATION:  # parsed here: services take no DRF input
-            message = allocation_inputs.allocation_message(message)
-        services.submit(address=address, op_type=op_type, message=message, ip=client_ip(request))
+            message, view = allocation_inputs.allocation_message(message), chain_view()
+        services.submit(address=address, op_type=op_type, message=message, ip=client_ip(request), view=view)
         return Response(None, status=201)
 
 
 class ApprovePendingApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def patch(self, request):
-        services.approve_pending()
+        services.approve_pending(read_view=chain_view)
         return Response(status=204)

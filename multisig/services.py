@@ -4,12 +4,13 @@ the same services as an EOA's (docs/lifecycle.md §5.3)."""
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 
 from allocations.services import allocate, allocation_check
-from epochs.selectors import chain_view
+from epochs.selectors import ChainView
 from octant.chain.backends import get_chain
 from octant.core import exceptions, signatures
 from octant.core.addresses import checksum
@@ -32,10 +33,11 @@ def latest_pending(*, address: str, op_type: str) -> MultisigSignature | None:
                                             status=MultisigSignature.Status.PENDING).order_by("-id").first()
 
 
-def submit(*, address: str, op_type: str, message, ip: str) -> MultisigSignature:
+def submit(*, address: str, op_type: str, message, ip: str, view: ChainView | None) -> MultisigSignature:
     """Store a Safe's message as pending once the Safe Transaction Service knows it for this Safe. The
     message of the terms of service is their text; an allocation's is parsed by the caller (an object with
-    `allocations` [(project, amount)], `nonce` and `is_manually_edited`: allocations.inputs.allocation_message)."""
+    `allocations` [(project, amount)], `nonce` and `is_manually_edited`: allocations.inputs.allocation_message)
+    and checked against the chain `view` (None for the terms of service)."""
 
     if op_type == MultisigSignature.Type.TOS:
         if not isinstance(message, str) or message != signatures.tos_message(address):
@@ -44,7 +46,6 @@ def submit(*, address: str, op_type: str, message, ip: str) -> MultisigSignature
             raise exceptions.DuplicateConsent(address)
         safe_msg_hash, stored = signatures.eip191_digest(message), message
     else:
-        view = chain_view()
         if view.pending is None:
             raise exceptions.InvalidEpoch()
         allocation_check(user_address=address, nonce=message.nonce, view=view, allocations=message.allocations)
@@ -83,10 +84,10 @@ def _apply_tos(row: MultisigSignature, signature: str) -> None:
     tos_accept(address=row.address, signature=signature, ip=row.user_ip)
 
 
-def _apply_allocation(row: MultisigSignature, signature: str) -> None:
+def _apply_allocation(row: MultisigSignature, signature: str, *, view: ChainView) -> None:
     data = json.loads(row.message)
     allocate(user_address=row.address, nonce=data["payload"]["nonce"], signature=signature,
-             is_manually_edited=data["isManuallyEdited"],
+             is_manually_edited=data["isManuallyEdited"], view=view,
              allocations=[(checksum(a["proposalAddress"]), int(a["amount"])) for a in data["payload"]["allocations"]])
 
 
@@ -116,9 +117,11 @@ def _process(service, rows, apply, rejecting) -> dict:
 LOCK_KEY = "multisig-approve-running"
 
 
-def approve_pending() -> dict:
+def approve_pending(*, read_view: Callable[[], ChainView]) -> dict:
     """Apply every pending message whose Safe has confirmed it: terms of service first, then (only while
-    an allocation window is open) allocations. One run at a time."""
+    an allocation window is open) allocations. One run at a time. A run may last minutes (the Safe API's
+    rate limit), so each allocation is made on a view of the chain of its own: `read_view()` (the caller's
+    `epochs.selectors.chain_view`) is called before the allocations and before each of them."""
 
     if not cache.add(LOCK_KEY, True, timeout=600):
         return {"skipped": True}
@@ -127,10 +130,10 @@ def approve_pending() -> dict:
         Status, Type = MultisigSignature.Status, MultisigSignature.Type
         result = {"tos": _process(service, list(MultisigSignature.objects.filter(
             type=Type.TOS, status=Status.PENDING).order_by("id")), _apply_tos, REJECTING_TOS)}
-        if chain_view().pending is not None:
+        if read_view().pending is not None:
             result["allocation"] = _process(service, list(MultisigSignature.objects.filter(
-                type=Type.ALLOCATION, status=Status.PENDING).order_by("id")), _apply_allocation,
-                REJECTING_ALLOCATION)
+                type=Type.ALLOCATION, status=Status.PENDING).order_by("id")),
+                lambda row, signature: _apply_allocation(row, signature, view=read_view()), REJECTING_ALLOCATION)
         return result
     finally:
         cache.delete(LOCK_KEY)

@@ -1,9 +1,11 @@
 from celery import shared_task
 
+from epochs.selectors import chain_view
+
 from . import services
 
 
 @shared_task(ignore_result=True)
 def multisig_approve() -> dict:
     """Apply the Safe messages whose owners have confirmed them (beat: MULTISIG_APPROVE_SECONDS)."""
-    return services.approve_pending()
+    return services.approve_pending(read_view=chain_view)

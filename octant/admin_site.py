@@ -53,9 +53,10 @@ class OctantAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         # lazy: this module is loaded from INSTALLED_APPS, before the apps' models can be imported
         from epochs.dashboard import dashboard_chart, epoch_dashboard
+        from epochs.selectors import chain_view  # lazy, as above
 
         try:
-            dashboard = epoch_dashboard()
+            dashboard = epoch_dashboard(view=chain_view())
             context = {"dashboard": dashboard, "dashboard_chart": dashboard_chart(dashboard.figures)}
         except OctantError as error:  # e.g. the chain cannot tell yet: the index still opens
             context = {"dashboard_error": str(error)}

@@ -169,8 +169,8 @@ class SyncStatusApi(APIView):
     def get(self, request):
         try:
             chain = get_chain()
-            services.epochs_index()  # as /epochs/indexed: what the chain has started is indexed first
             view = selectors.chain_view()
+            services.epochs_index(view=view)  # as /epochs/indexed: what the chain has started is indexed first
             pending_last = selectors.last_pending_snapshot_epoch() or 0
             finalized_last = selectors.last_finalized_snapshot_epoch() or 0
             status = {

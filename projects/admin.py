@@ -31,9 +31,13 @@ class EpochFilter(admin.SimpleListFilter):
     parameter_name = "epoch"
     ALL = "all"
 
+    def __init__(self, request, params, model, model_admin):
+        self.current = current_epoch()  # the page's one read of the chain (lookups and value use it)
+        super().__init__(request, params, model, model_admin)
+
     def lookups(self, request, model_admin):
         epochs = set(Project.objects.values_list("epoch", flat=True).distinct())
-        current = current_epoch()
+        current = self.current
         if current:
             epochs.add(current)
         return [(str(e), f"{e} (current)" if e == current else str(e)) for e in sorted(epochs, reverse=True)]
@@ -41,8 +45,7 @@ class EpochFilter(admin.SimpleListFilter):
     def value(self):
         value = super().value()
         if value is None:
-            current = current_epoch()
-            return str(current) if current else self.ALL
+            return str(self.current) if self.current else self.ALL
         return value
 
     def queryset(self, request, queryset):

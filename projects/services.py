@@ -111,13 +111,15 @@ def projects_store(*, rows: list[dict]) -> int:
     return len(new)
 
 
-def projects_sync() -> int:
-    """Store the projects the chain backend returns (`ChainBackend.project_batches`), each batch with its
-    cursor in one transaction; a re-sync adds nothing. Returns how many projects were added."""
+def projects_sync(*, current_epoch: int) -> int:
+    """Store the projects the chain backend returns (`ChainBackend.project_batches`) while `current_epoch` is
+    the chain's current epoch, each batch with its cursor in one transaction; a re-sync adds nothing.
+    Returns how many projects were added."""
     from .selectors import epochs_with_projects
 
     added = 0
-    for batch in get_chain().project_batches(stored_epochs=set(epochs_with_projects())):
+    for batch in get_chain().project_batches(stored_epochs=set(epochs_with_projects()),
+                                             current_epoch=current_epoch):
         with transaction.atomic():
             added += projects_store(rows=batch.rows)
             batch.commit()

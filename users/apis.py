@@ -99,7 +99,8 @@ class PatronModeApi(APIView):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
         body.is_valid(raise_exception=True)
-        enabled = allocation_services.patron_mode_toggle(address=address, signature=body.validated_data["signature"])
+        enabled = allocation_services.patron_mode_toggle(address=address, signature=body.validated_data["signature"],
+                                                         view=chain_view())
         return Response(PatronModeOut({"status": enabled}).data)
 
 

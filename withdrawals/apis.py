@@ -57,7 +57,8 @@ class EpochProjectRewardsOut(OutputSerializer):
 class WithdrawalsApi(APIView):
     @extend_schema(responses=WithdrawalOut(many=True))
     def get(self, request, user_address):
-        entries = selectors.withdrawals(address=parse_address(user_address, field="userAddress"))
+        entries = selectors.withdrawals(address=parse_address(user_address, field="userAddress"),
+                                        view=epoch_selectors.chain_view())
         return Response(WithdrawalOut(entries, many=True).data)
 
 

@@ -33,7 +33,7 @@ def merkle_tree(*, epoch: int) -> tuple[engine.MerkleTree, list[tuple[str, int]]
     return tree, tree.leaves  # the rows it was built from: a warm call reads no reward row
 
 
-def withdrawals(*, address: str) -> list[dict]:
+def withdrawals(*, address: str, view: epoch_selectors.ChainView) -> list[dict]:
     """Everything `address` can still withdraw (docs/rewards.md §7): the open window's pending claim first, then
     one entry per reward row above the Vault's last claimed epoch, with its proof. Each entry has `epoch`,
     `amount` (wei), `proof` (hex strings) and `status` ("pending" until the Vault has the epoch's root,
@@ -41,7 +41,7 @@ def withdrawals(*, address: str) -> list[dict]:
 
     chain = get_chain()
     entries = []
-    pending = epoch_selectors.chain_view().pending
+    pending = view.pending
     if pending is not None:
         allocations = live_allocations(epoch=pending).filter(user__address=address)
         budget = budget_of(epoch=pending, address=address)

@@ -91,9 +91,10 @@ class ChainBackend(ABC):
         return ()
 
     @abstractmethod
-    def project_batches(self, *, stored_epochs: set[int]) -> Iterator[Batch]:
+    def project_batches(self, *, stored_epochs: set[int], current_epoch: int) -> Iterator[Batch]:
         """Project rows `{"epoch", "address"}` (and `"name"` where the chain names them: a name given is the
-        project's name) to store; `stored_epochs` are the epochs the projects app holds projects of."""
+        project's name) to store; `stored_epochs` are the epochs the projects app holds projects of,
+        `current_epoch` the chain's current epoch as the caller read it."""
 
     def index(self, *, progress=None) -> dict:
         """Index what the backend keeps in tables of its own (the ethereum backend: vault withdrawals and

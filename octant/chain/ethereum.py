@@ -257,12 +257,11 @@ class EthereumChain(ChainBackend):
     def sablier_excluded_streams(self) -> tuple[int, ...]:
         return tuple(settings.SABLIER_EXCLUDED_STREAMS)
 
-    def project_batches(self, *, stored_epochs: set[int]) -> Iterator[Batch]:
+    def project_batches(self, *, stored_epochs: set[int], current_epoch: int) -> Iterator[Batch]:
         """Once epoch 1 has started: the epochs with no projects stored yet, and the current and next (their
         lists may change), in one batch."""
-        current = self.current_epoch()
-        if current:
-            epochs = [e for e in range(1, current + 2) if e >= current or e not in stored_epochs]
+        if current_epoch:
+            epochs = [e for e in range(1, current_epoch + 2) if e >= current_epoch or e not in stored_epochs]
             yield Batch(rows=self.project_rows(epochs), entity="projects")
 
     def project_rows(self, epochs) -> list[dict]:

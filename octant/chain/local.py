@@ -164,7 +164,7 @@ class LocalChain(ChainBackend):
                 for s in streams.order_by("id")]
         yield Batch(rows=rows, commit=partial(IndexCursor.advance, "local:sablier", last), entity="local:sablier")
 
-    def project_batches(self, *, stored_epochs: set[int]) -> Iterator[Batch]:
+    def project_batches(self, *, stored_epochs: set[int], current_epoch: int) -> Iterator[Batch]:
         """The projects registered (or registered again) past the `local:projects` cursor; with their name where
         one was given since (a registration without a name leaves the stored one as it is)."""
         since = IndexCursor.block_of("local:projects")

@@ -13,10 +13,10 @@ from django.test import override_settings
 
 from allocations import realtime, services
 from allocations.models import ProjectFunding
-from allocations.selectors import socket_state
+from epochs.selectors import chain_view
 
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
-from .test_socketio import event, receive_frames, socket_open
+from .test_socketio import event, receive_frames, socket_open, state_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ ON_CONNECT = 1 + 1 + len(PROJECTS)  # threshold "None", project_rewards, one pro
 def allocate(account, allocations, nonce):
     body = sign(account, allocations, nonce)
     services.allocate(user_address=account.address, allocations=allocations, nonce=nonce,
-                      signature=body["signature"], is_manually_edited=False)
+                      signature=body["signature"], is_manually_edited=False, view=chain_view())
 
 
 async def broadcast(client, projects: int, timeout: float = 3) -> tuple[float, list[str]]:
@@ -52,7 +52,7 @@ async def test_changes_within_the_interval_go_out_together_when_it_ends(window):
     await database_sync_to_async(allocate)(BOB, [(P2, 2 * 10**15)], 0)
     await database_sync_to_async(allocate)(CAROL, [(P3, 3 * 10**15)], 0)
     assert await client.receive_nothing(timeout=0.3)  # inside the interval: held back, not dropped
-    expected = await database_sync_to_async(socket_state)(projects=[P2, P3])
+    expected = await database_sync_to_async(state_now)(projects=[P2, P3])
     second, frames = await broadcast(client, 2)
     assert second - first >= INTERVAL - 0.05
     assert frames == realtime.state_frames(expected, skip_none_threshold=True)  # both changes, one broadcast
@@ -193,7 +193,7 @@ def test_donors_json_is_the_event_payload(window):
                         for p in PROJECTS}
     assert rendered[P3] == "[]" and json.loads(rendered[P1])[1] == {"address": BOB.address,
                                                                     "amount": "1234567890123456789"}
-    state = socket_state(projects=PROJECTS)
+    state = state_now(projects=PROJECTS)
     assert [event(f) for f in realtime.state_frames(state)[2:]] == [
         ["project_donors", {"project": p, "donors": [{"address": d, "amount": str(a)} for d, a in rows[p]]}]
         for p in PROJECTS]
@@ -260,7 +260,7 @@ async def test_a_big_broadcast_is_stored_once_and_read_once_per_process(window, 
     for client in clients:
         await receive_frames(client, ON_CONNECT)
     await database_sync_to_async(allocate)(ALICE, [(P1, 10**15), (P2, 10**15)], 0)
-    expected = await database_sync_to_async(socket_state)(projects=[P1, P2])
+    expected = await database_sync_to_async(state_now)(projects=[P1, P2])
     for client in clients:
         _, frames = await broadcast(client, 2)
         assert frames == realtime.state_frames(expected, skip_none_threshold=True)

@@ -5,9 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from allocations import services
-from epochs.snapshots import finalized_snapshot_take
 
-from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW, take_finalized_snapshot
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 
 P1, P2, P3 = PROJECTS
@@ -46,6 +45,6 @@ def test_hot_reads_query_counts(api, allocated, path, most):
 
 def test_finalized_epoch_info_reads_the_snapshot(api, allocated):
     allocated.set_time(timestamp=START + EPOCH * DURATION + WINDOW + 1)
-    assert finalized_snapshot_take() == EPOCH
+    assert take_finalized_snapshot() == EPOCH
     first = _queries(api, f"/epochs/info/{EPOCH}")
     assert first <= 12, first

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from allocations import engine, selectors, services
 from allocations.models import ProjectFunding, UniquenessQuotient
+from epochs.selectors import chain_view
 from users.models import User
 
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
@@ -32,11 +33,14 @@ def test_the_simulation_predicts_what_the_write_stores(api, window):
         (ALICE, [(P1, 10**18), (P2, 2 * 10**18)], [(P2, 10**18), (P3, 4 * 10**18)], 1),  # a replacement
     ]:
         uq = selectors.uq_for_simulation(epoch=EPOCH, address=account.address)
-        simulated = selectors.simulate_allocation(epoch=EPOCH, previous=previous, new=new, uq=uq)
+        now = chain_view().now
+        simulated = selectors.simulate_allocation(epoch=EPOCH, previous=previous, new=new, uq=uq,
+                                                  matched=selectors.estimated_matched_rewards(epoch=EPOCH, now=now))
         expected_rows = engine.apply_allocation_change(_rows(), removed=previous, added=new, uq=uq)
         assert post(api, sign(account, new, nonce)).status_code == 201
         assert _rows() == expected_rows  # the stored aggregates are the engine's delta, to the last digit
-        assert _matched(selectors.estimated_project_rewards(epoch=EPOCH).rewards) == _matched(simulated.rewards)
+        assert _matched(selectors.estimated_project_rewards(epoch=EPOCH, now=now).rewards) == _matched(
+            simulated.rewards)
 
 
 def test_the_uq_is_the_frozen_one_else_the_passport_s(api, window):
@@ -53,9 +57,10 @@ def test_the_uq_is_the_frozen_one_else_the_passport_s(api, window):
 
 def test_revoking_locks_the_user_first_and_creates_nobody(window):
     stranger = "0x4444444444444444444444444444444444444444"
-    assert services.allocations_revoke(address=stranger, epoch=EPOCH) == 0
+    view = chain_view()
+    assert services.allocations_revoke(address=stranger, epoch=EPOCH, view=view) == 0
     assert not User.objects.filter(address=stranger).exists()
-    assert services.allocations_revoke(address=CAROL.address, epoch=EPOCH) == 0  # a user without allocations
+    assert services.allocations_revoke(address=CAROL.address, epoch=EPOCH, view=view) == 0  # a user without allocations
 
 
 def test_project_rows_are_locked_in_address_order(api, window):

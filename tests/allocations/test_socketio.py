@@ -24,12 +24,12 @@ from eth_account import Account
 from allocations import apis, realtime, selectors, services
 from allocations.consumers import SocketIOConsumer
 from allocations.selectors import socket_state
-from epochs.snapshots import pending_snapshot_take
+from epochs.selectors import chain_view
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
 from octant.routing import websocket_urlpatterns
 
-from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW, take_pending_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +54,7 @@ def seed_open_window() -> None:
     chain.set_time(timestamp=START + 10)
     chain.lock(DONOR.address, 100_000 * GLM)
     chain.set_time(timestamp=START + DURATION + 10)
-    assert pending_snapshot_take() == 1
+    assert take_pending_snapshot() == 1
 
 
 def allocation_body(allocations, *, nonce=0, account=DONOR) -> dict:
@@ -63,6 +63,11 @@ def allocation_body(allocations, *, nonce=0, account=DONOR) -> dict:
     signed = Account.sign_typed_data(account.key, full_message=typed_data)
     return {"userAddress": DONOR.address, "payload": payload, "signature": "0x" + bytes(signed.signature).hex(),
             "isManuallyEdited": False}
+
+
+def state_now(projects=None) -> dict | None:
+    """What clients are sent (allocations.selectors.socket_state) on a view of the chain read now."""
+    return socket_state(view=chain_view(), projects=projects)
 
 
 def event(frame: str):
@@ -177,7 +182,7 @@ async def test_allocate_acks_and_every_client_gets_the_update(open_window):
     assert event(await sender.receive_from(timeout=5)) == ["threshold", {"threshold": str(4 * 10**15 // 6)}]  # own
     assert await sender.receive_from(timeout=5) == "4315[]"
 
-    expected = await database_sync_to_async(socket_state)(projects=[PROJECTS[0], PROJECTS[2]])
+    expected = await database_sync_to_async(state_now)(projects=[PROJECTS[0], PROJECTS[2]])
     for client in (sender, watcher):
         frames = await receive_frames(client, 4)
         assert frames == realtime.state_frames(expected)
@@ -232,7 +237,7 @@ async def test_namespace_disconnect_leaves_the_broadcast(open_window):
     client = await socket_open()
     await receive_frames(client, 2 + len(PROJECTS))
     await client.send_to(text_data="41")
-    await database_sync_to_async(realtime.broadcast_project_updates)(epoch=1)
+    await database_sync_to_async(lambda: realtime.broadcast_project_updates(epoch=1, view=chain_view()))()
     assert await client.receive_nothing(timeout=0.2)
     await client.disconnect()
 
@@ -242,8 +247,9 @@ async def test_broadcast_from_plain_sync_code_through_redis(open_window):
     """As from a Celery worker: a thread with no event loop of its own, twice (no "Event loop is closed")."""
     client = await socket_open()
     await receive_frames(client, 2 + len(PROJECTS))
+    view = await database_sync_to_async(chain_view)()
     for _ in range(2):
-        await asyncio.to_thread(realtime.broadcast_project_updates, epoch=1, projects=[PROJECTS[1]])
+        await asyncio.to_thread(realtime.broadcast_project_updates, epoch=1, view=view, projects=[PROJECTS[1]])
         assert [event(f)[0] for f in await receive_frames(client, 3)] == ["threshold", "project_rewards",
                                                                           "project_donors"]
     await client.disconnect()
@@ -397,18 +403,20 @@ def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, m
     from allocations.models import ProjectFunding
 
     services.allocate(user_address=DONOR.address, allocations=[(PROJECTS[0], 2)], nonce=0,
-                      signature=allocation_body([(PROJECTS[0], 2)])["signature"], is_manually_edited=False)
-    assert realtime.broadcast_changes(epoch=1) == 0  # sent after the commit already
+                      signature=allocation_body([(PROJECTS[0], 2)])["signature"], is_manually_edited=False,
+                      view=chain_view())
+    view = chain_view()
+    assert realtime.broadcast_changes(epoch=1, view=view) == 0  # sent after the commit already
 
     def build_while_another_allocation_lands(**kwargs):
         ProjectFunding.objects.filter(project_address=PROJECTS[0]).update(version=F("version") + 1)
 
     build_while_another_allocation_lands()
     monkeypatch.setattr(realtime, "broadcast_project_updates", build_while_another_allocation_lands)
-    assert realtime.broadcast_changes(epoch=1) == 1
-    assert realtime.broadcast_changes(epoch=1) == 1  # still pending, sent again
+    assert realtime.broadcast_changes(epoch=1, view=view) == 1
+    assert realtime.broadcast_changes(epoch=1, view=view) == 1  # still pending, sent again
     monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: None)
-    assert realtime.broadcast_changes(epoch=1) == 1 and realtime.broadcast_changes(epoch=1) == 0
+    assert realtime.broadcast_changes(epoch=1, view=view) == 1 and realtime.broadcast_changes(epoch=1, view=view) == 0
 
 
 def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
@@ -417,13 +425,13 @@ def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
 
     services.allocate(user_address=DONOR.address, allocations=[(PROJECTS[0], 2), (PROJECTS[2], 1)], nonce=0,
                       signature=allocation_body([(PROJECTS[0], 2), (PROJECTS[2], 1)])["signature"],
-                      is_manually_edited=False)
+                      is_manually_edited=False, view=chain_view())
     assert selectors.projects_donors(epoch=1, projects=PROJECTS) == {
         PROJECTS[0]: [(DONOR.address, 2)], PROJECTS[1]: [], PROJECTS[2]: [(DONOR.address, 1)]}
-    counts = []
+    counts, view = [], chain_view()
     for projects in ([PROJECTS[0]], None):
         with CaptureQueriesContext(connection) as queries:
-            state = socket_state(projects=projects)
+            state = socket_state(view=view, projects=projects)
         counts.append(len(queries))
     assert [d["project"] for d in state["project_donors"]] == PROJECTS
     assert counts[1] == counts[0] + 1  # all three projects: only the project list is read besides

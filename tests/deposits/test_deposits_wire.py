@@ -9,6 +9,7 @@ from deposits import selectors
 from deposits.apis import AddressBudgetOut, budget_row
 from deposits.models import Budget, Deposit, SablierStream
 from epochs.models import PendingEpochSnapshot
+from epochs.selectors import chain_view
 
 from tests.fixtures.chain import DURATION, START, WINDOW
 from tests.fixtures.window import EPOCH, USERS
@@ -37,12 +38,12 @@ def test_deposit_and_budget_bodies(api, window):  # noqa: F811
         {"totalEffective": str(snapshot.total_effective_deposit)})
     ratio = Decimal(snapshot.locked_ratio)
     assert ratio != 0 and api.get(f"/deposits/{EPOCH}/locked_ratio").content == wire({"lockedRatio": str(ratio)})
-    estimated = selectors.current_epoch_effective_deposits().total
+    estimated = selectors.current_epoch_effective_deposits(view=chain_view()).total
     assert api.get("/deposits/total_effective/estimated").content == wire({"totalEffective": str(estimated)})
 
     stored = Deposit.objects.get(epoch=EPOCH, address=ALICE.address).effective_deposit
     assert api.get(f"/deposits/users/{ALICE.address}/{EPOCH}").content == wire({"effectiveDeposit": str(stored)})
-    current = str(selectors.current_epoch_effective_deposit(address=ALICE.address))
+    current = str(selectors.current_epoch_effective_deposit(address=ALICE.address, view=chain_view()))
     for path in (f"/deposits/users/{ALICE.address}/{EPOCH + 1}",
                  f"/deposits/users/{ALICE.address}/estimated_effective_deposit"):
         assert api.get(path).content == wire({"effectiveDeposit": current}), path

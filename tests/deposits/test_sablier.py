@@ -8,9 +8,8 @@ from django.core.management import CommandError, call_command
 
 from deposits import engine
 from deposits.models import DepositEvent, SablierStream
-from epochs.snapshots import pending_snapshot_take
 
-from tests.fixtures.chain import DURATION, START
+from tests.fixtures.chain import DURATION, START, take_pending_snapshot
 
 GLM = 10**18
 DAVE = "0x1F4E9a8E5cC8d2E8a2f7b5b5E3f0F0F0A0a0A0a0"
@@ -70,7 +69,7 @@ def test_stream_counts_in_the_effective_deposit(api, scheduled_chain, dave):
     scheduled_chain.set_time(timestamp=START + 500)
     scheduled_chain.stream_withdraw(stream.stream_id, 3 * GLM)
     scheduled_chain.set_time(timestamp=START + DURATION + 1)
-    assert pending_snapshot_take() == 1
+    assert take_pending_snapshot() == 1
 
     events = [{"type": "lock", "timestamp": START, "amount": 0, "before": 0},
               {"type": "lock", "timestamp": START + 100, "amount": 1000 * GLM, "before": 0},
@@ -88,7 +87,7 @@ def test_sablier_unlock_then_octant_lock_within_the_grace_period_is_a_transfer(a
     scheduled_chain.set_time(timestamp=START + 40 + 899)  # within 15 minutes: moved into Octant
     scheduled_chain.lock(dave, 500 * GLM)
     scheduled_chain.set_time(timestamp=START + DURATION + 1)
-    assert pending_snapshot_take() == 1
+    assert take_pending_snapshot() == 1
     events = [{"type": "lock", "timestamp": START, "amount": 0, "before": 0},
               {"type": "lock", "timestamp": START + 10, "amount": 500 * GLM, "before": 0}]
     expected = engine.effective_deposit(events, START, START + DURATION, with_unlocks=True)

@@ -11,11 +11,10 @@ from allocations.models import UniquenessQuotient
 from deposits.models import Budget
 from epochs import overview, selectors, snapshots
 from epochs.apis import EpochInfo
-from epochs.snapshots import finalized_snapshot_take
 from octant.chain.backends import get_chain
 from users.models import PatronEvent, User
 
-from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW, take_finalized_snapshot
 from tests.fixtures.window import PROJECTS, sign, walk_to_window
 
 ETH = GLM = 10**18
@@ -24,7 +23,7 @@ ETH = GLM = 10**18
 def _allocate(account, allocations, nonce):
     body = sign(account, allocations, nonce)
     allocation_services.allocate(user_address=account.address, allocations=allocations, nonce=nonce,
-                                 signature=body["signature"], is_manually_edited=False)
+                                 signature=body["signature"], is_manually_edited=False, view=selectors.chain_view())
 
 
 def random_epoch(epoch: int, seed: int):
@@ -60,7 +59,7 @@ def random_epoch(epoch: int, seed: int):
             allocation_services.project_funding_rebuild(epoch=epoch)
     for account in rng.sample(accounts, 2):  # patrons: their allocations are withdrawn
         PatronEvent.objects.create(address=account.address, enabled=True, timestamp=chain.epoch_view()[0])
-        allocation_services.allocations_revoke(address=account.address, epoch=epoch)
+        allocation_services.allocations_revoke(address=account.address, epoch=epoch, view=selectors.chain_view())
     return chain
 
 
@@ -120,9 +119,9 @@ def test_aggregates_equal_the_full_computation(api, db, epoch, seed, django_asse
     assert api.get("/snapshots/finalized/simulate").json() == simulated  # the merkle tree reused
 
     chain.set_time(timestamp=START + epoch * DURATION + WINDOW + 1)  # window closed: finalizing
-    assert selectors.epoch_state(epoch=epoch) is selectors.EpochState.FINALIZING
+    assert selectors.epoch_state(epoch=epoch, view=selectors.chain_view()) is selectors.EpochState.FINALIZING
     assert api.get(f"/epochs/info/{epoch}").json() == _full_info(epoch, None)
-    assert finalized_snapshot_take() == epoch
+    assert take_finalized_snapshot() == epoch
     body = api.get(f"/epochs/info/{epoch}").json()
     from allocations.models import EpochFunding
 

@@ -2,7 +2,7 @@ import pytest
 from model_bakery import baker
 
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
-from epochs.selectors import EpochState, epoch_state
+from epochs.selectors import EpochState, chain_view, epoch_state
 from octant.core.exceptions import InvalidEpoch
 
 from tests.fixtures.chain import DURATION, START, WINDOW
@@ -38,18 +38,18 @@ def _snapshot(epoch):
 
 def test_epoch_states_follow_chain_and_snapshots(scheduled_chain):
     scheduled_chain.set_time(timestamp=START + DURATION + 1)  # epoch 2 current, window of 1 open
-    assert epoch_state(epoch=3) == EpochState.FUTURE
-    assert epoch_state(epoch=2) == EpochState.CURRENT
-    assert epoch_state(epoch=1) == EpochState.PRE_PENDING
+    assert epoch_state(epoch=3, view=chain_view()) == EpochState.FUTURE
+    assert epoch_state(epoch=2, view=chain_view()) == EpochState.CURRENT
+    assert epoch_state(epoch=1, view=chain_view()) == EpochState.PRE_PENDING
     _snapshot(1)
-    assert epoch_state(epoch=1) == EpochState.PENDING
+    assert epoch_state(epoch=1, view=chain_view()) == EpochState.PENDING
     scheduled_chain.set_time(timestamp=START + DURATION + WINDOW + 1)  # window closed
-    assert epoch_state(epoch=1) == EpochState.FINALIZING
+    assert epoch_state(epoch=1, view=chain_view()) == EpochState.FINALIZING
     baker.make(FinalizedEpochSnapshot, epoch=1)
-    assert epoch_state(epoch=1) == EpochState.FINALIZED
+    assert epoch_state(epoch=1, view=chain_view()) == EpochState.FINALIZED
     scheduled_chain.set_time(timestamp=START + 3 * DURATION)
     with pytest.raises(InvalidEpoch):
-        epoch_state(epoch=2)  # past, never snapshotted
+        epoch_state(epoch=2, view=chain_view())  # past, never snapshotted
 
 
 def test_snapshot_status(api, scheduled_chain):

@@ -9,13 +9,12 @@ from django.core.management import call_command
 
 from deposits import engine as deposits_engine
 from epochs import engine as epochs_engine
-from epochs.snapshots import pending_snapshot_take
 from epochs.tasks import epochs_tick
 from multisig.models import MultisigSignature
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_digest, tos_message
 
-from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW, take_pending_snapshot
 from tests.fixtures.safe import OWNERS, SAFE, safe_message_hash, tos_digest
 from tests.fixtures.window import PROJECTS, USERS
 
@@ -57,7 +56,7 @@ def test_safe_user_through_a_whole_epoch(api, db, safe_service, django_capture_o
     chain_cmd("lock", USERS[0].address, str(ALICE_LOCK))
     for n in range(1, EPOCH):
         chain.set_time(timestamp=START + n * DURATION + 1)
-        assert pending_snapshot_take() == n
+        assert take_pending_snapshot() == n
     stream_at = START + (EPOCH - 1) * DURATION + 10
     chain.set_time(timestamp=stream_at)
     stream = chain_cmd("stream", "create", SAFE, str(STREAMED), "--duration", str(20 * DURATION))

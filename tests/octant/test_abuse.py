@@ -15,7 +15,7 @@ from octant.routing import websocket_urlpatterns
 from projects.models import Project
 
 from tests.fixtures.asgi import asgi_request
-from tests.fixtures.chain import DURATION, START
+from tests.fixtures.chain import DURATION, START, take_pending_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "0x00000000000000000000000000000000000000AA"
@@ -202,12 +202,10 @@ def test_admin_login_locks_out_after_repeated_failures(client, db, settings):
 # --- epochs that cannot be rewritten (item 9) -----------------------------------------------------------
 
 def test_an_epoch_with_its_pending_snapshot_keeps_its_projects_and_proceeds(api, scheduled_chain):
-    from epochs.snapshots import pending_snapshot_take
-
     scheduled_chain.set_proceeds(1, 10**18)
     scheduled_chain.add_project(1, ADDRESS)
     scheduled_chain.set_time(timestamp=START + DURATION + 1)
-    assert pending_snapshot_take() == 1
+    assert take_pending_snapshot() == 1
     before = api.get("/projects/epoch/1").json()
     for args in (("project", "add", "1", "0x00000000000000000000000000000000000000bB"),
                  ("proceeds", "1", str(5 * 10**18))):

@@ -2,7 +2,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.fixtures.chain import DURATION, START
+from tests.fixtures.chain import DURATION, START, take_pending_snapshot
 
 VALUES = ["abc", "-1", "99999999999999999999999", "0x123", "0x00000000000000000000000000000000000000aA", "1", "0"]
 
@@ -30,12 +30,10 @@ PHASES = {"before start": (-50, False), "current": (10, False), "pre-pending": (
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("value", VALUES)
 def test_get_endpoints_never_answer_500(api, scheduled_chain, value, phase):
-    from epochs.snapshots import pending_snapshot_take
-
     offset, snapshot = PHASES[phase]
     if snapshot:
         scheduled_chain.set_time(timestamp=START + DURATION + 1)
-        pending_snapshot_take()
+        take_pending_snapshot()
     scheduled_chain.set_time(timestamp=START + offset)
     for route in _patterns():
         response = api.get(_fill(route, value))

@@ -8,6 +8,7 @@ from django.test import override_settings
 
 from allocations import selectors
 from epochs import overview, snapshots
+from epochs.selectors import chain_view
 from octant.chain.backends import get_chain
 
 from tests.fixtures.chain import DURATION, START, WINDOW
@@ -54,9 +55,10 @@ def _epoch_info(info: overview.EpochInfo) -> dict:
 
 def test_allocation_bodies(api, window, django_capture_on_commit_callbacks):  # noqa: F811
     _allocate(api, django_capture_on_commit_callbacks)
+    now = chain_view().now
     simulation = selectors.simulate_allocation(
         epoch=EPOCH, previous=[], new=[(P3, 1000)], uq=selectors.uq_for_simulation(epoch=EPOCH, address=CAROL.address),
-        address=CAROL.address)
+        address=CAROL.address, matched=selectors.estimated_matched_rewards(epoch=EPOCH, now=now))
     check(api, f"/allocations/leverage/{CAROL.address}", {
         "leverage": str(simulation.leverage), "threshold": None,
         "matched": [{"address": r.address, "value": str(r.matched)} for r in simulation.rewards]},
@@ -78,13 +80,13 @@ def test_allocation_bodies(api, window, django_capture_on_commit_callbacks):  # 
         {"address": ALICE.address, "amount": "0"}, {"address": BOB.address, "amount": str(3 * 10**17)}])
     check(api, f"/allocations/users/{ALICE.address}/allocation_nonce", {"allocationNonce": 1})
     check(api, f"/allocations/donors/{EPOCH}", {"donors": sorted([ALICE.address, BOB.address])})
-    rewards = selectors.estimated_project_rewards(epoch=EPOCH).rewards
+    rewards = selectors.estimated_project_rewards(epoch=EPOCH, now=now).rewards
     assert [r.address for r in rewards] == PROJECTS and rewards[0].matched > 0
     check(api, "/rewards/projects/estimated", {"rewards": [
         {"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)} for r in rewards]})
     check(api, f"/rewards/threshold/{EPOCH}", {"threshold": None})
     check(api, f"/rewards/threshold/{EPOCH - 1}", {"threshold": "0"})
-    leverage = selectors.epoch_leverage(epoch=EPOCH)
+    leverage = selectors.epoch_leverage(epoch=EPOCH, now=now)
     assert isinstance(leverage, float) and leverage > 0
     check(api, f"/rewards/leverage/{EPOCH}", {"leverage": leverage})
     check(api, "/rewards/leverage/1", {"leverage": 0})  # the integer 0 without allocations, as the selector's
@@ -99,7 +101,7 @@ def test_epoch_bodies(api, window, django_capture_on_commit_callbacks):  # noqa:
     check(api, f"/snapshots/status/{EPOCH + 1}", {"isCurrent": True, "isPending": False, "isFinalized": False})
     check(api, f"/snapshots/status/{EPOCH - 1}", {"isCurrent": False, "isPending": False, "isFinalized": False})
 
-    data = snapshots.pending_snapshot_simulate()
+    data = snapshots.pending_snapshot_simulate(view=chain_view())
     r = data.rewards
     assert data.deposits and data.budgets
     check(api, "/snapshots/pending/simulate", {
@@ -113,10 +115,10 @@ def test_epoch_bodies(api, window, django_capture_on_commit_callbacks):  # noqa:
         "userBudgets": [{"userAddress": a, "budget": str(b)} for a, b in data.budgets]})
 
     for epoch in range(1, EPOCH + 3):  # finalized (no finalized snapshot yet), pending, current, future
-        info = overview.epoch_info(epoch=epoch)
+        info = overview.epoch_info(epoch=epoch, view=chain_view())
         assert info.epoch == epoch
         check(api, f"/epochs/info/{epoch}", _epoch_info(info))
-    assert _epoch_info(overview.epoch_info(epoch=EPOCH))["leftover"] is not None
+    assert _epoch_info(overview.epoch_info(epoch=EPOCH, view=chain_view()))["leftover"] is not None
 
     now = get_chain().epoch_view()[0]
     result = snapshots.finalization_compute(epoch=EPOCH, at=now)
@@ -132,10 +134,10 @@ def test_epoch_bodies(api, window, django_capture_on_commit_callbacks):  # noqa:
     check(api, "/snapshots/finalized", {"epoch": EPOCH - 1}, status=201, method="post")
     check(api, "/snapshots/finalized", None, method="post")
     check(api, f"/snapshots/status/{EPOCH - 1}", {"isCurrent": False, "isPending": False, "isFinalized": True})
-    check(api, f"/epochs/info/{EPOCH - 1}", _epoch_info(overview.epoch_info(epoch=EPOCH - 1)))
+    check(api, f"/epochs/info/{EPOCH - 1}", _epoch_info(overview.epoch_info(epoch=EPOCH - 1, view=chain_view())))
     get_chain().set_time(timestamp=START + EPOCH * DURATION + WINDOW + 1)  # the window closed
     check(api, "/snapshots/finalized", {"epoch": EPOCH}, status=201, method="post")
-    info = overview.epoch_info(epoch=EPOCH)
+    info = overview.epoch_info(epoch=EPOCH, view=chain_view())
     assert info.donated_to_projects and info.total_withdrawals
     check(api, f"/epochs/info/{EPOCH}", _epoch_info(info))
 

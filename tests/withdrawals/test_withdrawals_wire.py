@@ -5,6 +5,7 @@ import json
 from django.test import override_settings
 
 from epochs.models import FinalizedEpochSnapshot
+from epochs.selectors import chain_view
 from epochs.tasks import epochs_tick
 from withdrawals import selectors
 from withdrawals.apis import MerkleLeafOut, merkle_leaf_row
@@ -35,7 +36,7 @@ def test_withdrawal_and_reward_bodies(api, window):  # noqa: F811
     assert api.post("/allocations/allocate", sign(ALICE, [(P1, 10**18), (P2, 3 * 10**18)], 0),
                     format="json").status_code == 201
     assert api.get(f"/rewards/projects/epoch/{EPOCH}").content == b'{"rewards":[]}'
-    [pending] = selectors.withdrawals(address=ALICE.address)
+    [pending] = selectors.withdrawals(address=ALICE.address, view=chain_view())
     assert api.get(f"/withdrawals/{ALICE.address}").content == wire(
         [{"epoch": EPOCH, "amount": str(pending["amount"]), "proof": [], "status": "pending"}])
     assert api.get(f"/withdrawals/{CAROL.address}").content == b"[]"  # no allocation: nothing claimed yet

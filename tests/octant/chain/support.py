@@ -18,5 +18,5 @@ def index_pass() -> dict:
     from projects.services import projects_sync
 
     result = {"depositEvents": deposit_events_sync(), **backends.get_chain().index()}
-    result["projects"] = projects_sync()
+    result["projects"] = projects_sync(current_epoch=backends.get_chain().current_epoch())
     return result

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from deposits.models import DepositEvent
 from projects.models import Project
 
-from tests.fixtures.chain import DURATION, START, WINDOW
+from tests.fixtures.chain import DURATION, START, WINDOW, take_pending_snapshot
 
 ALICE = "0x00000000000000000000000000000000000000aa"
 
@@ -127,7 +127,6 @@ def test_reset_refuses_without_yes_then_deletes_the_chain_and_what_derives_from_
 
     from antisybil.models import PassportListEntry
 
-    from epochs.snapshots import pending_snapshot_take
     from octant.chain.models import LocalEpochProps
 
     StaffUser.objects.create_superuser("admin", password="x")
@@ -136,7 +135,7 @@ def test_reset_refuses_without_yes_then_deletes_the_chain_and_what_derives_from_
     chain("proceeds", 1, 10**18)
     chain("project", "add", 1, ALICE)
     chain("time", "--set", START + DURATION + 1)
-    assert pending_snapshot_take() == 1
+    assert take_pending_snapshot() == 1
 
     with pytest.raises(CommandError, match=r"deletes the local chain .*deposits.DepositEvent 1.*--yes"):
         run("reset")

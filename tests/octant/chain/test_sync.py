@@ -19,6 +19,10 @@ BOB = "0x00000000000000000000000000000000000000bb"
 GLM = 10**18
 
 
+def sync_projects() -> int:
+    return projects_sync(current_epoch=get_chain().current_epoch())
+
+
 def events():
     return list(DepositEvent.objects.order_by("timestamp", "id").values_list(
         "address", "type", "amount", "before", "after", "source"))
@@ -33,7 +37,7 @@ def test_the_local_chain_is_stored_by_the_services_and_a_resync_adds_nothing(sch
     chain.add_project(1, BOB, name="Bob's")
     assert DepositEvent.objects.count() == SablierStream.objects.count() == Project.objects.count() == 0
 
-    assert (deposit_events_sync(), sablier_streams_sync(), projects_sync()) == (2, 1, 1)
+    assert (deposit_events_sync(), sablier_streams_sync(), sync_projects()) == (2, 1, 1)
     assert events() == [(ALICE, "lock", 300 * GLM, 0, 300 * GLM, "octant"),
                         (ALICE, "unlock", 100 * GLM, 300 * GLM, 200 * GLM, "octant"),
                         (ALICE, "lock", 50 * GLM, 200 * GLM, 250 * GLM, "sablier")]
@@ -42,7 +46,7 @@ def test_the_local_chain_is_stored_by_the_services_and_a_resync_adds_nothing(sch
             stored.end_time, stored.cancelled) == (stream.stream_id, ALICE, 50 * GLM, 50 * GLM, START + 10,
                                                    START + 110, False)
     assert list(Project.objects.values_list("epoch", "address", "name")) == [(1, BOB, "Bob's")]
-    assert (deposit_events_sync(), sablier_streams_sync(), projects_sync()) == (0, 0, 0)
+    assert (deposit_events_sync(), sablier_streams_sync(), sync_projects()) == (0, 0, 0)
     assert len(events()) == 3
     assert chain.total_locked() == 250 * GLM
 
@@ -61,12 +65,12 @@ def test_a_local_registration_renames_only_where_it_names_the_project(scheduled_
     chain = scheduled_chain
     chain.add_project(1, BOB, name="Old")
     chain.add_project(1, BOB)  # registered again without a name before any sync: the name stays
-    assert projects_sync() == 1 and Project.objects.get().name == "Old"
+    assert sync_projects() == 1 and Project.objects.get().name == "Old"
     Project.objects.update(name="Curated")  # staff renamed it
     chain.add_project(1, BOB)
-    assert projects_sync() == 0 and Project.objects.get().name == "Curated"
+    assert sync_projects() == 0 and Project.objects.get().name == "Curated"
     chain.add_project(1, BOB, name="New")
-    assert projects_sync() == 0 and Project.objects.get().name == "New"
+    assert sync_projects() == 0 and Project.objects.get().name == "New"
 
 
 def _abort_insert_of(key: str):
@@ -117,9 +121,9 @@ def test_the_ethereum_backend_is_stored_by_the_same_services(deployment):
     chain.unlock(alice, 50 * GLM)
     chain.sync_subgraph()
     assert get_chain().name == "ethereum"
-    assert (deposit_events_sync(), projects_sync()) == (2, 2)  # epochs 1 and 2 (the fall-back list)
+    assert (deposit_events_sync(), sync_projects()) == (2, 2)  # epochs 1 and 2 (the fall-back list)
     assert events() == [(alice.address, "lock", 200 * GLM, 0, 200 * GLM, "octant"),
                         (alice.address, "unlock", 50 * GLM, 200 * GLM, 150 * GLM, "octant")]
     assert set(Project.objects.values_list("epoch", "address")) == {(1, BOB), (2, BOB)}
-    assert (deposit_events_sync(), projects_sync()) == (0, 0)
+    assert (deposit_events_sync(), sync_projects()) == (0, 0)
     assert IndexCursor.block_of("lockeds") == IndexCursor.block_of("unlockeds") == chain.w3.eth.block_number

@@ -85,7 +85,7 @@ class Command(BaseCommand):
 
             def handler(chain, **options):
                 HANDLERS[options["action"]](chain, options, self.stdout)
-                sync()  # a stream's actions
+                sync(chain)  # a stream's actions
                 return ""
         try:
             changed = handler(chain, **options)
@@ -118,7 +118,7 @@ class Command(BaseCommand):
 
     def do_deposit(self, chain, *, action, address, amount, **options):
         event = (chain.lock if action == "lock" else chain.unlock)(address, amount)
-        sync()
+        sync(chain)
         return (f"{action.capitalize()}ed {event.amount} wei GLM for {event.address}: "
                 f"{event.before} -> {event.after} locked.")
 
@@ -138,7 +138,7 @@ class Command(BaseCommand):
             old = Project.objects.filter(epoch=epoch, address=_checksum(address)).values_list("name", flat=True)[:1]
             old = old[0] if old else None
         registered = chain.add_project(epoch, address, name=name, check=epoch_editable_check)
-        sync()
+        sync(chain)
         project = Project.objects.get(epoch=epoch, address=registered.address)
         where = f"project {project.address} of epoch {epoch}"
         if old is None:
@@ -163,14 +163,14 @@ class Command(BaseCommand):
                 "Reset the local chain: it held no data.") + " The clock is back on wall time."
 
 
-def sync() -> None:
+def sync(chain) -> None:
     """Store what the local chain's ledger holds past the apps' cursors: deposit events, streams, projects."""
     from deposits.services import deposit_events_sync, sablier_streams_sync  # lazy: `chain` start-up speed
     from projects.services import projects_sync  # lazy, as above
 
     deposit_events_sync()
     sablier_streams_sync()
-    projects_sync()
+    projects_sync(current_epoch=chain.current_epoch())
 
 
 def _rows(counts: dict[str, int]) -> str:

@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
         try:
             result = {"depositEvents": deposit_events_sync(progress=progress), **chain.index(progress=progress)}
-            result["projects"] = projects_sync()
+            result["projects"] = projects_sync(current_epoch=chain.current_epoch())
             result["sablierEvents"] = sablier_streams_sync()
         except OctantError as exc:
             raise CommandError(str(exc))

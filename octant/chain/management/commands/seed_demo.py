@@ -48,7 +48,7 @@ class Command(BaseCommand):
         for address, amount, score in LOCKERS:
             chain.lock(address, amount)
             chain.set_passport(address, score)
-        sync()
+        sync(chain)
         self.stdout.write(
             f"seed_demo: epoch 1 started now; {duration}s epochs, {decision_window}s allocation windows, "
             f"{len(PROJECTS)} projects and {len(LOCKERS)} lockers"
