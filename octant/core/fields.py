@@ -1,12 +1,6 @@
-"""WeiField: exact integers up to 2**256 on every database.
-
-PostgreSQL stores NUMERIC(78, 0). SQLite has no exact type that wide (its NUMERIC affinity turns large
-values into floats), so there the value is stored as text, zero-padded to 78 digits so that comparisons
-and ORDER BY on non-negative amounts stay numeric. Sums over such a column must go through
-`octant.core.fields.sum_wei`, which adds in Python where the database cannot add exactly.
-"""
+"""WeiField: exact integers up to 2**256, stored as PostgreSQL NUMERIC(78, 0)."""
 from django.core import checks, exceptions
-from django.db import connections, models
+from django.db import models
 from django.db.backends.signals import connection_created
 from django.db.models import Sum
 
@@ -28,9 +22,7 @@ class WeiField(models.Field):
         return name, path, args, kwargs
 
     def db_type(self, connection):
-        if connection.vendor == "postgresql":
-            return f"numeric({WEI_DIGITS}, 0)"
-        return "text"
+        return f"numeric({WEI_DIGITS}, 0)"
 
     def get_internal_type(self):
         return "WeiField"
@@ -65,13 +57,6 @@ class WeiField(models.Field):
             raise ValueError(f"amount out of range for {self.name}: {value}")
         return value
 
-    def get_db_prep_value(self, value, connection, prepared=False):
-        if not prepared:
-            value = self.get_prep_value(value)
-        if value is None or hasattr(value, "resolve_expression") or connection.vendor == "postgresql":
-            return value
-        return str(value).zfill(WEI_DIGITS) if value >= 0 else str(value)
-
     def formfield(self, **kwargs):
         from django import forms
 
@@ -83,16 +68,12 @@ def _postgresql_bulk_insert_through_unnest(sender, connection, **kwargs):
     whose internal type the backend knows; otherwise it falls back to one placeholder per value, about
     2.5x slower for 100,000 rows (query building and parsing, then planning a huge VALUES list). Naming
     WeiField's type lets its columns go as numeric[] (db_type minus the precision, as for DecimalField)."""
-    if connection.vendor == "postgresql":
-        connection.data_types.setdefault("WeiField", f"numeric({WEI_DIGITS}, 0)")
+    connection.data_types.setdefault("WeiField", f"numeric({WEI_DIGITS}, 0)")
 
 
 connection_created.connect(_postgresql_bulk_insert_through_unnest)
 
 
 def sum_wei(queryset, field: str) -> int:
-    """Exact sum of a WeiField over a queryset (in SQL on PostgreSQL, in Python elsewhere)."""
-    if connections[queryset.db].vendor == "postgresql":
-        total = queryset.aggregate(total=Sum(field))["total"]
-        return int(total or 0)
-    return sum(int(v) for v in queryset.values_list(field, flat=True) if v is not None)
+    """Exact sum of a WeiField over a queryset, 0 for none."""
+    return int(queryset.aggregate(total=Sum(field))["total"] or 0)

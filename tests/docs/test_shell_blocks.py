@@ -1,8 +1,8 @@
 """The README and the walkthrough run as written: in a fresh copy of the checkout (its tracked and new
 files, no database, no var/; the checkout's .venv linked in, so nothing is installed), start the Quick start
 run command on a free port, run every ```bash block of README.md and then docs/walkthrough.md in order, in
-one shell, as a user at a terminal would, then stop the service as a user would and check that the server
-and the worker are gone."""
+one shell, as a user at a terminal would, then stop the service as a user would and check that the server,
+the worker and the copy's embedded PostgreSQL server are gone."""
 import os
 import re
 import shutil
@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from octant import embedded_db
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ["README.md", "docs/walkthrough.md"]
@@ -109,6 +111,8 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
         assert not left, f"left running after run.sh stopped: {left}\n{self.output()}"
         assert not _listening(self.port)
+        database = self.clone / "var" / "postgres"  # its own server, in a session of its own, stopped too
+        assert (database / "PG_VERSION").exists() and not (database / "postmaster.pid").exists(), self.output()
         return status
 
     def kill(self):
@@ -119,6 +123,7 @@ class Service:
             except ProcessLookupError:
                 pass
             self.process.wait(timeout=10)
+        embedded_db.stop(self.clone / "var" / "postgres")
         self.log.close()
 
 
