@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.core.api import AddressField, OutputSerializer, parse_address
+from octant.core.api import AddressStringField, OutputSerializer, parse_address
 from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
 
 from . import selectors, services
@@ -34,8 +34,8 @@ class AntisybilStatusApi(APIView):
 
 
 class DelegationInput(serializers.Serializer):
-    primaryAddr = AddressField()
-    secondaryAddr = AddressField()
+    primaryAddr = AddressStringField()
+    secondaryAddr = AddressStringField()
     primaryAddrSignature = serializers.CharField(max_length=10_000)
     secondaryAddrSignature = serializers.CharField(max_length=10_000)
 
