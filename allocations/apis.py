@@ -10,7 +10,7 @@ from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
 from octant.web import signing_docs
-from octant.web.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
+from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch
 from octant.web.http import json_list_response
 
 from . import inputs, selectors, services
@@ -19,7 +19,7 @@ from . import inputs, selectors, services
 # An (address, amount) pair; rows are {"address", "amount"} dicts (a project's donors: every donor).
 class AddressAmount(OutputSerializer):
     address = serializers.CharField()
-    amount = WeiField()
+    amount = WeiStringField()
 
     def to_representation(self, row):
         return {"address": row["address"], "amount": str(row["amount"])}
@@ -32,8 +32,8 @@ def _address_amounts(pairs) -> list[dict]:
 # An `allocations.engine.ProjectReward` (`/rewards/projects/estimated` is polled by every client).
 class ProjectRewardOut(OutputSerializer):
     address = serializers.CharField()
-    allocated = WeiField()
-    matched = WeiField()
+    allocated = WeiStringField()
+    matched = WeiStringField()
 
     def to_representation(self, reward):
         return {"address": reward.address, "allocated": str(reward.allocated), "matched": str(reward.matched)}
@@ -71,13 +71,13 @@ class LeverageField(DecimalStringField):
 # An `allocations.engine.ProjectReward`: its matched rewards.
 class ProjectMatched(OutputSerializer):
     address = serializers.CharField()
-    value = WeiField(source="matched")
+    value = WeiStringField(source="matched")
 
 
 # An `allocations.engine.AllocationSimulation`.
 class LeverageSimulation(OutputSerializer):
     leverage = LeverageField()
-    threshold = WeiField(allow_null=True)
+    threshold = WeiStringField(allow_null=True)
     matched = ProjectMatched(many=True, source="rewards")
 
 
@@ -107,7 +107,7 @@ class LeverageSimulationApi(APIView):
 # `donor_allocation_row`, not per row through DRF.
 class DonorAllocation(OutputSerializer):
     donor = serializers.CharField()
-    amount = WeiField()
+    amount = WeiStringField()
     project = serializers.CharField()
 
 
@@ -206,7 +206,7 @@ class EstimatedProjectRewardsApi(APIView):
 
 
 class Threshold(OutputSerializer):
-    threshold = WeiField(allow_null=True)
+    threshold = WeiStringField(allow_null=True)
 
 
 class ThresholdApi(APIView):

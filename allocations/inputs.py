@@ -6,13 +6,13 @@ from django.conf import settings
 from rest_framework import serializers
 
 from octant.core import exceptions
-from octant.web.api import AddressField, WeiField
+from octant.web.api import AddressStringField, WeiStringField
 from projects.selectors import project_addresses
 
 
 class AllocationItemInput(serializers.Serializer):
-    proposalAddress = AddressField()
-    amount = WeiField()
+    proposalAddress = AddressStringField()
+    amount = WeiStringField()
 
 
 class AllocationPayloadInput(serializers.Serializer):
@@ -21,7 +21,7 @@ class AllocationPayloadInput(serializers.Serializer):
 
 
 class AllocateInput(serializers.Serializer):
-    userAddress = AddressField()
+    userAddress = AddressStringField()
     payload = AllocationPayloadInput()
     signature = serializers.CharField(max_length=10_000)
     isManuallyEdited = serializers.BooleanField()

@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 
 from epochs.selectors import chain_view
 from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
-from octant.web.api import AddressField, OutputSerializer, parse_address
+from octant.web.api import AddressStringField, OutputSerializer, parse_address
 
 from . import selectors, services
 
@@ -35,8 +35,8 @@ class AntisybilStatusApi(APIView):
 
 
 class DelegationInput(serializers.Serializer):
-    primaryAddr = AddressField()
-    secondaryAddr = AddressField()
+    primaryAddr = AddressStringField()
+    secondaryAddr = AddressStringField()
     primaryAddrSignature = serializers.CharField(max_length=10_000)
     secondaryAddrSignature = serializers.CharField(max_length=10_000)
 

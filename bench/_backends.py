@@ -1,25 +1,23 @@
-"""Plumbing shared by the database benchmarks: which backends to run, a fresh database per run, and the
-worker subprocesses that do the work (DATABASE_URL must be set before django.setup(), and a process of
-its own per phase makes its peak RSS that phase's own; BENCH_PROFILE=/tmp/x.prof cProfiles each phase into /tmp/x.prof.<phase>).
+"""Plumbing shared by the database benchmarks: a fresh PostgreSQL database per run, and the worker
+subprocesses that do the work (DATABASE_URL must be set before django.setup(), and a process of its own per
+phase makes its peak RSS that phase's own; BENCH_PROFILE=/tmp/x.prof cProfiles each phase into /tmp/x.prof.<phase>).
 
-A benchmark module calls `run_phases(module, phases)` from its `main()`; its `__main__` block calls
+A benchmark module calls `run_phases(module, name, phases)` from its `main()`; its `__main__` block calls
 `worker(sys.argv[1:], handlers)`, which sets Django up and prints the handler's result as one JSON line.
-PostgreSQL runs when reachable at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432, trust
-auth); BENCH_BACKENDS=sqlite (or postgresql) restricts the run to one backend.
+The databases are made on the server of DATABASE_URL (trust auth or a password in the URL), else on the
+embedded server of this checkout (octant/embedded_db.py: started for the run unless it runs).
 """
 import contextlib
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 RESULT = "BENCH-RESULT "
 
 
@@ -27,49 +25,37 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def backends() -> list[str]:
-    wanted = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
-    found = [b for b in ("sqlite", "postgresql") if b in wanted and (b == "sqlite" or postgres_reachable())]
-    if "postgresql" in wanted and "postgresql" not in found:
-        print(f"(PostgreSQL not reachable at {POSTGRES_SERVER}: SQLite only)")
-    return found
-
-
-def _postgres_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(sql)
+def _named(url: str, database: str) -> str:
+    return urlsplit(url)._replace(path=f"/{database}").geturl()
 
 
 @contextlib.contextmanager
-def fresh_database(backend: str, name: str):
+def fresh_database(name: str):
     """A new empty database for one run, removed afterwards; yields its DATABASE_URL. BENCH_DATABASE names
-    the PostgreSQL database instead of `name` (one of your own when several people share the server)."""
+    the database instead of `name` (one of your own when several people share the server)."""
+    import psycopg
+
+    from octant import embedded_db
+
     name = os.environ.get("BENCH_DATABASE") or name
-    if backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix=f"{name}-")
-        try:
-            yield f"sqlite:///{folder}/{name}.sqlite3"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _postgres_admin(f'CREATE DATABASE "{name}"')
+    server, started = os.environ.get("DATABASE_URL"), False
+    if not server:
+        server, started = embedded_db.start()
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(_named(server, "postgres"), autocommit=True) as connection:
+            connection.execute(sql)
+
     try:
-        yield f"{POSTGRES_SERVER}/{name}"
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin(f'CREATE DATABASE "{name}"')
+        try:
+            yield _named(server, name)
+        finally:
+            admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if started:
+            embedded_db.stop()
 
 
 def redis_url() -> str:
@@ -104,18 +90,15 @@ def run_phase(module: str, phase: str, database_url: str, **env_vars: str) -> di
     return json.loads(lines[-1][len(RESULT):])
 
 
-def run_backends(module: str, name: str, phases: list[str], env: dict[str, dict] | None = None) -> dict[str, dict]:
-    """For each backend: a fresh database, then each phase in its own process ({phase: extra environment}
-    in `env`). {backend: merged results}."""
+def run_phases(module: str, name: str, phases: list[str], env: dict[str, dict] | None = None) -> dict[str, dict]:
+    """A fresh database, then each phase in its own process ({phase: extra environment} in `env`).
+    {phase: its result, with its wall time}."""
     results = {}
-    for backend in backends():
-        merged = {}
-        with fresh_database(backend, name) as url:
-            for phase in phases:
-                started = time.perf_counter()
-                merged[phase] = run_phase(module, phase, url, **(env or {}).get(phase, {}))
-                merged[phase]["wall"] = time.perf_counter() - started
-        results[backend] = merged
+    with fresh_database(name) as url:
+        for phase in phases:
+            started = time.perf_counter()
+            results[phase] = run_phase(module, phase, url, **(env or {}).get(phase, {}))
+            results[phase]["wall"] = time.perf_counter() - started
     return results
 
 

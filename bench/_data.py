@@ -1,11 +1,8 @@
 """Deterministic bulk data for the database benchmarks (runs inside a Django worker process).
 
-Rows are written with COPY on PostgreSQL and one `executemany` per 10,000 rows on SQLite: Django's
-bulk_create costs 130 µs (SQLite) to 370 µs (PostgreSQL) per row on this machine, minutes for a million
-rows, and the load is not what is measured. Values go through the same column encodings as the ORM's
-(WeiField: NUMERIC(78,0) on PostgreSQL, zero-padded text on SQLite).
+Rows are written with COPY: Django's bulk_create costs 370 µs per row on this machine, minutes for a
+million rows, and the load is not what is measured.
 """
-import itertools
 import os
 import random
 from decimal import Decimal
@@ -48,62 +45,35 @@ def keyed_accounts(count: int = KEYED_FRESH + KEYED_REALLOC, start: int = 0) -> 
     return [Account.from_key(keccak(text=f"octant-bench-{index}")) for index in range(start, start + count)]
 
 
-def insert_rows(model, fields: list[str], rows, batch: int = 10_000) -> int:
+def insert_rows(model, fields: list[str], rows) -> int:
     """Insert tuples of Python values (in `fields` order) into `model`'s table; returns the row count."""
     from django.db import connection, transaction
-
-    from octant.core.fields import WeiField
 
     meta = model._meta
     columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in fields)
     table = connection.ops.quote_name(meta.db_table)
-    wei = [index for index, name in enumerate(fields) if isinstance(meta.get_field(name), WeiField)]
     count = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-            return count
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})"
-        raw = cursor.cursor
-        rows = iter(rows)
-        while chunk := list(itertools.islice(rows, batch)):
-            if wei:
-                chunk = [_sqlite_wei(row, wei) for row in chunk]
-            # Django's SQLite wrapper would rewrite %s placeholders; the raw sqlite3 cursor takes ? as is
-            raw.executemany(sql, chunk)
-            count += len(chunk)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
     return count
 
 
-def _sqlite_wei(row: tuple, indices: list[int]) -> tuple:
-    row = list(row)
-    for index in indices:
-        value = row[index]
-        if value is not None:
-            row[index] = str(value).zfill(78) if value >= 0 else str(value)
-    return tuple(row)
-
-
 def created_at():
-    """One timestamp value for every row's created_at, encoded for the current backend."""
-    from django.db import connection
+    """One timestamp value for every row's created_at."""
     from django.utils import timezone
 
-    now = timezone.now()
-    return now if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(now)
+    return timezone.now()
 
 
 def finish_load(*models) -> None:
-    """After explicit ids: move PostgreSQL's sequences past them; gather planner statistics there as
-    autovacuum would after such a load (SQLite is left as the application leaves it: no ANALYZE)."""
+    """After explicit ids: move the sequences past them; gather planner statistics as autovacuum would after
+    such a load."""
     from django.core.management.color import no_style
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)

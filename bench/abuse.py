@@ -1,4 +1,4 @@
-"""Answer times of abusive requests against the production server (scripts/serve.py: uvicorn, DEBUG off, SQLite, a local
+"""Answer times of abusive requests against the production server (scripts/serve.py: uvicorn, DEBUG off, a fresh database, a local
 chain in its allocation window), over a real socket:
 
     .venv/bin/python -m bench abuse
@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,8 +27,8 @@ USER = "0x00000000000000000000000000000000000000aA".replace("aA", "AA")
 START = 2_000_000_000
 
 
-def _env(folder: str) -> dict:
-    return dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", DATABASE_URL=f"sqlite:///{folder}/db.sqlite3",
+def _env(database_url: str) -> dict:
+    return dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", DATABASE_URL=database_url,
                 DEBUG="0", SECRET_KEY="bench-only-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
                 LOCAL_CHAIN_CLOCK_RUNNING="0", REDIS_URL="", LOG_LEVEL="ERROR", CHAIN_BACKEND="local")
 
@@ -83,8 +82,10 @@ def _allocate(items: int, amount: str = "0") -> bytes:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-abuse-") as folder:
-        env = _env(folder)
+    from bench._backends import fresh_database
+
+    with fresh_database("octant_bench_abuse") as database_url:
+        env = _env(database_url)
         _seed(env)
         server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(PORT),
                                    "--processes", "1", "--", "--no-access-log"], cwd=ROOT, env=env,

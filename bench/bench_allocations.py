@@ -1,5 +1,5 @@
 """Latency of POST /allocations/allocate and GET /rewards/projects/estimated with 100,000 users and
-1,000,000 allocations over 100 projects, on SQLite and PostgreSQL.
+1,000,000 allocations over 100 projects.
 
     .venv/bin/python -m bench allocations
 
@@ -187,29 +187,26 @@ def main() -> int:
     redis = _backends.redis_url()
     if not redis:
         print("(no Redis at BENCH_REDIS_URL: in-memory channel layer, broadcasts inline in each request)")
-    results = _backends.run_backends("bench.bench_allocations", "octant_bench_allocations", ["load", "measure"],
-                                     env={"measure": {"REDIS_URL": redis}})
+    result = _backends.run_phases("bench.bench_allocations", "octant_bench_allocations", ["load", "measure"],
+                                  env={"measure": {"REDIS_URL": redis}})
     print(f"allocations, {USERS:,} users / {ALLOCATIONS:,} allocations / 100 projects, epoch {_data.EPOCH} "
           f"(capped QF); in-process Django test Client; milliseconds")
-    header = f"{'backend':<11} {'request':<30} {'n':>5} {'median':>8} {'p99':>8} {'max':>8}  target"
+    header = f"{'request':<30} {'n':>5} {'median':>8} {'p99':>8} {'max':>8}  target"
     print(header)
     print("-" * len(header))
     ok = True
-    for backend, result in results.items():
-        for index, (label, n, median, p99, top, target) in enumerate(result["measure"]["rows"]):
-            verdict = f"p99 {_backends.verdict(p99, target)}" if target else ""
-            ok &= not target or p99 < target
-            print(f"{backend if index == 0 else '':<11} {label:<30} {n:>5} {median:>8.1f} {p99:>8.1f} {top:>8.1f}  "
-                  f"{verdict}")
-    for backend, result in results.items():
-        m, loaded = result["measure"], result["load"]
-        print(f"{backend}: load {loaded['load']:.1f} s ({loaded['users']:,} users, {loaded['allocations']:,} "
-              f"allocations, {loaded['requests']:,} requests, {loaded['budgets']:,} budgets); {m['layer']} channel "
-              f"layer; queries per allocate {m['allocate_queries']}, per estimate {m['estimate_queries']}; "
-              f"enqueued: {m['enqueued']} rebuild, {m['broadcasts_enqueued']} broadcast tasks (the one queued "
-              f"sent {m['coalesced'][0]} projects in {m['coalesced'][1]:.1f} s); "
-              f"project_funding_rebuild of {m['rebuilt']} inexact projects "
-              f"{m['rebuild']:.2f} s")
+    for label, n, median, p99, top, target in result["measure"]["rows"]:
+        verdict = f"p99 {_backends.verdict(p99, target)}" if target else ""
+        ok &= not target or p99 < target
+        print(f"{label:<30} {n:>5} {median:>8.1f} {p99:>8.1f} {top:>8.1f}  {verdict}")
+    m, loaded = result["measure"], result["load"]
+    print(f"load {loaded['load']:.1f} s ({loaded['users']:,} users, {loaded['allocations']:,} "
+          f"allocations, {loaded['requests']:,} requests, {loaded['budgets']:,} budgets); {m['layer']} channel "
+          f"layer; queries per allocate {m['allocate_queries']}, per estimate {m['estimate_queries']}; "
+          f"enqueued: {m['enqueued']} rebuild, {m['broadcasts_enqueued']} broadcast tasks (the one queued "
+          f"sent {m['coalesced'][0]} projects in {m['coalesced'][1]:.1f} s); "
+          f"project_funding_rebuild of {m['rebuilt']} inexact projects "
+          f"{m['rebuild']:.2f} s")
     return 0 if ok else 1
 
 

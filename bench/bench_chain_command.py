@@ -1,4 +1,4 @@
-"""Start-up of `manage.py chain ...` (target: each command under 1 s), on a fresh migrated SQLite file.
+"""Start-up of `manage.py chain ...` (target: each command under 1 s), on a fresh migrated database.
 
     .venv/bin/python -m bench chain_command
 
@@ -11,7 +11,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,9 +39,11 @@ def _run(args, env) -> tuple[float, float]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
+    from bench._backends import fresh_database
+
+    with fresh_database("octant_bench_chain_command") as database_url:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.base", "REDIS_URL": "",
-               "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3"}
+               "DATABASE_URL": database_url}
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         _run(["chain", "configure", "--start", str(int(time.time())), "--duration", "600",
               "--decision-window", "300"], env)

@@ -1,5 +1,5 @@
 """Finalized snapshot of an epoch with 100,000 users and 1,000,000 allocations, its merkle tree and
-GET /withdrawals/{address}, on SQLite and PostgreSQL.
+GET /withdrawals/{address}.
 
     .venv/bin/python -m bench finalize
 
@@ -67,25 +67,20 @@ def finalize() -> dict:
 
 
 def main() -> int:
-    results = _backends.run_backends("bench.bench_finalize", "octant_bench_finalize", ["load", "finalize"])
+    result = _backends.run_phases("bench.bench_finalize", "octant_bench_finalize", ["load", "finalize"])
     print(f"finalization, {USERS:,} users / {ALLOCATIONS:,} allocations / 100 projects, epoch {_data.EPOCH}")
-    header = (f"{'backend':<11} {'load s':>7} {'finalize s':>11} {'peak RSS MiB':>13} {'merkle s':>9} "
+    header = (f"{'load s':>7} {'finalize s':>11} {'peak RSS MiB':>13} {'merkle s':>9} "
               f"{'leaves':>8} {'GET /withdrawals cold/warm ms':>30}  targets <{TARGET_FINALIZE:g} s, "
               f"merkle <{TARGET_MERKLE:g} s")
     print(header)
     print("-" * len(header))
-    ok = True
-    for backend, result in results.items():
-        loaded, m = result["load"], result["finalize"]
-        within = m["seconds"] < TARGET_FINALIZE and m["merkle"] < TARGET_MERKLE
-        ok &= within
-        print(f"{backend:<11} {loaded['load']:>7.1f} {m['seconds']:>11.2f} {m['peak_mib']:>13.0f} {m['merkle']:>9.2f} "
-              f"{m['leaves']:>8,} {m['withdrawals_cold']:>18.1f} / {m['withdrawals_warm']:<9.1f}  "
-              f"{'ok' if within else 'MISSED'}")
-    for backend, result in results.items():
-        m = result["finalize"]
-        print(f"{backend}: peak RSS before finalizing {m['baseline_mib']:.0f} MiB; {m['rewards']:,} reward rows; "
-              f"proof of {m['proof_length']} hashes")
+    loaded, m = result["load"], result["finalize"]
+    ok = m["seconds"] < TARGET_FINALIZE and m["merkle"] < TARGET_MERKLE
+    print(f"{loaded['load']:>7.1f} {m['seconds']:>11.2f} {m['peak_mib']:>13.0f} {m['merkle']:>9.2f} "
+          f"{m['leaves']:>8,} {m['withdrawals_cold']:>18.1f} / {m['withdrawals_warm']:<9.1f}  "
+          f"{'ok' if ok else 'MISSED'}")
+    print(f"peak RSS before finalizing {m['baseline_mib']:.0f} MiB; {m['rewards']:,} reward rows; "
+          f"proof of {m['proof_length']} hashes")
     return 0 if ok else 1
 
 

@@ -3,7 +3,7 @@
 
     .venv/bin/python -m bench.bench_socketio [CLIENTS]
 
-Starts the production server (scripts/serve.py: uvicorn) in subprocesses on a fresh SQLite file with `octant.settings.test` (frozen local chain clock,
+Starts the production server (scripts/serve.py: uvicorn) in subprocesses on a fresh database with `octant.settings.test` (frozen local chain clock,
 eager Celery) and seeds epoch 4's open allocation window (20 projects, one donor). With a Redis (REDIS_URL,
 else BENCH_REDIS_URL's default database 15 on 127.0.0.1:6379 when it answers) the channel layer is that
 Redis and two server processes share the clients (the broadcast crosses processes); without it, the
@@ -168,13 +168,14 @@ async def _measure(urls: list[str], http: str, body: bytes, clients_count: int, 
 
 def main(clients_count: int = CLIENTS) -> int:
     """Exit status 0 when every client got the broadcast within the target."""
-    from bench._backends import redis_url as reachable_redis
+    from bench._backends import fresh_database, redis_url as reachable_redis
 
     redis_url = os.environ.get("REDIS_URL") or reachable_redis()
     servers_count = 2 if redis_url else 1
-    with tempfile.TemporaryDirectory(prefix="bench_socketio_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench_socketio_") as tmp, \
+            fresh_database("octant_bench_socketio") as database_url:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": redis_url,
-               "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3", "DEBUG": "false", "SECRET_KEY": "bench-only",
+               "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": "bench-only",
                "SECURE_SSL_REDIRECT": "0"}
         seeded = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env, timeout=TIMEOUT,
                                 capture_output=True, text=True)

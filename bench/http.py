@@ -169,15 +169,15 @@ def _peak_rss_mib(pid: int) -> float:
 
 def main() -> int:
     redis_url = _backends.redis_url()
-    if "postgresql" not in _backends.backends() or not redis_url:
-        print("bench http needs PostgreSQL (BENCH_POSTGRES_URL) and Redis (BENCH_REDIS_URL)")
+    if not redis_url:
+        print("bench http needs Redis (BENCH_REDIS_URL)")
         return 1
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
     print(f"scale {_data.SCALE:g}: {USERS:,} users, {ALLOCATIONS:,} allocations; {PROCESSES} server processes",
           flush=True)
-    with _backends.fresh_database("postgresql", "octant_bench_http") as url:
+    with _backends.fresh_database("octant_bench_http") as url:
         loaded = _backends.run_phase("bench.http", "load", url)
         print(f"loaded in {loaded['load']:.0f} s: {loaded['allocations']:,} allocations", flush=True)
         env = _server_env(url, redis_url)

@@ -240,8 +240,8 @@ def _measure(bodies: list[dict], project_count: int) -> dict:
 
 def main() -> int:
     redis_url = _backends.redis_url()
-    if "postgresql" not in _backends.backends() or not redis_url:
-        print("bench live needs PostgreSQL (BENCH_POSTGRES_URL) and Redis (BENCH_REDIS_URL)")
+    if not redis_url:
+        print("bench live needs Redis (BENCH_REDIS_URL)")
         return 1
     import redis
 
@@ -252,7 +252,7 @@ def main() -> int:
           f"+ 1 broadcaster; "
           f"BROADCAST_MIN_INTERVAL_SECONDS={os.environ.get('BROADCAST_MIN_INTERVAL_SECONDS', '1 (default)')}",
           flush=True)
-    with _backends.fresh_database("postgresql", "octant_bench_live") as url:
+    with _backends.fresh_database("octant_bench_live") as url:
         loaded = _backends.run_phase("bench.live", "load", url)
         print(f"loaded in {loaded['load']:.0f} s: {loaded['allocations']:,} allocations", flush=True)
         env = {**http._server_env(url, redis_url), "BROADCAST_QUEUE": "broadcasts"}

@@ -10,7 +10,7 @@ from epochs import budgets
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
-from octant.web.api import DecimalStringField, OutputSerializer, WeiField, parse_address, parse_epoch
+from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch
 from octant.web.http import json_list_response
 
 from . import selectors
@@ -26,7 +26,7 @@ def _pending_snapshot(epoch) -> PendingEpochSnapshot:
 
 
 class TotalEffectiveOut(OutputSerializer):
-    totalEffective = WeiField(source="total_effective")
+    totalEffective = WeiStringField(source="total_effective")
 
 
 class LockedRatioOut(OutputSerializer):
@@ -34,16 +34,16 @@ class LockedRatioOut(OutputSerializer):
 
 
 class EffectiveDepositOut(OutputSerializer):
-    effectiveDeposit = WeiField(source="effective_deposit")
+    effectiveDeposit = WeiStringField(source="effective_deposit")
 
 
 class UserBudgetOut(OutputSerializer):
-    budget = WeiField()
+    budget = WeiStringField()
 
 
 class AddressBudgetOut(OutputSerializer):  # a row of EpochBudgetsOut, rendered by budget_row (streamed)
     address = serializers.CharField()
-    amount = WeiField()
+    amount = WeiStringField()
 
 
 def budget_row(address: str, amount: int) -> dict:
@@ -57,23 +57,23 @@ class EpochBudgetsOut(OutputSerializer):  # documents EpochBudgetsApi's streamed
 
 
 class UpcomingBudgetOut(OutputSerializer):
-    upcomingBudget = WeiField(source="upcoming_budget")
+    upcomingBudget = WeiStringField(source="upcoming_budget")
 
 
 class EstimatedBudgetOut(OutputSerializer):
-    budget = WeiField()
-    matchedFunding = WeiField(source="matched_funding")
+    budget = WeiStringField()
+    matchedFunding = WeiStringField(source="matched_funding")
 
 
 class EstimatedBudgetByDaysOut(OutputSerializer):
-    budget = WeiField()
+    budget = WeiStringField()
 
 
 class SablierStreamOut(OutputSerializer):
-    amount = WeiField()
+    amount = WeiStringField()
     dateAvailableForWithdrawal = serializers.CharField(source="end_time")
     isCancelled = serializers.BooleanField(source="cancelled")
-    remainingAmount = WeiField(source="remaining_amount")
+    remainingAmount = WeiStringField(source="remaining_amount")
     recipientAddress = serializers.CharField(source="recipient")
 
 
@@ -155,7 +155,7 @@ class UpcomingBudgetApi(APIView):
 
 
 class GlmAmountInput(serializers.Serializer):
-    glmAmount = WeiField()
+    glmAmount = WeiStringField()
 
     def validate_glmAmount(self, value):
         if value > MAX_GLM:

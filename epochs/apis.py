@@ -14,7 +14,7 @@ from octant.core.exceptions import (
     NotInAllocationWindow,
     PendingSnapshotMissing,
 )
-from octant.web.api import DecimalStringField, OutputSerializer, WeiField, parse_epoch
+from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_epoch
 from octant.web.http import kept_json_response
 
 from projects.selectors import project_addresses
@@ -117,7 +117,7 @@ class PendingSnapshotApi(APIView):
         return Response(SnapshotTaken({"epoch": epoch}).data, status=201)
 
 
-class WeiOrZeroField(WeiField):
+class WeiOrZeroField(WeiStringField):
     """A wei amount that the epoch may not have (None before epoch 3), sent as "0" then."""
 
     def get_attribute(self, instance):
@@ -127,12 +127,12 @@ class WeiOrZeroField(WeiField):
 
 # An `epochs.engine.OctantRewards`.
 class SimulatedRewards(OutputSerializer):
-    stakingProceeds = WeiField(source="staking_proceeds")
+    stakingProceeds = WeiStringField(source="staking_proceeds")
     lockedRatio = DecimalStringField(source="locked_ratio")
-    totalEffectiveDeposit = WeiField(source="total_effective_deposit")
-    totalRewards = WeiField(source="total_rewards")
-    vanillaIndividualRewards = WeiField(source="vanilla_individual_rewards")
-    operationalCost = WeiField(source="operational_cost")
+    totalEffectiveDeposit = WeiStringField(source="total_effective_deposit")
+    totalRewards = WeiStringField(source="total_rewards")
+    vanillaIndividualRewards = WeiStringField(source="vanilla_individual_rewards")
+    operationalCost = WeiStringField(source="operational_cost")
     communityFund = WeiOrZeroField(source="community_fund")
     ppf = WeiOrZeroField()
 
@@ -140,8 +140,8 @@ class SimulatedRewards(OutputSerializer):
 # A `deposits.engine.UserDeposit` (every locker of the epoch: rendered by a plain function).
 class SimulatedDeposit(OutputSerializer):
     userAddress = serializers.CharField(source="address")
-    effectiveDeposit = WeiField(source="effective_deposit")
-    deposit = WeiField(source="locked")
+    effectiveDeposit = WeiStringField(source="effective_deposit")
+    deposit = WeiStringField(source="locked")
 
     def to_representation(self, deposit):
         return {"userAddress": deposit.address, "effectiveDeposit": str(deposit.effective_deposit),
@@ -151,7 +151,7 @@ class SimulatedDeposit(OutputSerializer):
 # An {"address", "amount"} budget (every budget of the epoch: rendered by a plain function).
 class SimulatedBudget(OutputSerializer):
     userAddress = serializers.CharField(source="address")
-    budget = WeiField(source="amount")
+    budget = WeiStringField(source="amount")
 
     def to_representation(self, budget):
         return {"userAddress": budget["address"], "budget": str(budget["amount"])}
@@ -178,19 +178,19 @@ class PendingSnapshotSimulateApi(APIView):
 # An `epochs.overview.EpochInfo`.
 class EpochInfo(OutputSerializer):
     epoch = serializers.IntegerField()
-    stakingProceeds = WeiField(source="staking_proceeds")
-    totalEffectiveDeposit = WeiField(source="total_effective_deposit")
-    totalRewards = WeiField(source="total_rewards")
-    vanillaIndividualRewards = WeiField(source="vanilla_individual_rewards")
-    operationalCost = WeiField(source="operational_cost")
-    totalWithdrawals = WeiField(allow_null=True, source="total_withdrawals")
-    patronsRewards = WeiField(allow_null=True, source="patrons_rewards")
-    matchedRewards = WeiField(allow_null=True, source="matched_rewards")
-    leftover = WeiField(allow_null=True, signed=True)
-    ppf = WeiField(allow_null=True)
-    communityFund = WeiField(allow_null=True, source="community_fund")
-    donatedToProjects = WeiField(allow_null=True, source="donated_to_projects")
-    stakingMatchedReservedForV2 = WeiField(source="staking_matched_reserved_for_v2")
+    stakingProceeds = WeiStringField(source="staking_proceeds")
+    totalEffectiveDeposit = WeiStringField(source="total_effective_deposit")
+    totalRewards = WeiStringField(source="total_rewards")
+    vanillaIndividualRewards = WeiStringField(source="vanilla_individual_rewards")
+    operationalCost = WeiStringField(source="operational_cost")
+    totalWithdrawals = WeiStringField(allow_null=True, source="total_withdrawals")
+    patronsRewards = WeiStringField(allow_null=True, source="patrons_rewards")
+    matchedRewards = WeiStringField(allow_null=True, source="matched_rewards")
+    leftover = WeiStringField(allow_null=True, signed=True)
+    ppf = WeiStringField(allow_null=True)
+    communityFund = WeiStringField(allow_null=True, source="community_fund")
+    donatedToProjects = WeiStringField(allow_null=True, source="donated_to_projects")
+    stakingMatchedReservedForV2 = WeiStringField(source="staking_matched_reserved_for_v2")
 
 
 class EpochInfoApi(APIView):
@@ -221,14 +221,14 @@ class FinalizedSnapshotApi(APIView):
 # A project paid out: {"address", "amount" (allocated + matched), "matched"}.
 class SimulatedProjectReward(OutputSerializer):
     address = serializers.CharField()
-    amount = WeiField()
-    matched = WeiField()
+    amount = WeiStringField()
+    matched = WeiStringField()
 
 
 # An {"address", "amount"} claimed reward (every donor's: rendered by a plain function).
 class SimulatedUserReward(OutputSerializer):
     address = serializers.CharField()
-    amount = WeiField()
+    amount = WeiStringField()
 
     def to_representation(self, reward):
         return {"address": reward["address"], "amount": str(reward["amount"])}
@@ -236,14 +236,14 @@ class SimulatedUserReward(OutputSerializer):
 
 # An `epochs.snapshots.Finalization`, its rows as dicts (projects in the epoch's project-list order).
 class FinalizedSnapshotSimulation(OutputSerializer):
-    patronsRewards = WeiField(source="patrons_rewards")
-    matchedRewards = WeiField(source="matched_rewards")
+    patronsRewards = WeiStringField(source="patrons_rewards")
+    matchedRewards = WeiStringField(source="matched_rewards")
     projectsRewards = SimulatedProjectReward(many=True, source="projects_rewards")
     userRewards = SimulatedUserReward(many=True, source="user_rewards")
-    totalWithdrawals = WeiField(source="total_withdrawals")
-    leftover = WeiField(signed=True)
+    totalWithdrawals = WeiStringField(source="total_withdrawals")
+    leftover = WeiStringField(signed=True)
     merkleRoot = serializers.CharField(allow_null=True, source="merkle_root")
-    stakingMatchedReservedForV2 = WeiField(source="staking_matched_reserved")
+    stakingMatchedReservedForV2 = WeiStringField(source="staking_matched_reserved")
 
 
 class FinalizedSnapshotSimulateApi(APIView):

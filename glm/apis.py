@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from octant.web.api import OutputSerializer, WeiField, parse_address
+from octant.web.api import OutputSerializer, WeiStringField, parse_address
 
 from . import services
 
@@ -23,7 +23,7 @@ class ClaimApi(APIView):
 
 class GlmClaimCheck(OutputSerializer):
     address = serializers.CharField()
-    claimable = WeiField()
+    claimable = WeiStringField()
 
 
 class ClaimCheckApi(APIView):

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
-from octant.core.address_field import address_checksum
+from octant.core.fields import address_checksum
 from octant.web.admin import ADDRESS_OVERRIDES, address_html
 
 from . import services

@@ -1,6 +1,6 @@
 from django.db import models
 
-from octant.core.address_field import ADDRESS_HELP, AddressField
+from octant.core.fields import ADDRESS_HELP, AddressField
 
 
 class Project(models.Model):

@@ -2,9 +2,15 @@
 # Install, migrate, seed a demo local chain (first run only; SEED_DEMO=0 skips it), then serve HTTP +
 # websockets on $HOST:$PORT (default 127.0.0.1:8000) with uvicorn (scripts/serve.py; one process, as the
 # in-memory channel layer is per process) and run the periodic jobs (a Celery worker with embedded beat,
-# logging to var/log/worker-$PORT.log). Needs no PostgreSQL or Redis: without REDIS_URL, Celery uses a
-# file-system broker under var/ and Channels an in-memory layer. Ctrl-C or SIGTERM stops both.
+# logging to var/log/worker-$PORT.log). Needs no database or Redis server: without DATABASE_URL it uses the
+# embedded PostgreSQL under var/postgres (started unless it runs, stopped on exit if started here); without
+# REDIS_URL, Celery uses a file-system broker under var/ and Channels an in-memory layer. Ctrl-C or SIGTERM
+# stops them all.
 source "$(dirname "$0")/_venv.sh"
+source scripts/_database.sh
+trap stop_database EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 LOG="var/log/worker-$PORT.log"
@@ -15,7 +21,7 @@ fi
 mkdir -p var/celery/queue var/celery/processed var/celery/control var/log
 
 WORKER="" SERVER=""
-stop() {  # TERM both (the worker finishes its task), KILL whatever still runs after 20 s
+stop() {  # TERM both (the worker finishes its task), KILL whatever still runs after 20 s; then the database
   trap - EXIT INT TERM
   kill -TERM $WORKER $SERVER 2>/dev/null || true
   for _ in $(seq 200); do  # until both are gone (one `kill -0` of both fails as soon as either is)
@@ -25,10 +31,9 @@ stop() {  # TERM both (the worker finishes its task), KILL whatever still runs a
   [ -z "$WORKER" ] || pkill -KILL -P "$WORKER" 2>/dev/null || true  # the worker's embedded beat process
   kill -KILL $WORKER $SERVER 2>/dev/null || true
   wait $WORKER $SERVER 2>/dev/null || true
+  stop_database
 }
 trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 .venv/bin/celery -A octant.celery worker --beat --pool=solo --loglevel=INFO --logfile="$LOG" &
 WORKER=$!
 .venv/bin/python scripts/serve.py --host "$HOST" --port "$PORT" --processes 1 &

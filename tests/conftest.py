@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.safe",  # safe_window, safe_service: a 2-of-3 Safe and its Transaction Service
     "tests.fixtures.http",  # http_stub: a scripted HTTP server on 127.0.0.1
     "tests.fixtures.locks",  # two_epochs: locks and unlocks through the `chain` commands
+    "tests.fixtures.databases",  # scratch_database_url: a throwaway database for a test's processes
 ]
 
 

@@ -10,7 +10,7 @@ from epochs import history
 from epochs.selectors import chain_view
 from octant.core.exceptions import EpochNotIndexed
 from octant.web import signing_docs
-from octant.web.api import (DecimalStringField, OutputSerializer, WeiField, client_ip, parse_address, parse_epoch,
+from octant.web.api import (DecimalStringField, OutputSerializer, WeiStringField, client_ip, parse_address, parse_epoch,
                              rows_field)
 
 from . import selectors, services
@@ -23,11 +23,11 @@ class HistoryQuery(serializers.Serializer):
 
 class HistoryAllocationOut(OutputSerializer):
     projectAddress = serializers.CharField(source="project_address")
-    amount = WeiField()
+    amount = WeiStringField()
 
 
 class HistoryEventDataOut(OutputSerializer):
-    amount = WeiField(allow_null=True)
+    amount = WeiStringField(allow_null=True)
     transactionHash = serializers.CharField(source="transaction_hash", allow_null=True)
     epoch = serializers.IntegerField(allow_null=True)
     isManuallyEdited = serializers.BooleanField(source="is_manually_edited", allow_null=True)

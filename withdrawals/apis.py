@@ -5,21 +5,21 @@ from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
 from octant.core.exceptions import EpochNotIndexed
-from octant.web.api import OutputSerializer, WeiField, parse_address, parse_epoch, rows_field
+from octant.web.api import OutputSerializer, WeiStringField, parse_address, parse_epoch, rows_field
 
 from . import selectors
 
 
 class WithdrawalOut(OutputSerializer):
     epoch = serializers.IntegerField()
-    amount = WeiField()
+    amount = WeiStringField()
     proof = serializers.ListField(child=serializers.CharField())
     status = serializers.ChoiceField(choices=["pending", "available"])
 
 
 class MerkleLeafOut(OutputSerializer):  # a leaf of MerkleTreeOut, rendered by merkle_leaf_row
     address = serializers.CharField()
-    amount = WeiField()
+    amount = WeiStringField()
 
 
 def merkle_leaf_row(address: str, amount: int) -> dict:
@@ -30,7 +30,7 @@ def merkle_leaf_row(address: str, amount: int) -> dict:
 
 class MerkleTreeOut(OutputSerializer):
     epoch = serializers.IntegerField()
-    rewardsSum = WeiField(source="rewards_sum")
+    rewardsSum = WeiStringField(source="rewards_sum")
     root = serializers.CharField(allow_null=True)
     leaves = rows_field(MerkleLeafOut, merkle_leaf_row)
     leafEncoding = serializers.ListField(child=serializers.CharField(), source="leaf_encoding")
@@ -41,13 +41,13 @@ LEAF_ENCODING = ["address", "uint256"]  # the Solidity types of a leaf's fields,
 
 class UnusedRewardsOut(OutputSerializer):
     addresses = serializers.ListField(child=serializers.CharField())
-    value = WeiField()
+    value = WeiStringField()
 
 
 class FinalProjectRewardOut(OutputSerializer):
     address = serializers.CharField()
-    allocated = WeiField()
-    matched = WeiField()
+    allocated = WeiStringField()
+    matched = WeiStringField()
 
 
 class EpochProjectRewardsOut(OutputSerializer):

@@ -489,8 +489,8 @@ class LocalChain(ChainBackend):
         with transaction.atomic():
             counts = self.reset_counts()
             tables = [m._meta.db_table for m in self._reset_models()]
-            if connection.vendor == "postgresql":  # deferred foreign-key checks of rows written in this
-                connection.ops.execute_sql_flush(["SET CONSTRAINTS ALL IMMEDIATE"])  # transaction block TRUNCATE
+            # deferred foreign-key checks of rows written in this transaction would block TRUNCATE
+            connection.ops.execute_sql_flush(["SET CONSTRAINTS ALL IMMEDIATE"])
             connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, reset_sequences=True))
         cache.clear()
         return counts

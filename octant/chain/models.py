@@ -5,8 +5,7 @@ apps' services from what either backend returns (`ChainBackend.deposit_event_bat
 from django.db import models
 from django.utils import timezone
 
-from octant.core.address_field import AddressField
-from octant.core.fields import WeiField
+from octant.core.fields import AddressField, WeiField
 
 
 class ChainClock(models.Model):

@@ -1,14 +1,20 @@
-"""WeiField: exact integers up to 2**256 on every database.
+"""The model fields of the two value types of the domain.
 
-PostgreSQL stores NUMERIC(78, 0). SQLite has no exact type that wide (its NUMERIC affinity turns large
-values into floats), so there the value is stored as text, zero-padded to 78 digits so that comparisons
-and ORDER BY on non-negative amounts stay numeric. Sums over such a column must go through
-`octant.core.fields.sum_wei`, which adds in Python where the database cannot add exactly.
-"""
-from django.core import checks, exceptions
-from django.db import connections, models
+WeiField: exact integers up to 2**256, stored as PostgreSQL NUMERIC(78, 0).
+
+AddressField: an Ethereum address that is only ever stored valid and in its EIP-55 checksum form. Every write
+path goes through it: `full_clean()` and model forms (a clear validation message), `save()` and
+`bulk_create()` (`pre_save` also puts the checksum form back on the instance), and `update()` /
+`bulk_update()` (`get_db_prep_save`). Lookups are left as they are, so a filter with a bad value simply
+matches nothing."""
+from django import forms
+from django.core import checks
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.backends.signals import connection_created
-from django.db.models import Sum
+from django.db.models import Sum, signals
+
+from .addresses import checksum
 
 WEI_DIGITS = 78
 MAX_WEI = 2**256 - 1
@@ -28,9 +34,7 @@ class WeiField(models.Field):
         return name, path, args, kwargs
 
     def db_type(self, connection):
-        if connection.vendor == "postgresql":
-            return f"numeric({WEI_DIGITS}, 0)"
-        return "text"
+        return f"numeric({WEI_DIGITS}, 0)"
 
     def get_internal_type(self):
         return "WeiField"
@@ -49,7 +53,7 @@ class WeiField(models.Field):
         try:
             return int(str(value))
         except (TypeError, ValueError):
-            raise exceptions.ValidationError(f"'{value}' is not an integer amount", code="invalid")
+            raise ValidationError(f"'{value}' is not an integer amount", code="invalid")
 
     def from_db_value(self, value, expression, connection):
         if value is None:
@@ -65,16 +69,7 @@ class WeiField(models.Field):
             raise ValueError(f"amount out of range for {self.name}: {value}")
         return value
 
-    def get_db_prep_value(self, value, connection, prepared=False):
-        if not prepared:
-            value = self.get_prep_value(value)
-        if value is None or hasattr(value, "resolve_expression") or connection.vendor == "postgresql":
-            return value
-        return str(value).zfill(WEI_DIGITS) if value >= 0 else str(value)
-
     def formfield(self, **kwargs):
-        from django import forms
-
         return super().formfield(**{"form_class": forms.IntegerField, **kwargs})
 
 
@@ -83,16 +78,104 @@ def _postgresql_bulk_insert_through_unnest(sender, connection, **kwargs):
     whose internal type the backend knows; otherwise it falls back to one placeholder per value, about
     2.5x slower for 100,000 rows (query building and parsing, then planning a huge VALUES list). Naming
     WeiField's type lets its columns go as numeric[] (db_type minus the precision, as for DecimalField)."""
-    if connection.vendor == "postgresql":
-        connection.data_types.setdefault("WeiField", f"numeric({WEI_DIGITS}, 0)")
+    connection.data_types.setdefault("WeiField", f"numeric({WEI_DIGITS}, 0)")
 
 
 connection_created.connect(_postgresql_bulk_insert_through_unnest)
 
 
 def sum_wei(queryset, field: str) -> int:
-    """Exact sum of a WeiField over a queryset (in SQL on PostgreSQL, in Python elsewhere)."""
-    if connections[queryset.db].vendor == "postgresql":
-        total = queryset.aggregate(total=Sum(field))["total"]
-        return int(total or 0)
-    return sum(int(v) for v in queryset.values_list(field, flat=True) if v is not None)
+    """Exact sum of a WeiField over a queryset, 0 for none."""
+    return int(queryset.aggregate(total=Sum(field))["total"] or 0)
+
+
+ADDRESS_HELP = "0x followed by 40 hex digits, in any letter case; saved in its EIP-55 checksum form."
+
+
+def address_checksum(value) -> str:
+    """The EIP-55 form of `value`; ValidationError with a message staff can act on otherwise."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not text.startswith("0x"):
+        raise ValidationError(f"Enter an Ethereum address: 0x followed by 40 hex digits (got {value!r}).",
+                              code="invalid_address")
+    try:
+        fixed = checksum(text)
+    except ValueError:
+        raise ValidationError(f"Enter an Ethereum address: 0x followed by 40 hex digits (got {value!r}).",
+                              code="invalid_address")
+    digits = text[2:]
+    if fixed != text and digits not in (digits.lower(), digits.upper()):  # mixed case is a checksum claim
+        raise ValidationError(f"The letter case of {text} is not its EIP-55 checksum: check the address for a "
+                              "typo, or type it in lowercase.", code="bad_checksum")
+    return fixed
+
+
+ADDRESS_INPUT_ATTRS = {"style": "width: 27em; font-family: monospace", "spellcheck": "false", "autocomplete": "off",
+                       "placeholder": "0x…"}
+
+
+class AddressFormField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 42)
+        kwargs.setdefault("widget", forms.TextInput(attrs=ADDRESS_INPUT_ATTRS))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value.strip() if isinstance(value, str) else value)
+        return address_checksum(value) if value else value
+
+
+class AddressField(models.CharField):
+    description = "Ethereum address (stored EIP-55 checksummed)"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 42)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value, model_instance):
+        value = super().clean(value, model_instance)
+        return address_checksum(value) if value else value
+
+    def _checked(self, value):
+        if isinstance(value, str) and (value or not self.blank):
+            return address_checksum(value)
+        return value
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        super().contribute_to_class(cls, name, **kwargs)
+        if not cls._meta.abstract:  # check before save() opens its transaction, so a refusal leaves it usable
+            signals.pre_save.connect(self._check_instance, sender=cls, weak=False)
+
+    def _check_instance(self, sender, instance, raw=False, **kwargs):
+        if not raw:
+            setattr(instance, self.attname, self._checked(getattr(instance, self.attname)))
+
+    def pre_save(self, model_instance, add):
+        value = self._checked(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def get_db_prep_save(self, value, connection):
+        return super().get_db_prep_save(self._checked(value), connection)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": AddressFormField, **kwargs})
+
+
+def checksum_stored_addresses(model, *, field: str = "address", scope: tuple[str, ...] = ()) -> None:
+    """For data migrations: rewrite every valid stored address in its checksum form. A row whose checksum
+    form is already stored in its `scope` (the same address typed twice in another case) is removed;
+    invalid values are left for staff to correct (the admin flags them and refuses to save them as they are)."""
+    for row in model.objects.order_by("pk").iterator():
+        value = getattr(row, field)
+        try:
+            fixed = address_checksum(value)
+        except ValidationError:
+            continue
+        if fixed == value:
+            continue
+        twins = model.objects.filter(**{field: fixed}, **{name: getattr(row, name) for name in scope})
+        if twins.exclude(pk=row.pk).exists():
+            model.objects.filter(pk=row.pk).delete()
+        else:
+            model.objects.filter(pk=row.pk).update(**{field: fixed})

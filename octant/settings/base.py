@@ -71,17 +71,16 @@ TEMPLATES = [
 WSGI_APPLICATION = None
 ASGI_APPLICATION = "octant.asgi.application"
 
-# --- Database: SQLite file by default, any DATABASE_URL otherwise (PostgreSQL in production).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web server and the worker share the file: wait for locks instead of failing, and let
-    # readers run beside one writer.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.int("DATABASE_POOL_SIZE", default=8):
+# --- Database: PostgreSQL. DATABASE_URL if set (any django-environ URL), else the embedded server of this
+# checkout under var/postgres (octant.embedded_db), started here unless it runs: the run and test commands
+# start it and pass its URL on; `manage.py` alone starts it too (and leaves it running).
+_database_url = env.str("DATABASE_URL", default="")
+if not _database_url:
+    from octant import embedded_db
+
+    _database_url = embedded_db.start()[0]
+DATABASES = {"default": env.db_url_config(_database_url)}
+if env.int("DATABASE_POOL_SIZE", default=8):
     # Each process keeps a pool of connections: a request borrows one instead of opening its own (several
     # ms each). Sync views of one process run one at a time; the pool also serves the websocket consumers'
     # and the worker's threads.

@@ -3,9 +3,8 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminTextInputWidget
 from django.utils.html import format_html
 
-from octant.core.address_field import ADDRESS_INPUT_ATTRS, AddressField
 from octant.core.display import short_address, token_amount, wei_exact
-from octant.core.fields import WeiField
+from octant.core.fields import ADDRESS_INPUT_ATTRS, AddressField, WeiField
 
 
 def wei_html(wei: int | None, symbol: str = "ETH"):

@@ -175,21 +175,12 @@ def _remove_older(path: Path) -> None:
 
 
 def database_identity() -> str:
-    """Which database the answers are read from: its connection settings and, on PostgreSQL, the oid of the
-    database (a database dropped and created again under the same name gets a new one); for an SQLite file,
-    its inode."""
-    db = connection.settings_dict
-    identity = f"{connection.vendor}:{db.get('HOST')}:{db.get('PORT')}:{db.get('NAME')}"
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
-            identity += f":{cursor.fetchone()[0]}"
-    elif connection.vendor == "sqlite":
-        try:
-            identity += f":{os.stat(db.get('NAME')).st_ino}"
-        except (OSError, TypeError, ValueError):
-            pass
-    return identity
+    """Which database the answers are read from: its server (host or socket folder, port), its name and its
+    oid (a database dropped and created again under the same name gets a new one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+        info = connection.connection.info
+        return f"{info.host}:{info.port}:{info.dbname}:{cursor.fetchone()[0]}"
 
 
 _stamp: list[str] = []

@@ -63,8 +63,9 @@ def parse_epoch(value, *, field: str = "epochNumber") -> int:
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]+$", "example": "1000000000000000000",
                      "description": "integer amount in wei, as a decimal string"})
-class WeiField(serializers.Field):
-    """An integer wei amount: a decimal string on the wire; input may be a JSON integer or numeric string."""
+class WeiStringField(serializers.Field):
+    """An integer wei amount (stored in a `octant.core.fields.WeiField`): a decimal string on the wire; input may
+    be a JSON integer or numeric string."""
 
     default_error_messages = {
         "invalid": "Must be an integer amount in wei (a JSON integer or a decimal string).",
@@ -99,8 +100,9 @@ class WeiField(serializers.Field):
         return value
 
 
-class AddressField(serializers.CharField):
-    """A 0x-hex address in any case; returns the EIP-55 checksum form."""
+class AddressStringField(serializers.CharField):
+    """A 0x-hex address in any case; returns the EIP-55 checksum form (as `octant.core.fields.AddressField`
+    stores it)."""
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)

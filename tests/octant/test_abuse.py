@@ -124,25 +124,25 @@ def test_only_a_valid_x_real_ip_is_stored(api, db, header, stored):
     assert UserConsent.objects.get().ip == stored
 
 
-def _production(*args, **environment):
+def _production(database_url, *args, **environment):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.base", "DEBUG": "false",
            "SECRET_KEY": "k" * 20 + "a-long-random-production-secret-0123456789", "ALLOWED_HOSTS": "api.example.org",
-           "DATABASE_URL": "sqlite:////tmp/octant-deploy-check.sqlite3", **environment}
+           "DATABASE_URL": database_url, **environment}
     env.pop("REDIS_URL", None)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
 
 
-def test_deploy_check_is_clean_with_debug_off():
-    result = _production("check", "--deploy", "--fail-level", "WARNING")
+def test_deploy_check_is_clean_with_debug_off(scratch_database_url):
+    result = _production(scratch_database_url, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 @pytest.mark.parametrize("origins, expected", [("", "False []"),
                                                ("https://app.example.org", "False ['https://app.example.org']")])
-def test_cors_is_the_configured_list_with_debug_off(origins, expected):
-    result = _production("shell", "-c", "from django.conf import settings; "
+def test_cors_is_the_configured_list_with_debug_off(scratch_database_url, origins, expected):
+    result = _production(scratch_database_url, "shell", "-c", "from django.conf import settings; "
                          "print(settings.CORS_ALLOW_ALL_ORIGINS, settings.CORS_ALLOWED_ORIGINS)",
                          CORS_ALLOWED_ORIGINS=origins)
     assert result.stdout.strip().splitlines()[-1] == expected, result.stderr

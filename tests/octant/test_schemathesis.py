@@ -1,6 +1,6 @@
 """Schemathesis over /api/schema/ (issue 10): positive and negative data for every operation, sent in process
 to the Django application with an allocation window open; no 5xx and no status code the schema does not
-document. Budget: about two minutes on SQLite (SCHEMATHESIS_MAX_EXAMPLES examples per operation)."""
+document. Budget: about two minutes (SCHEMATHESIS_MAX_EXAMPLES examples per operation)."""
 import os
 
 import pytest

@@ -8,7 +8,7 @@ from allocations import apis as allocation_apis
 from allocations.engine import ProjectReward
 from deposits.engine import UserDeposit
 from epochs import apis as epoch_apis
-from octant.web.api import OutputSerializer, WeiField
+from octant.web.api import OutputSerializer, WeiStringField
 
 ADDRESS = "0x1111111111111111111111111111111111111111"
 AMOUNTS = [0, 1, 10**18, 2**256 - 1]
@@ -67,11 +67,11 @@ def test_the_documenting_serializers_are_the_schemas():
 def test_output_serializers_build_their_fields_once_and_render_each_answer():
     class Pair(OutputSerializer):
         address = serializers.CharField()
-        amount = WeiField(allow_null=True)
+        amount = WeiStringField(allow_null=True)
 
     class Pairs(OutputSerializer):
         pairs = Pair(many=True)
-        total = WeiField(source="sum")
+        total = WeiStringField(source="sum")
 
     assert Pairs({"pairs": [{"address": "a", "amount": 1}], "sum": 1}).data == {
         "pairs": [{"address": "a", "amount": "1"}], "total": "1"}

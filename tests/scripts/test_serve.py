@@ -22,9 +22,9 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in found]
 
 
-def test_two_worker_processes_share_the_port_and_stop_on_sigterm(tmp_path):
+def test_two_worker_processes_share_the_port_and_stop_on_sigterm(scratch_database_url):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": "",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+           "DATABASE_URL": scratch_database_url}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(port),

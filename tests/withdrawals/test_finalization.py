@@ -112,7 +112,6 @@ def test_simulation_needs_an_open_window(api, window):  # noqa: F811
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_two_workers_set_the_vault_root_exactly_once(window):  # noqa: F811
     import threading
 

@@ -93,8 +93,6 @@ def test_two_workers_fund_and_set_exactly_once(settings):
 
     from .support import Deployment, use
 
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL")
     chain = Deployment()
     try:
         use(chain, settings)

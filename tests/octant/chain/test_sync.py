@@ -77,23 +77,16 @@ def _abort_insert_of(key: str):
     """A database fault: inserting the deposit event `key` fails (a trigger, no code of ours replaced)."""
     table = DepositEvent._meta.db_table
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"CREATE TRIGGER fail_one BEFORE INSERT ON {table} WHEN NEW.key = '{key}' "
-                           "BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
-        else:
-            cursor.execute("CREATE FUNCTION fail_one() RETURNS trigger AS $$ BEGIN RAISE unique_violation USING "
-                           f"MESSAGE = 'injected fault'; END $$ LANGUAGE plpgsql")
-            cursor.execute(f"CREATE TRIGGER fail_one BEFORE INSERT ON {table} FOR EACH ROW WHEN (NEW.key = '{key}') "
-                           "EXECUTE FUNCTION fail_one()")
+        cursor.execute("CREATE FUNCTION fail_one() RETURNS trigger AS $$ BEGIN RAISE unique_violation USING "
+                       f"MESSAGE = 'injected fault'; END $$ LANGUAGE plpgsql")
+        cursor.execute(f"CREATE TRIGGER fail_one BEFORE INSERT ON {table} FOR EACH ROW WHEN (NEW.key = '{key}') "
+                       "EXECUTE FUNCTION fail_one()")
 
 
 def _heal():
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER fail_one")
-        else:
-            cursor.execute(f"DROP TRIGGER fail_one ON {DepositEvent._meta.db_table}")
-            cursor.execute("DROP FUNCTION fail_one()")
+        cursor.execute(f"DROP TRIGGER fail_one ON {DepositEvent._meta.db_table}")
+        cursor.execute("DROP FUNCTION fail_one()")
 
 
 def test_the_cursor_and_the_rows_commit_together(scheduled_chain, monkeypatch):

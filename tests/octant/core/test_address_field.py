@@ -4,7 +4,7 @@ from django.db import connection, transaction
 from eth_utils import to_checksum_address
 
 from octant.chain.models import LocalPassportScore
-from octant.core.address_field import AddressFormField, address_checksum, checksum_stored_addresses
+from octant.core.fields import AddressFormField, address_checksum, checksum_stored_addresses
 from projects.models import Project
 
 LOWER = "0xa1b2c3d4e5f60718293a4b5c6d7e8f9012345678"

@@ -41,5 +41,4 @@ def test_signed_wei_field_keeps_negative_values(db):
 
 def test_database_column_type(db):
     field = PendingEpochSnapshot._meta.get_field("eth_proceeds")
-    expected = "numeric(78, 0)" if connection.vendor == "postgresql" else "text"
-    assert field.db_type(connection) == expected
+    assert field.db_type(connection) == "numeric(78, 0)"

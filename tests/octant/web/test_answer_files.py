@@ -109,7 +109,8 @@ def test_database_identity_names_the_database(db):
     from django.db import connection
 
     identity = answer_files.database_identity()
-    assert identity.startswith(connection.vendor + ":") and str(connection.settings_dict["NAME"]) in identity
+    info = connection.connection.info
+    assert identity.startswith(f"{info.host}:{info.port}:{connection.settings_dict['NAME']}:")
 
 
 @pytest.mark.django_db(transaction=True)
