@@ -50,7 +50,7 @@ def connect_frames() -> list[str]:
     """What a client gets on connect: the whole state in an open window with its pending snapshot; before
     that snapshot only the threshold, as the reference (whose rewards estimate fails without it); outside a
     window nothing."""
-    state = selectors.socket_state()
+    state = selectors.socket_payload()
     if state:
         return realtime.state_frames(state)
     epoch = epoch_selectors.chain_view().pending

@@ -43,7 +43,7 @@ import json, django
 django.setup()
 from django.conf import settings
 from django.core.management import call_command
-from epochs.snapshots import pending_snapshot_take
+from lifecycle.snapshots import pending_snapshot_take
 from octant.chain.backends import get_chain
 
 call_command("migrate", verbosity=0)

@@ -52,7 +52,7 @@ class OctantAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         # lazy: this module is loaded from INSTALLED_APPS, before the apps' models can be imported
-        from epochs.dashboard import dashboard_chart, epoch_dashboard
+        from lifecycle.dashboard import dashboard_chart, epoch_dashboard
 
         try:
             dashboard = epoch_dashboard()

@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from allocations import realtime, services
 from allocations.models import ProjectFunding
-from allocations.selectors import socket_state
+from allocations.selectors import socket_payload
 
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 from .test_socketio import event, receive_frames, socket_open
@@ -52,7 +52,7 @@ async def test_changes_within_the_interval_go_out_together_when_it_ends(window):
     await database_sync_to_async(allocate)(BOB, [(P2, 2 * 10**15)], 0)
     await database_sync_to_async(allocate)(CAROL, [(P3, 3 * 10**15)], 0)
     assert await client.receive_nothing(timeout=0.3)  # inside the interval: held back, not dropped
-    expected = await database_sync_to_async(socket_state)(projects=[P2, P3])
+    expected = await database_sync_to_async(socket_payload)(projects=[P2, P3])
     second, frames = await broadcast(client, 2)
     assert second - first >= INTERVAL - 0.05
     assert frames == realtime.state_frames(expected, skip_none_threshold=True)  # both changes, one broadcast
@@ -135,7 +135,7 @@ async def test_the_worker_coalesces_the_changes_of_an_interval(window, worker):
 async def test_a_change_the_broker_missed_goes_out_with_the_beat_tick(window, worker):
     """The broker is unreachable when the allocation commits: the allocation stands, nothing is queued, and
     the next beat tick (catch_up) queues the broadcast."""
-    from epochs.tasks import epochs_tick
+    from lifecycle.tasks import epochs_tick_task
 
     from .test_faults import closed_port
 
@@ -154,7 +154,7 @@ async def test_a_change_the_broker_missed_goes_out_with_the_beat_tick(window, wo
         epoch=EPOCH, project_address=P1).values_list("version", "broadcast_version")))()
     assert rows == [(1, 0)]  # committed, not broadcast
     assert await client.receive_nothing(timeout=INTERVAL + 0.3)
-    await database_sync_to_async(epochs_tick)()
+    await database_sync_to_async(epochs_tick_task)()
     _, frames = await broadcast(client, 1, timeout=5)
     assert event(frames[1])[1] == {"project": P1, "donors": [{"address": ALICE.address, "amount": str(10**15)}]}
     await client.disconnect()
@@ -193,7 +193,7 @@ def test_donors_json_is_the_event_payload(window):
                         for p in PROJECTS}
     assert rendered[P3] == "[]" and json.loads(rendered[P1])[1] == {"address": BOB.address,
                                                                     "amount": "1234567890123456789"}
-    state = socket_state(projects=PROJECTS)
+    state = socket_payload(projects=PROJECTS)
     assert [event(f) for f in realtime.state_frames(state)[2:]] == [
         ["project_donors", {"project": p, "donors": [{"address": d, "amount": str(a)} for d, a in rows[p]]}]
         for p in PROJECTS]
@@ -215,8 +215,8 @@ def test_nothing_is_built_while_no_socket_listens(window, monkeypatch):
     built = []
     from allocations import selectors
 
-    original = selectors.socket_state
-    monkeypatch.setattr(selectors, "socket_state", lambda **kw: built.append(kw) or original(**kw))
+    original = selectors.socket_payload
+    monkeypatch.setattr(selectors, "socket_payload", lambda **kw: built.append(kw) or original(**kw))
     allocate(ALICE, [(P1, 10**15)], 0)
     assert realtime.listening() is False and built == []
     assert all(v == s for v, s in ProjectFunding.objects.filter(epoch=EPOCH).values_list(
@@ -260,7 +260,7 @@ async def test_a_big_broadcast_is_stored_once_and_read_once_per_process(window, 
     for client in clients:
         await receive_frames(client, ON_CONNECT)
     await database_sync_to_async(allocate)(ALICE, [(P1, 10**15), (P2, 10**15)], 0)
-    expected = await database_sync_to_async(socket_state)(projects=[P1, P2])
+    expected = await database_sync_to_async(socket_payload)(projects=[P1, P2])
     for client in clients:
         _, frames = await broadcast(client, 2)
         assert frames == realtime.state_frames(expected, skip_none_threshold=True)

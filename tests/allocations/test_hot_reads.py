@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from allocations import services
-from epochs.snapshots import finalized_snapshot_take
+from lifecycle.snapshots import finalized_snapshot_take
 
 from tests.fixtures.chain import DURATION, START, WINDOW
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign

@@ -23,8 +23,8 @@ from eth_account import Account
 
 from allocations import apis, realtime, selectors, services
 from allocations.consumers import SocketIOConsumer
-from allocations.selectors import socket_state
-from epochs.snapshots import pending_snapshot_take
+from allocations.selectors import socket_payload
+from lifecycle.snapshots import pending_snapshot_take
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
 from octant.routing import websocket_urlpatterns
@@ -177,7 +177,7 @@ async def test_allocate_acks_and_every_client_gets_the_update(open_window):
     assert event(await sender.receive_from(timeout=5)) == ["threshold", {"threshold": str(4 * 10**15 // 6)}]  # own
     assert await sender.receive_from(timeout=5) == "4315[]"
 
-    expected = await database_sync_to_async(socket_state)(projects=[PROJECTS[0], PROJECTS[2]])
+    expected = await database_sync_to_async(socket_payload)(projects=[PROJECTS[0], PROJECTS[2]])
     for client in (sender, watcher):
         frames = await receive_frames(client, 4)
         assert frames == realtime.state_frames(expected)
@@ -252,11 +252,11 @@ async def test_broadcast_from_plain_sync_code_through_redis(open_window):
 async def test_simultaneous_connects_share_a_state_read(open_window, monkeypatch):
     calls = []
 
-    def counting_socket_state(**kwargs):
+    def counting_socket_payload(**kwargs):
         calls.append(kwargs)
-        return socket_state(**kwargs)
+        return socket_payload(**kwargs)
 
-    monkeypatch.setattr(selectors, "socket_state", counting_socket_state)
+    monkeypatch.setattr(selectors, "socket_payload", counting_socket_payload)
     clients = [await engine_open() for _ in range(6)]
     for client in clients:
         await client.send_to(text_data="40")
@@ -423,7 +423,7 @@ def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
     counts = []
     for projects in ([PROJECTS[0]], None):
         with CaptureQueriesContext(connection) as queries:
-            state = socket_state(projects=projects)
+            state = socket_payload(projects=projects)
         counts.append(len(queries))
     assert [d["project"] for d in state["project_donors"]] == PROJECTS
     assert counts[1] == counts[0] + 1  # all three projects: only the project list is read besides

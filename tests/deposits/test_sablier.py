@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from deposits import engine
 from deposits.models import DepositEvent, SablierStream
-from epochs.snapshots import pending_snapshot_take
+from lifecycle.snapshots import pending_snapshot_take
 
 from tests.fixtures.chain import DURATION, START
 

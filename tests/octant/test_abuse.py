@@ -202,7 +202,7 @@ def test_admin_login_locks_out_after_repeated_failures(client, db, settings):
 # --- epochs that cannot be rewritten (item 9) -----------------------------------------------------------
 
 def test_an_epoch_with_its_pending_snapshot_keeps_its_projects_and_proceeds(api, scheduled_chain):
-    from epochs.snapshots import pending_snapshot_take
+    from lifecycle.snapshots import pending_snapshot_take
 
     scheduled_chain.set_proceeds(1, 10**18)
     scheduled_chain.add_project(1, ADDRESS)

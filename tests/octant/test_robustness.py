@@ -30,7 +30,7 @@ PHASES = {"before start": (-50, False), "current": (10, False), "pre-pending": (
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("value", VALUES)
 def test_get_endpoints_never_answer_500(api, scheduled_chain, value, phase):
-    from epochs.snapshots import pending_snapshot_take
+    from lifecycle.snapshots import pending_snapshot_take
 
     offset, snapshot = PHASES[phase]
     if snapshot:
