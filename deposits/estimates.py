@@ -2,8 +2,8 @@
 days or epochs, would earn. Pure: no Django import.
 
 They simulate effective deposits with this app's `deposits.engine` and share out the rewards of
-`rewards.engine`, which is why they live here and not with the rewards: the rewards engine imports no
-app's engine (every app's engine imports it).
+`rewards.engine`, which is why they live here and not with the rewards: `rewards` imports no app, so that
+every app (epochs, the lowest, included) may import it.
 """
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
