@@ -1,5 +1,6 @@
-"""Allocation and live-reward endpoints. Each answer is rendered by the output serializer its schema names;
-the rows of the big or hot lists by a plain function beside it (`to_representation`), which
+"""Allocation and live-reward endpoints, and under /user/ patron mode (its toggle withdraws allocations) and
+the uniqueness quotients the allocations freeze. Each answer is rendered by the output serializer its schema
+names; the rows of the big or hot lists by a plain function beside it (`to_representation`), which
 tests/octant/test_wire_rows.py holds equal to what the serializer's declared fields render."""
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -10,8 +11,11 @@ from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
 from octant.web import signing_docs
-from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch
+from octant.web.api import (DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch,
+                            rows_field)
 from octant.web.http import json_list_response
+from users import selectors as user_selectors
+from users.apis import SignatureInput
 
 from . import inputs, selectors, services
 
@@ -140,7 +144,7 @@ class EpochAllocationsApi(APIView):
         return json_list_response(
             "allocations", (donor_allocations_json(chunk) for chunk in chunks),
             cache=(f"allocations-{epoch}-{'all' if include_zero else 'nonzero'}",
-                   selectors.allocations_state(epoch=epoch)))
+                   selectors.allocations_version(epoch=epoch)))
 
 
 class UserAllocations(OutputSerializer):
@@ -187,7 +191,7 @@ class DonorsApi(APIView):
     def get(self, request, epoch_number):
         epoch = parse_epoch(epoch_number)
         return json_list_response("donors", selectors.donors_chunks(epoch=epoch),
-                                  cache=(f"donors-{epoch}", selectors.allocations_state(epoch=epoch)))
+                                  cache=(f"donors-{epoch}", selectors.allocations_version(epoch=epoch)))
 
 
 # An `allocations.engine.ProjectRewardsResult`: its rewards.
@@ -234,3 +238,68 @@ class EpochLeverageApi(APIView):
         if epoch_selectors.epoch_state(epoch=epoch, view=view) > EpochState.PENDING:
             raise NotImplementedForGivenEpochState()
         return Response(EpochLeverage({"leverage": selectors.epoch_leverage(epoch=epoch, now=view.now)}).data)
+
+
+# --- patron mode and uniqueness quotients (under /user/) -----------------------------------------------
+
+
+class PatronModeOut(OutputSerializer):
+    status = serializers.BooleanField()
+
+
+class PatronModeApi(APIView):
+    @extend_schema(responses=PatronModeOut)
+    def get(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        return Response(PatronModeOut({"status": user_selectors.is_patron(address=address)}).data)
+
+    @extend_schema(request=SignatureInput, responses=PatronModeOut, description=signing_docs.PATRON_MODE,
+                   examples=[signing_docs.PATRON_MODE_EXAMPLE])
+    def patch(self, request, user_address):
+        address = parse_address(user_address, field="userAddress")
+        body = SignatureInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        enabled = services.patron_mode_toggle(address=address, signature=body.validated_data["signature"],
+                                             view=epoch_selectors.chain_view())
+        return Response(PatronModeOut({"status": enabled}).data)
+
+
+class UqField(DecimalStringField):
+    """A UQ as the reference shows it: str() of the Decimal or of the stored string ("0.0" stays "0.0")."""
+
+    def to_representation(self, value):
+        return None if value is None else str(value)
+
+
+class UniquenessQuotientOut(OutputSerializer):
+    uniquenessQuotient = UqField(source="uq")
+
+
+class UqInfoOut(OutputSerializer):  # a row of UniquenessQuotientsOut, rendered by uq_info_row
+    userAddress = serializers.CharField(source="address")
+    uniquenessQuotient = UqField(source="uq")
+
+
+def uq_info_row(address: str, uq) -> dict:
+    """`UqInfoOut(...).data` without a serializer per row (an epoch can have a UQ per user);
+    tests/users/test_users_wire.py checks that both render the same."""
+    return {"userAddress": address, "uniquenessQuotient": str(uq)}
+
+
+class UniquenessQuotientsOut(OutputSerializer):
+    uqsInfo = rows_field(UqInfoOut, uq_info_row, source="uqs")
+
+
+class UniquenessQuotientApi(APIView):
+    @extend_schema(responses=UniquenessQuotientOut)
+    def get(self, request, user_address, epoch_number):
+        uq = selectors.uniqueness_quotient(epoch=parse_epoch(epoch_number),
+                                           address=parse_address(user_address, field="userAddress"))
+        return Response(UniquenessQuotientOut({"uq": uq}).data)
+
+
+class AllUniquenessQuotientsApi(APIView):
+    @extend_schema(responses=UniquenessQuotientsOut)
+    def get(self, request, epoch_number):
+        rows = selectors.uniqueness_quotients(epoch=parse_epoch(epoch_number))
+        return Response(UniquenessQuotientsOut({"uqs": rows}).data)

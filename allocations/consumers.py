@@ -52,7 +52,7 @@ def connect_frames() -> list[str]:
     that snapshot only the threshold, as the reference (whose rewards estimate fails without it); outside a
     window nothing."""
     view = epoch_selectors.chain_view()
-    state = selectors.socket_state(view=view)
+    state = selectors.socket_payload(view=view)
     if state:
         return realtime.state_frames(state)
     epoch = view.pending

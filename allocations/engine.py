@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
-from epochs.variants import MAINNET_HISTORY, RuleSet, variant
-from epochs.variants import ProjectRewards as Strategy
 from octant.core.numeric import ZERO, reference_context
+from rewards.variants import MAINNET_HISTORY, RuleSet, variant
+from rewards.variants import ProjectRewards as Strategy
 
 FUNDING_CAP_PERCENT = Decimal("0.2")  # MR_FUNDING_CAP_PERCENT
 

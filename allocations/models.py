@@ -58,7 +58,7 @@ class ProjectFunding(models.Model):
 
     `sqrt_sum` accumulates in allocation order, as the full computation does; when a user's earlier
     allocations are withdrawn it is corrected by subtraction and marked inexact until a rebuild recomputes
-    it from the live allocations (allocations.tasks.project_funding_rebuild). The rebuild reads without
+    it from the live allocations (allocations.tasks.project_funding_rebuild_task). The rebuild reads without
     holding the row lock and writes only if `version` has not moved meanwhile, so it never makes an
     allocation wait for its read."""
 

@@ -242,9 +242,9 @@ def _record_sent(epoch: int, seen: dict[str, int]) -> None:
 def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = None) -> None:
     """Broadcast the state of `epoch` after a committed allocation; `projects` are those whose donors
     changed (None: all). Does nothing if that epoch's allocation window is not open in the chain `view`."""
-    from .selectors import socket_state
+    from .selectors import socket_payload
 
-    state = socket_state(view=view, projects=projects)
+    state = socket_payload(view=view, projects=projects)
     if state is None or state["epoch"] != epoch:
         return
     emit_frames(state_frames(state, skip_none_threshold=True))  # clients had it on connect
@@ -290,7 +290,7 @@ def broadcast_wait(*, epoch: int) -> float:
 def _celery_is_eager() -> bool:
     from . import tasks  # (tasks import this module)
 
-    return bool(tasks.broadcast_changes.app.conf.task_always_eager)
+    return bool(tasks.broadcast_changes_task.app.conf.task_always_eager)
 
 
 def schedule_broadcast(*, epoch: int, view) -> None:
@@ -302,7 +302,7 @@ def schedule_broadcast(*, epoch: int, view) -> None:
     if layer_is_shared() and not _celery_is_eager():
         from . import tasks
 
-        enqueue_once(tasks.broadcast_changes, epoch)  # the run waits for the interval's end itself
+        enqueue_once(tasks.broadcast_changes_task, epoch)  # the run waits for the interval's end itself
         return
     wait = broadcast_wait(epoch=epoch)
     loop = _consumers_loop()

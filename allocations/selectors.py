@@ -14,15 +14,15 @@ from deposits.selectors import patrons_rewards
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.selectors import ChainView, rewards_and_matched
-from epochs.variants import ProjectRewards as ProjectRewardsStrategy
-from epochs.variants import variant
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 from octant.core.db import keyset_chunks, keyset_pages
 from projects.models import Project
 from projects.selectors import project_addresses
+from rewards.variants import ProjectRewards as ProjectRewardsStrategy
+from rewards.variants import variant
 from users.models import PatronEvent, User
-from users.selectors import patron_toggles_state, window_patrons
+from users.selectors import patron_toggles_version, window_patrons
 
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
@@ -147,12 +147,12 @@ def estimated_project_rewards(*, epoch: int, now: int) -> engine.ProjectRewardsR
                                                                                                  len(position))))
 
 
-def funding_state(*, epoch: int, now: int, claimed: bool = False) -> str:
+def funding_version(*, epoch: int, now: int, claimed: bool = False) -> str:
     """A key that changes whenever the epoch's live figures can: the projects' aggregate versions (every
     allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`
     and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
     funding = _project_funding_versions(epoch=epoch)
-    key = "{}:{versions}:{rows}:{inexact}:".format(epoch, **funding) + patron_toggles_state(timestamp=now)
+    key = "{}:{versions}:{rows}:{inexact}:".format(epoch, **funding) + patron_toggles_version(timestamp=now)
     if claimed:
         key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
     return key
@@ -163,9 +163,9 @@ def _project_funding_versions(*, epoch: int) -> dict:
         versions=Sum("version"), rows=Count("id"), inexact=Count("id", filter=Q(exact=False)))
 
 
-def allocations_state(*, epoch: int) -> str | None:
+def allocations_version(*, epoch: int) -> str | None:
     """A key that changes whenever the epoch's lists of allocations and donors can (`epoch_allocations`,
-    `donors_chunks`), for answers kept per state: `funding_state` without the patron-mode toggles (a toggle
+    `donors_chunks`), for answers kept per state: `funding_version` without the patron-mode toggles (a toggle
     in the window withdraws the user's allocations, which bumps the versions; otherwise it changes neither
     list), so it stays the same once the window has closed. Only the services write allocations, and every
     allocate, re-allocate and withdrawal bumps the version of each project it touches (zero amounts
@@ -184,7 +184,7 @@ def estimated_project_rewards_shared(*, epoch: int, now: int) -> engine.ProjectR
     """estimated_project_rewards computed once per state of the epoch and shared through the cache by every
     request and process: the state is the projects' aggregate versions (every allocation change bumps one;
     a rebuild makes an inexact row exact) and the patron-mode toggles so far."""
-    key = "estimate:" + funding_state(epoch=epoch, now=now)
+    key = "estimate:" + funding_version(epoch=epoch, now=now)
     result = cache.get(key)
     if result is None:
         result = estimated_project_rewards(epoch=epoch, now=now)
@@ -316,7 +316,7 @@ def epoch_threshold(*, epoch: int) -> int | None:
                                   projects_count=len(project_addresses(epoch=epoch)), rules=rules)
 
 
-def socket_state(*, view: ChainView, projects: list[str] | None = None) -> dict | None:
+def socket_payload(*, view: ChainView, projects: list[str] | None = None) -> dict | None:
     """What websocket clients are sent (docs/lifecycle.md §10.3); None outside an allocation window with a snapshot."""
 
     epoch = view.pending

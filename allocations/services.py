@@ -12,13 +12,13 @@ from django.utils import timezone
 from allocations import engine
 from deposits.models import Budget
 from deposits.selectors import budget_of, budget_rows
-from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
 from epochs.models import Epoch, PendingEpochSnapshot
 from octant.core import exceptions, signatures
 from octant.core.fields import WeiField as WeiModelField
 from octant.core.queue import enqueue_once
 from projects.selectors import project_addresses
+from rewards import engine as rewards_engine
 from users.models import PatronEvent, User
 from users.selectors import is_patron
 from users.services import locked_user, verify_signed
@@ -253,7 +253,7 @@ def _recheck(user_address: str, nonce: int, checked: Checked) -> tuple[
     user = _lock_user_nonce(user_address, nonce, checked.known)
     toggles, previous, aggregates = selectors.locked_allocation_reads(
         epoch=checked.epoch, user_id=user.id, until=checked.details.finalized_at)
-    if user_address in epochs_engine.patrons(toggles, at=checked.details.finalized_at):
+    if user_address in rewards_engine.patrons(toggles, at=checked.details.finalized_at):
         raise exceptions.NotAllowedInPatronMode(user_address)
     return user, toggles, previous, aggregates
 
@@ -539,7 +539,8 @@ def _after_commit(result: Allocated, *, view: epoch_selectors.ChainView) -> None
 
     try:
         if result.replaced:  # only a withdrawal leaves an aggregate inexact
-            enqueue_once(tasks.project_funding_rebuild, result.epoch, countdown=settings.FUNDING_REBUILD_DELAY_SECONDS)
+            enqueue_once(tasks.project_funding_rebuild_task, result.epoch,
+                         countdown=settings.FUNDING_REBUILD_DELAY_SECONDS)
     except Exception:
         logger.exception("queueing the aggregate rebuild after an allocation failed; the beat tick will")
     try:
@@ -556,10 +557,10 @@ def catch_up(*, epoch: int) -> dict:
 
     queued = {"rebuild": False, "broadcast": False}
     if ProjectFunding.objects.filter(epoch=epoch, exact=False).exists():
-        queued["rebuild"] = enqueue_once(tasks.project_funding_rebuild, epoch)
+        queued["rebuild"] = enqueue_once(tasks.project_funding_rebuild_task, epoch)
     if realtime.layer_is_shared() and ProjectFunding.objects.filter(epoch=epoch).exclude(
             version=F("broadcast_version")).exists():  # (the in-memory layer reaches no worker's clients)
-        queued["broadcast"] = enqueue_once(tasks.broadcast_changes, epoch)
+        queued["broadcast"] = enqueue_once(tasks.broadcast_changes_task, epoch)
     return queued
 
 

@@ -3,9 +3,11 @@ from octant.core.queue import coalesced_task
 
 from . import realtime, services
 
+# Each task keeps the name queued messages (and CELERY_TASK_ROUTES) know it by, from before its `_task` suffix.
 
-@coalesced_task()
-def project_funding_rebuild(epoch: int) -> int:
+
+@coalesced_task(name="allocations.tasks.project_funding_rebuild")
+def project_funding_rebuild_task(epoch: int) -> int:
     """Make the epoch's project aggregates exact again after allocations were replaced (queued with
     octant.core.queue.enqueue_once)."""
     return services.project_funding_rebuild(epoch=epoch)
@@ -15,8 +17,8 @@ def _until_broadcast_allowed(epoch: int) -> float:
     return realtime.broadcast_wait(epoch=epoch)
 
 
-@coalesced_task(wait=_until_broadcast_allowed)
-def broadcast_changes(epoch: int) -> int:
+@coalesced_task(wait=_until_broadcast_allowed, name="allocations.tasks.broadcast_changes")
+def broadcast_changes_task(epoch: int) -> int:
     """Send every websocket client the projects changed since the last broadcast (queued with
     octant.core.queue.enqueue_once). A run that starts inside BROADCAST_MIN_INTERVAL_SECONDS of the last
     broadcast first waits for the interval's end, still the queued run, so the changes committed meanwhile

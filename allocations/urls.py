@@ -13,4 +13,7 @@ urlpatterns = [
     path("rewards/projects/estimated", apis.EstimatedProjectRewardsApi.as_view()),
     path("rewards/threshold/<str:epoch_number>", apis.ThresholdApi.as_view()),
     path("rewards/leverage/<str:epoch_number>", apis.EpochLeverageApi.as_view()),
+    path("user/uq/<str:epoch_number>/all", apis.AllUniquenessQuotientsApi.as_view()),
+    path("user/<str:user_address>/patron-mode", apis.PatronModeApi.as_view()),
+    path("user/<str:user_address>/uq/<str:epoch_number>", apis.UniquenessQuotientApi.as_view()),
 ]

@@ -140,7 +140,7 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
     from allocations.models import (Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding,
                                     UniquenessQuotient)
     from deposits.models import Budget
-    from epochs import engine as epochs_engine
+    from rewards import engine as rewards_engine
     from epochs.models import PendingEpochSnapshot
     from epochs.selectors import chain_view
     from epochs.services import epochs_index
@@ -162,13 +162,13 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
     deposits = [(a, rng.randrange(100 * GLM, 5_000 * GLM)) for a in addresses]
     total = sum(d for _, d in deposits)
     for epoch in range(1, EPOCH + 1):
-        rewards = epochs_engine.octant_rewards(epoch, staking_proceeds=PROCEEDS, total_effective_deposit=total)
+        rewards = rewards_engine.octant_rewards(epoch, staking_proceeds=PROCEEDS, total_effective_deposit=total)
         PendingEpochSnapshot.objects.create(
             epoch=epoch, eth_proceeds=rewards.staking_proceeds, total_effective_deposit=total,
             locked_ratio=decimal_string(rewards.locked_ratio), total_rewards=rewards.total_rewards,
             vanilla_individual_rewards=rewards.vanilla_individual_rewards, operational_cost=rewards.operational_cost,
             ppf=rewards.ppf or None, community_fund=rewards.community_fund or None)
-    budgets = dict(epochs_engine.user_budgets(
+    budgets = dict(rewards_engine.user_budgets(
         EPOCH, deposits=deposits, total_effective_deposit=total,
         vanilla_individual_rewards=rewards.vanilla_individual_rewards, ppf=rewards.ppf))
     now = created_at()

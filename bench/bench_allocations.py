@@ -109,8 +109,8 @@ def measure() -> dict:
     _celery_enqueue_only()
     cache.clear()  # the benchmark's own Redis database: no broadcast mark left from an earlier run
     enqueues, broadcast_enqueues = [], []
-    _timed(tasks.project_funding_rebuild, "apply_async", enqueues)  # queued with a countdown
-    _timed(tasks.broadcast_changes, "delay", broadcast_enqueues)
+    _timed(tasks.project_funding_rebuild_task, "apply_async", enqueues)  # queued with a countdown
+    _timed(tasks.broadcast_changes_task, "delay", broadcast_enqueues)
     bodies = _bodies(random.Random(_data.SEED + 1))
     client = Client()
 
@@ -153,13 +153,13 @@ def measure() -> dict:
     # task stays queued until a worker starts it), sending every project they changed; then tasks after
     # single allocations, each changing 5 projects.
     started = time.perf_counter()
-    coalesced = tasks.broadcast_changes.run(_data.EPOCH), time.perf_counter() - started
+    coalesced = tasks.broadcast_changes_task.run(_data.EPOCH), time.perf_counter() - started
     projects, rng, broadcasts = project_addresses(epoch=_data.EPOCH), random.Random(_data.SEED + 2), []
     for _ in range(BROADCASTS):
         ProjectFunding.objects.filter(epoch=_data.EPOCH, project_address__in=rng.sample(
             projects, PROJECTS_PER_REQUEST)).update(version=F("version") + 1)
         started = time.perf_counter()
-        assert tasks.broadcast_changes.run(_data.EPOCH) == PROJECTS_PER_REQUEST
+        assert tasks.broadcast_changes_task.run(_data.EPOCH) == PROJECTS_PER_REQUEST
         broadcasts.append(time.perf_counter() - started)
 
     inexact = ProjectFunding.objects.filter(epoch=_data.EPOCH, exact=False).count()

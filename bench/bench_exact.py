@@ -19,7 +19,7 @@ TARGET_SECONDS = 2.0
 
 def main(allocations_count: int = 1_000_000, projects_count: int = 100) -> int:
     from allocations import engine
-    from epochs.variants import rule_set
+    from rewards.variants import rule_set
 
     rng = random.Random(SEED)
     projects = ["0x" + rng.randbytes(20).hex() for _ in range(projects_count)]

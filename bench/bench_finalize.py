@@ -6,7 +6,7 @@ GET /withdrawals/{address}.
 `load` (one process) bulk-loads the same capped-QF epoch as the allocation benchmark
 (bench._data.load_allocation_epoch). `finalize` (a process of its own, so the peak RSS is the
 finalization's) moves the local chain clock past the epoch's allocation window and times
-`epochs.snapshots.finalized_snapshot_take()`, then `withdrawals.selectors.merkle_tree()` from a cleared
+`lifecycle.snapshots.finalized_snapshot_take()`, then `withdrawals.selectors.merkle_tree()` from a cleared
 cache (reads the reward rows and builds the tree), then GET /withdrawals/{address} through Django's test
 Client with a cold and a warm tree cache. Targets: finalization under 60 s, merkle tree under 5 s.
 """
@@ -31,7 +31,7 @@ def finalize() -> dict:
 
     from epochs.models import FinalizedEpochSnapshot
     from epochs.selectors import chain_view
-    from epochs.snapshots import finalized_snapshot_take
+    from lifecycle.snapshots import finalized_snapshot_take
     from octant.chain.backends import get_chain
     from withdrawals import selectors
     from withdrawals.models import Reward

@@ -4,7 +4,7 @@
 
 Through the real code path: deposit events of epoch 1 bulk-loaded into a fresh database (`load`, one
 process), then the local chain clock moved into epoch 1's allocation window and
-`epochs.snapshots.pending_snapshot_take()` timed (`snapshot`, a process of its own, so the peak RSS shown
+`lifecycle.snapshots.pending_snapshot_take()` timed (`snapshot`, a process of its own, so the peak RSS shown
 is the snapshot's: Django, the query results and the computation). Targets: under 60 s and under 2 GB.
 """
 import sys
@@ -27,7 +27,7 @@ def load() -> dict:
 def snapshot() -> dict:
     from deposits.models import Budget, Deposit
     from epochs.selectors import chain_view
-    from epochs.snapshots import pending_snapshot_take
+    from lifecycle.snapshots import pending_snapshot_take
     from octant.chain.backends import get_chain
 
     get_chain().set_time(timestamp=_data.epoch_start(2) + 60)  # epoch 1's allocation window

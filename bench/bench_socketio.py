@@ -44,7 +44,7 @@ django.setup()
 from django.conf import settings
 from django.core.management import call_command
 from epochs.selectors import chain_view
-from epochs.snapshots import pending_snapshot_take
+from lifecycle.snapshots import pending_snapshot_take
 from octant.chain.backends import get_chain
 
 call_command("migrate", verbosity=0)

@@ -1,4 +1,4 @@
-"""The deposits group and the budgets part of the rewards group."""
+"""The deposits group, the stored budgets of the rewards group, the Sablier streams and an epoch's patrons."""
 from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -6,16 +6,13 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from epochs import budgets
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
-from octant.core.exceptions import EffectiveDepositNotFound, InvalidEpoch
+from octant.core.exceptions import EffectiveDepositNotFound, EpochNotIndexed, InvalidEpoch
 from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch
 from octant.web.http import json_list_response
 
 from . import selectors
-
-MAX_GLM = 10**27
 
 
 def _pending_snapshot(epoch) -> PendingEpochSnapshot:
@@ -54,19 +51,6 @@ def budget_row(address: str, amount: int) -> dict:
 
 class EpochBudgetsOut(OutputSerializer):  # documents EpochBudgetsApi's streamed answer
     budgets = AddressBudgetOut(many=True)
-
-
-class UpcomingBudgetOut(OutputSerializer):
-    upcomingBudget = WeiStringField(source="upcoming_budget")
-
-
-class EstimatedBudgetOut(OutputSerializer):
-    budget = WeiStringField()
-    matchedFunding = WeiStringField(source="matched_funding")
-
-
-class EstimatedBudgetByDaysOut(OutputSerializer):
-    budget = WeiStringField()
 
 
 class SablierStreamOut(OutputSerializer):
@@ -143,58 +127,7 @@ class EpochBudgetsApi(APIView):
         epoch = parse_epoch(epoch_number)
         chunks = selectors.budgets_chunks(epoch=epoch)
         return json_list_response("budgets", ([budget_row(*row) for row in chunk] for chunk in chunks),
-                                  cache=(f"budgets-{epoch}", selectors.budgets_state(epoch=epoch)))
-
-
-class UpcomingBudgetApi(APIView):
-    @extend_schema(responses=UpcomingBudgetOut)
-    def get(self, request, user_address):
-        address = parse_address(user_address, field="userAddress")
-        return Response(UpcomingBudgetOut({"upcoming_budget": budgets.upcoming_budget(
-            address=address, view=epoch_selectors.chain_view())}).data)
-
-
-class GlmAmountInput(serializers.Serializer):
-    glmAmount = WeiStringField()
-
-    def validate_glmAmount(self, value):
-        if value > MAX_GLM:
-            raise serializers.ValidationError(f"Must be at most {MAX_GLM}.")
-        return value
-
-
-class EstimatedBudgetInput(GlmAmountInput):
-    numberOfEpochs = serializers.IntegerField(min_value=1, max_value=10_000)
-
-
-class EstimatedBudgetByDaysInput(GlmAmountInput):
-    days = serializers.IntegerField(min_value=0, max_value=365_250)
-
-
-class EstimatedBudgetApi(APIView):
-    Input = EstimatedBudgetInput
-
-    @extend_schema(request=Input, responses=EstimatedBudgetOut)
-    def post(self, request):
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        budget, matched = budgets.estimated_budget_by_epochs(
-            epochs=data.validated_data["numberOfEpochs"], glm_amount=data.validated_data["glmAmount"],
-            view=epoch_selectors.chain_view())
-        return Response(EstimatedBudgetOut({"budget": budget, "matched_funding": matched}).data)
-
-
-class EstimatedBudgetByDaysApi(APIView):
-    Input = EstimatedBudgetByDaysInput
-
-    @extend_schema(request=Input, responses=EstimatedBudgetByDaysOut)
-    def post(self, request):
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        budget = budgets.estimated_budget_by_days(days=data.validated_data["days"],
-                                                   glm_amount=data.validated_data["glmAmount"],
-                                                   view=epoch_selectors.chain_view())
-        return Response(EstimatedBudgetByDaysOut({"budget": budget}).data)
+                                  cache=(f"budgets-{epoch}", selectors.budgets_version(epoch=epoch)))
 
 
 class UserSablierStreamsApi(APIView):
@@ -208,3 +141,21 @@ class AllSablierStreamsApi(APIView):
     @extend_schema(responses=SablierStreamsOut)
     def get(self, request):
         return Response(SablierStreamsOut({"streams": selectors.sablier_streams()}).data)
+
+
+def _indexed_epoch(value) -> int:
+    epoch = parse_epoch(value)
+    if epoch > epoch_selectors.chain_view().current:
+        raise EpochNotIndexed(epoch)
+    return epoch
+
+
+class EpochPatronsOut(OutputSerializer):
+    patrons = serializers.ListField(child=serializers.CharField())
+
+
+class EpochPatronsApi(APIView):
+    @extend_schema(responses=EpochPatronsOut)
+    def get(self, request, epoch_number):
+        patrons = selectors.epoch_patrons(epoch=_indexed_epoch(epoch_number))
+        return Response(EpochPatronsOut({"patrons": patrons}).data)

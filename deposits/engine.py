@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from epochs.variants import MAINNET_HISTORY, CutOff, RuleSet, variant
 from octant.core.numeric import reference_context
+from rewards.variants import MAINNET_HISTORY, CutOff, RuleSet, variant
 
 GLM = 10**18
 MIN_LOCKED_AT_END = 100 * GLM  # §2.5: below this final balance the ED is 0

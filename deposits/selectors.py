@@ -5,9 +5,9 @@ from deposits import engine
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from epochs.rules import epoch_rules
-from epochs.variants import variant
 from octant.core.fields import sum_wei
 from octant.core.db import keyset_chunks
+from rewards.variants import variant
 from users.selectors import window_patrons
 
 from .models import Budget, Deposit, DepositEvent, SablierStream
@@ -108,7 +108,7 @@ def budgets_chunks(*, epoch: int):
                          make=lambda address, amount: (address, amount))
 
 
-def budgets_state(*, epoch: int) -> str | None:
+def budgets_version(*, epoch: int) -> str | None:
     """A key of the epoch's budgets for answers kept per state: the budgets are written once, with the
     epoch's pending snapshot in one transaction, so its id names them. None without a pending snapshot (no
     budgets yet, or rows loaded by hand): not to be kept."""

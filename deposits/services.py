@@ -33,7 +33,7 @@ def deposit_events_sync(*, progress: Callable | None = None) -> int:
     return added
 
 
-def _stream_state(stream: Mapping) -> tuple:
+def _stream_fields(stream: Mapping) -> tuple:
     """What `SablierStream` keeps of a subgraph stream: (intact, cancelled, withdrawn, deposit amounts)."""
     withdrawn = sum(int(a["amountB"]) for a in stream.get("actions") or [] if a["category"] == "Withdraw")
     return int(stream["intactAmount"]), bool(stream["canceled"]), withdrawn, int(stream["depositAmount"])
@@ -49,7 +49,7 @@ def sablier_streams_sync() -> int:
         "stream_id", "intact_amount", "cancelled", "withdrawn_amount", "deposit_amount")}
     added = 0
     for batch in chain.sablier_stream_batches():
-        changed = [s for s in batch.rows if known.get(s["id"]) != _stream_state(s)]
+        changed = [s for s in batch.rows if known.get(s["id"]) != _stream_fields(s)]
         with transaction.atomic():
             if changed:
                 added += sablier_streams_index(streams=changed, excluded=chain.sablier_excluded_streams())

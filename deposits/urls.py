@@ -9,11 +9,9 @@ urlpatterns = [
     path("deposits/users/<str:user_address>/<str:epoch_number>", apis.UserEffectiveDepositApi.as_view()),
     path("deposits/<str:epoch_number>/total_effective", apis.TotalEffectiveApi.as_view()),
     path("deposits/<str:epoch_number>/locked_ratio", apis.LockedRatioApi.as_view()),
-    path("rewards/budget/<str:user_address>/upcoming", apis.UpcomingBudgetApi.as_view()),
     path("rewards/budget/<str:user_address>/epoch/<str:epoch_number>", apis.UserBudgetApi.as_view()),
     path("rewards/budgets/epoch/<str:epoch_number>", apis.EpochBudgetsApi.as_view()),
-    path("rewards/estimated_budget/by_days", apis.EstimatedBudgetByDaysApi.as_view()),
-    path("rewards/estimated_budget", apis.EstimatedBudgetApi.as_view()),
     path("user/sablier-streams/all", apis.AllSablierStreamsApi.as_view()),
     path("user/<str:user_address>/sablier-streams", apis.UserSablierStreamsApi.as_view()),
+    path("user/patrons/<str:epoch_number>", apis.EpochPatronsApi.as_view()),
 ]

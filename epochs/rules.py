@@ -10,7 +10,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .variants import RuleSet, rule_set
+from rewards.variants import RuleSet, rule_set
 
 RULE_SET_NAMES = ("mainnet", "current")
 

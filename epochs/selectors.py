@@ -3,10 +3,10 @@ the Octant rewards of an epoch from its pending snapshot."""
 import enum
 from dataclasses import dataclass
 
-from epochs import engine as epochs_engine
-from octant.chain.backends import get_chain
 from epochs.rules import epoch_rules
+from octant.chain.backends import get_chain
 from octant.core.exceptions import EpochNotIndexed, InvalidEpoch
+from rewards import engine as rewards_engine
 
 from .models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 
@@ -97,10 +97,10 @@ def epochs_with_pending_snapshot(*, epochs) -> set[int]:
     return set(PendingEpochSnapshot.objects.filter(epoch__in=set(epochs)).values_list("epoch", flat=True))
 
 
-def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 0) -> epochs_engine.OctantRewards:
-    return epochs_engine.octant_rewards(snapshot.epoch, staking_proceeds=snapshot.eth_proceeds,
-                                        total_effective_deposit=snapshot.total_effective_deposit,
-                                        patrons_rewards=patrons_rewards, rules=epoch_rules())
+def octant_rewards_of(snapshot: PendingEpochSnapshot, *, patrons_rewards: int = 0) -> rewards_engine.OctantRewards:
+    return rewards_engine.octant_rewards(snapshot.epoch, staking_proceeds=snapshot.eth_proceeds,
+                                         total_effective_deposit=snapshot.total_effective_deposit,
+                                         patrons_rewards=patrons_rewards, rules=epoch_rules())
 
 
 def rewards_and_matched(snapshot: PendingEpochSnapshot, *, patrons_rewards: int) -> tuple:

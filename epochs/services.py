@@ -1,4 +1,4 @@
-"""Writes about epochs: indexing epoch timing from the chain backend (the snapshots are `epochs.snapshots`)."""
+"""Writes about epochs: indexing epoch timing from the chain backend (the snapshots are `lifecycle.snapshots`)."""
 from django.db import transaction
 
 from octant.chain.backends import get_chain

@@ -6,10 +6,5 @@ urlpatterns = [
     path("epochs/current", apis.CurrentEpochApi.as_view()),
     path("epochs/indexed", apis.IndexedEpochApi.as_view()),
     path("epochs/rewards-rate/<str:epoch_number>", apis.RewardsRateApi.as_view()),
-    path("epochs/info/<str:epoch_number>", apis.EpochInfoApi.as_view()),
     path("snapshots/status/<str:epoch>", apis.SnapshotStatusApi.as_view()),
-    path("snapshots/pending/simulate", apis.PendingSnapshotSimulateApi.as_view()),
-    path("snapshots/pending", apis.PendingSnapshotApi.as_view()),
-    path("snapshots/finalized/simulate", apis.FinalizedSnapshotSimulateApi.as_view()),
-    path("snapshots/finalized", apis.FinalizedSnapshotApi.as_view()),
 ]

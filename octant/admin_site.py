@@ -52,8 +52,8 @@ class OctantAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         # lazy: this module is loaded from INSTALLED_APPS, before the apps' models can be imported
-        from epochs.dashboard import dashboard_chart, epoch_dashboard
         from epochs.selectors import chain_view  # lazy, as above
+        from lifecycle.dashboard import dashboard_chart, epoch_dashboard  # lazy, as above
 
         try:
             dashboard = epoch_dashboard(view=chain_view())

@@ -16,6 +16,7 @@ urlpatterns = [
     path("info/sync-status", info_apis.SyncStatusApi.as_view()),
     path("info/websockets-api", info_apis.websockets_api_html),
     path("info/websockets-api.yaml", info_apis.websockets_api_yaml),
+    path("", include("lifecycle.urls")),
     path("", include("epochs.urls")),
     path("", include("deposits.urls")),
     path("", include("projects.urls")),

@@ -1,8 +1,8 @@
 """Reads about users: patron mode, terms-of-service consent."""
 from django.db.models import Count, Max
 
-from epochs import engine as epochs_engine
 from epochs.selectors import epoch_details
+from rewards import engine as rewards_engine
 
 from .models import PatronEvent, UserConsent
 
@@ -21,13 +21,13 @@ def has_accepted_tos(*, address: str) -> bool:
 
 
 def patron_toggles(*, timestamp: int) -> list[dict]:
-    """Every patron-mode toggle up to chain time `timestamp`, in order, as epochs.engine.patrons takes them."""
+    """Every patron-mode toggle up to chain time `timestamp`, in order, as rewards.engine.patrons takes them."""
     return [{"user": a, "enabled": e, "created_at": t} for a, e, t in
             PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
             .values_list("address", "enabled", "timestamp")]
 
 
-def patron_toggles_state(*, timestamp: int) -> str:
+def patron_toggles_version(*, timestamp: int) -> str:
     """A key that changes whenever the patron-mode toggles up to chain time `timestamp` do (for answers kept
     per state): the last toggle's id and how many there are."""
     toggles = PatronEvent.objects.filter(timestamp__lte=timestamp).aggregate(last=Max("id"), count=Count("id"))
@@ -36,7 +36,7 @@ def patron_toggles_state(*, timestamp: int) -> str:
 
 def patrons_at(*, timestamp: int) -> list[str]:
     """Users in patron mode at chain time `timestamp` (docs/rewards.md §3.8)."""
-    return epochs_engine.patrons(patron_toggles(timestamp=timestamp), at=timestamp)
+    return rewards_engine.patrons(patron_toggles(timestamp=timestamp), at=timestamp)
 
 
 def window_patrons(*, epoch: int, until: int | None = None, finalized_at: int | None = None,
@@ -50,4 +50,4 @@ def window_patrons(*, epoch: int, until: int | None = None, finalized_at: int | 
         at = min(at, until)
     if toggles is None:
         return patrons_at(timestamp=at)
-    return epochs_engine.patrons(toggles, at=at)
+    return rewards_engine.patrons(toggles, at=at)

@@ -3,12 +3,12 @@ from functools import lru_cache
 
 from allocations.selectors import live_allocations
 from deposits.selectors import budget_of, budgets_by_address
-from epochs import engine as epochs_engine
 from epochs import selectors as epoch_selectors
 from epochs.models import FinalizedEpochSnapshot
 from octant.chain.backends import get_chain
 from octant.core.exceptions import InvalidEpoch, MissingAddress
 from octant.core.fields import sum_wei
+from rewards import engine as rewards_engine
 from users.selectors import window_patrons
 
 from . import engine
@@ -68,7 +68,7 @@ def unused_rewards(*, epoch: int) -> tuple[list[str], int]:
     budgets = budgets_by_address(epoch=epoch)
     donors = set(live_allocations(epoch=epoch).values_list("user__address", flat=True).distinct())
     patrons = window_patrons(epoch=epoch)
-    return epochs_engine.unused_rewards(budgets, donors=donors, patron_addresses=patrons)
+    return rewards_engine.unused_rewards(budgets, donors=donors, patron_addresses=patrons)
 
 
 def project_rewards(*, epoch: int) -> list[dict]:

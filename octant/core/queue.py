@@ -54,7 +54,7 @@ def coalesced_task(*, wait=None, **options):
     needs no first-line convention. `wait(*args)`, if given, returns how many seconds the run should still
     wait before it starts (0 or less: none); the run sleeps meanwhile still marked queued, so the changes
     committed during the wait coalesce into it (not when run eagerly, in tests and in-process). `options`
-    are more `shared_task` options, or overrides."""
+    are more `shared_task` options, or overrides (e.g. `name`, by default the body's module and name)."""
 
     def decorate(body):
         @functools.wraps(body)
@@ -68,8 +68,8 @@ def coalesced_task(*, wait=None, **options):
             return body(*args)
 
         del run.__wrapped__  # the task's signature is the wrapper's (the body has no `self`)
-        return shared_task(bind=True, name=f"{body.__module__}.{body.__name__}",
-                           **{"ignore_result": True, **RETRY_ON_OUTAGE, **options})(run)
+        return shared_task(bind=True, **{"name": f"{body.__module__}.{body.__name__}", "ignore_result": True,
+                                         **RETRY_ON_OUTAGE, **options})(run)
 
     return decorate
 

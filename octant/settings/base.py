@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "antisybil",
     "multisig",
     "glm",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [

@@ -117,7 +117,7 @@ def test_a_closed_window_keeps_its_answers(api, allocated, settings):
 def test_without_aggregates_nothing_is_kept(api, window, settings):
     """An epoch nobody allocated in (or allocations loaded in bulk) has no state to key its answer, nor
     budgets before the epoch's pending snapshot."""
-    assert selectors.allocations_state(epoch=EPOCH) is None
+    assert selectors.allocations_version(epoch=EPOCH) is None
     for _ in range(2):
         response, body = _get(api, LISTS[0])
         assert isinstance(response, ChunkedResponse) and body == b'{"allocations":[]}'

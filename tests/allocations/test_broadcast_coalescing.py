@@ -135,7 +135,7 @@ async def test_the_worker_coalesces_the_changes_of_an_interval(window, worker):
 async def test_a_change_the_broker_missed_goes_out_with_the_beat_tick(window, worker):
     """The broker is unreachable when the allocation commits: the allocation stands, nothing is queued, and
     the next beat tick (catch_up) queues the broadcast."""
-    from epochs.tasks import epochs_tick
+    from lifecycle.tasks import epochs_tick_task
 
     from .test_faults import closed_port
 
@@ -154,7 +154,7 @@ async def test_a_change_the_broker_missed_goes_out_with_the_beat_tick(window, wo
         epoch=EPOCH, project_address=P1).values_list("version", "broadcast_version")))()
     assert rows == [(1, 0)]  # committed, not broadcast
     assert await client.receive_nothing(timeout=INTERVAL + 0.3)
-    await database_sync_to_async(epochs_tick)()
+    await database_sync_to_async(epochs_tick_task)()
     _, frames = await broadcast(client, 1, timeout=5)
     assert event(frames[1])[1] == {"project": P1, "donors": [{"address": ALICE.address, "amount": str(10**15)}]}
     await client.disconnect()
@@ -215,8 +215,8 @@ def test_nothing_is_built_while_no_socket_listens(window, monkeypatch):
     built = []
     from allocations import selectors
 
-    original = selectors.socket_state
-    monkeypatch.setattr(selectors, "socket_state", lambda **kw: built.append(kw) or original(**kw))
+    original = selectors.socket_payload
+    monkeypatch.setattr(selectors, "socket_payload", lambda **kw: built.append(kw) or original(**kw))
     allocate(ALICE, [(P1, 10**15)], 0)
     assert realtime.listening() is False and built == []
     assert all(v == s for v, s in ProjectFunding.objects.filter(epoch=EPOCH).values_list(

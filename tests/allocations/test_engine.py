@@ -458,7 +458,7 @@ def test_allocation_change_replacing_is_exact_in_wei_and_a_rounding_away_in_s(se
                                                       matched_rewards=MATCHED_REWARDS)
     for got, want in zip(result.rewards, expected.rewards):
         assert got.address == want.address and got.allocated == want.allocated
-        assert abs(got.matched - want.matched) <= 1  # the rebuild makes it exact (tests/epochs/test_aggregate_paths)
+        assert abs(got.matched - want.matched) <= 1  # the rebuild makes it exact (tests/lifecycle/test_aggregate_paths)
 
 
 def test_allocation_change_starts_an_unseen_project_at_zero():

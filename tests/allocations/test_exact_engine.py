@@ -6,9 +6,9 @@ from decimal import Decimal, localcontext
 import pytest
 
 from allocations import engine
-from epochs import engine as epochs_engine
-from epochs import variants
-from epochs.variants import MatchedRewards, ProjectRewards
+from rewards import engine as rewards_engine
+from rewards import variants
+from rewards.variants import MatchedRewards, ProjectRewards
 
 UQS = [Decimal("1.0"), Decimal("0.01"), Decimal("0.0"), Decimal("0.2")]
 EXACT = variants.rule_set(exact_from=4)
@@ -31,16 +31,16 @@ def test_rule_sets():
 
 def test_current_rules_give_epoch_one_todays_figures():
     kwargs = dict(staking_proceeds=400 * 10**18, total_effective_deposit=10**26)
-    history = epochs_engine.octant_rewards(1, **kwargs)
-    current = epochs_engine.octant_rewards(1, **kwargs, rules=variants.CURRENT_RULES)
+    history = rewards_engine.octant_rewards(1, **kwargs)
+    current = rewards_engine.octant_rewards(1, **kwargs, rules=variants.CURRENT_RULES)
     assert history.ppf is None and history.community_fund is None
-    assert current.ppf == epochs_engine.octant_rewards(4, **kwargs).ppf > 0
+    assert current.ppf == rewards_engine.octant_rewards(4, **kwargs).ppf > 0
     assert current.community_fund == 20 * 10**18 and current.operational_cost == 100 * 10**18
     budget = dict(epoch=1, effective_deposit=10**24, total_effective_deposit=10**26)
-    assert epochs_engine.user_budget(**budget, vanilla_individual_rewards=current.vanilla_individual_rewards,
-                                     ppf=current.ppf, rules=variants.CURRENT_RULES) == 900 * 10**15
-    assert epochs_engine.user_budget(**budget, vanilla_individual_rewards=history.vanilla_individual_rewards,
-                                     ppf=history.ppf) == history.vanilla_individual_rewards // 100
+    assert rewards_engine.user_budget(**budget, vanilla_individual_rewards=current.vanilla_individual_rewards,
+                                      ppf=current.ppf, rules=variants.CURRENT_RULES) == 900 * 10**15
+    assert rewards_engine.user_budget(**budget, vanilla_individual_rewards=history.vanilla_individual_rewards,
+                                      ppf=history.ppf) == history.vanilla_individual_rewards // 100
 
 
 def _exact_capped(allocations, matched_rewards):

@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from allocations import realtime, tasks
 from allocations.models import Allocation, ProjectFunding
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 from users.models import User
 
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
@@ -38,7 +38,7 @@ def test_a_redis_outage_after_the_commit_is_still_a_success_and_the_tick_catches
         (P2, 2 * 10**18)]
     assert ProjectFunding.objects.filter(epoch=EPOCH, exact=False).exists()  # nothing could be queued
 
-    epochs_tick()  # Redis is back: the tick notices the inexact aggregates
+    epochs_tick_task()  # Redis is back: the tick notices the inexact aggregates
     assert not ProjectFunding.objects.filter(epoch=EPOCH, exact=False).exists()
     assert dict(ProjectFunding.objects.filter(epoch=EPOCH).values_list("project_address", "allocated")) == {
         P1: 0, P2: 2 * 10**18}
@@ -66,12 +66,12 @@ class DroppingLayer(InMemoryChannelLayer):
 
 def test_the_broadcast_task_retries_a_dropped_connection(api, window, monkeypatch):
     # eager runs retry at once; propagating would raise the first Retry instead of running the retry
-    monkeypatch.setitem(tasks.broadcast_changes.app.conf, "CELERY_TASK_EAGER_PROPAGATES", False)
+    monkeypatch.setitem(tasks.broadcast_changes_task.app.conf, "CELERY_TASK_EAGER_PROPAGATES", False)
     layer = {"default": {"BACKEND": f"{__name__}.DroppingLayer"}}
     with override_settings(CHANNEL_LAYERS=layer):
         assert api.post("/allocations/allocate", sign(ALICE, [(P1, 10**18)], 0), format="json").status_code == 201
         DroppingLayer.drops, DroppingLayer.sent = 2, []
-        assert tasks.broadcast_changes.apply(args=[EPOCH]).get() == 1  # third attempt goes through
+        assert tasks.broadcast_changes_task.apply(args=[EPOCH]).get() == 1  # third attempt goes through
     assert DroppingLayer.drops == 0 and len(DroppingLayer.sent) == 1
     funding = ProjectFunding.objects.get(epoch=EPOCH, project_address=P1)
     assert funding.broadcast_version == funding.version
@@ -81,7 +81,7 @@ def test_tasks_retry_outages_with_backoff():
     from django.db import OperationalError
     from kombu.exceptions import OperationalError as BrokerError
 
-    for task in (tasks.broadcast_changes, tasks.project_funding_rebuild):
+    for task in (tasks.broadcast_changes_task, tasks.project_funding_rebuild_task):
         assert {OperationalError, BrokerError, redis.exceptions.ConnectionError} <= {
             error for error in (OperationalError, BrokerError, redis.exceptions.ConnectionError)
             if issubclass(error, task.autoretry_for)}

@@ -23,7 +23,7 @@ from eth_account import Account
 
 from allocations import apis, realtime, selectors, services
 from allocations.consumers import SocketIOConsumer
-from allocations.selectors import socket_state
+from allocations.selectors import socket_payload
 from epochs.selectors import chain_view
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
@@ -66,8 +66,8 @@ def allocation_body(allocations, *, nonce=0, account=DONOR) -> dict:
 
 
 def state_now(projects=None) -> dict | None:
-    """What clients are sent (allocations.selectors.socket_state) on a view of the chain read now."""
-    return socket_state(view=chain_view(), projects=projects)
+    """What clients are sent (allocations.selectors.socket_payload) on a view of the chain read now."""
+    return socket_payload(view=chain_view(), projects=projects)
 
 
 def event(frame: str):
@@ -258,11 +258,11 @@ async def test_broadcast_from_plain_sync_code_through_redis(open_window):
 async def test_simultaneous_connects_share_a_state_read(open_window, monkeypatch):
     calls = []
 
-    def counting_socket_state(**kwargs):
+    def counting_socket_payload(**kwargs):
         calls.append(kwargs)
-        return socket_state(**kwargs)
+        return socket_payload(**kwargs)
 
-    monkeypatch.setattr(selectors, "socket_state", counting_socket_state)
+    monkeypatch.setattr(selectors, "socket_payload", counting_socket_payload)
     clients = [await engine_open() for _ in range(6)]
     for client in clients:
         await client.send_to(text_data="40")
@@ -419,7 +419,7 @@ def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, m
     assert realtime.broadcast_changes(epoch=1, view=view) == 1 and realtime.broadcast_changes(epoch=1, view=view) == 0
 
 
-def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
+def test_socket_payload_reads_the_donors_of_several_projects_at_once(open_window):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -431,7 +431,7 @@ def test_socket_state_reads_the_donors_of_several_projects_at_once(open_window):
     counts, view = [], chain_view()
     for projects in ([PROJECTS[0]], None):
         with CaptureQueriesContext(connection) as queries:
-            state = socket_state(view=view, projects=projects)
+            state = socket_payload(view=view, projects=projects)
         counts.append(len(queries))
     assert [d["project"] for d in state["project_donors"]] == PROJECTS
     assert counts[1] == counts[0] + 1  # all three projects: only the project list is read besides

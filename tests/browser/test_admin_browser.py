@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 from octant.chain.backends import get_chain
 from projects.models import Project
 
@@ -47,7 +47,7 @@ def chain(transactional_db):
 
 def finalize(chain):
     chain.set_time(timestamp=START + EPOCH * DURATION + WINDOW + 1)
-    assert epochs_tick.delay().get()["finalizedSnapshot"] == EPOCH
+    assert epochs_tick_task.delay().get()["finalizedSnapshot"] == EPOCH
 
 
 @pytest.fixture

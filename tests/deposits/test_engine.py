@@ -351,7 +351,7 @@ def test_grace_period_corner_case():
 def test_the_cut_off_rule_of_each_epoch_comes_from_its_variant():
     from dataclasses import replace
 
-    from epochs.variants import CURRENT_RULES, DEFAULT, MAINNET_HISTORY, CutOff
+    from rewards.variants import CURRENT_RULES, DEFAULT, MAINNET_HISTORY, CutOff
 
     for epoch in range(0, 14):
         assert engine.cut_off_rule(epoch) is engine.cut_off

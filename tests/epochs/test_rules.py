@@ -5,10 +5,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from epochs import engine as epochs_engine
 from epochs.models import PendingEpochSnapshot
 from epochs.rules import epoch_rules
-from epochs.variants import CURRENT_RULES, MAINNET_HISTORY
+from rewards import engine as rewards_engine
+from rewards.variants import CURRENT_RULES, MAINNET_HISTORY
 
 from tests.fixtures.chain import DURATION, START
 from tests.fixtures.locks import A, command
@@ -46,9 +46,9 @@ def test_epoch_one_on_a_local_chain_follows_todays_rules(api, two_epochs):  # no
     command("time", "--set", START + DURATION + 1)
     assert api.post("/snapshots/pending").status_code == 201
     snapshot = PendingEpochSnapshot.objects.get(epoch=1)
-    rewards = epochs_engine.octant_rewards(1, staking_proceeds=snapshot.eth_proceeds,
-                                           total_effective_deposit=snapshot.total_effective_deposit,
-                                           rules=CURRENT_RULES)
+    rewards = rewards_engine.octant_rewards(1, staking_proceeds=snapshot.eth_proceeds,
+                                            total_effective_deposit=snapshot.total_effective_deposit,
+                                            rules=CURRENT_RULES)
     assert (snapshot.ppf, snapshot.community_fund, snapshot.operational_cost) == (
         rewards.ppf, rewards.community_fund, rewards.operational_cost)
     body = api.get("/epochs/info/1").json()

@@ -66,16 +66,16 @@ def test_claiming_disabled_is_403(api, eligible, settings):
 
 
 def test_transfer_job_sends_with_the_claim_nonces(api, eligible):
-    from glm.tasks import glm_transfer
+    from glm.tasks import glm_transfer_task
 
     for account in (BOB, ALICE):
         api.post("/glms/claim", {"signature": claim_signature(account)}, format="json")
-    glm_transfer.delay()
+    glm_transfer_task.delay()
     transfers = list(LocalGlmTransfer.objects.values_list("nonce", "to", "amount"))
     assert transfers == [(3, BOB.address, AMOUNT), (4, ALICE.address, AMOUNT)]
     assert EpochZeroClaim.objects.get(address=BOB.address).transaction_hash == LocalGlmTransfer.objects.get(
         nonce=3).transaction_hash
-    glm_transfer.delay()  # nothing left: each nonce is used once
+    glm_transfer_task.delay()  # nothing left: each nonce is used once
     assert LocalGlmTransfer.objects.count() == 2
     with pytest.raises(Exception, match="not the sender's next nonce"):
         eligible.transfer_glm(ALICE.address, 1, nonce=3)

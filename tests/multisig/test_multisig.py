@@ -145,9 +145,9 @@ def test_allocation_from_submission_to_allocate(api, safe_service, django_captur
     assert post(api, "allocation", third).status_code == 201
     safe_service.message(msg_hash, OWNERS[:2])
     safe_service.message(third_hash, OWNERS[1:])
-    from multisig.tasks import multisig_approve
+    from multisig.tasks import multisig_approve_task
 
-    multisig_approve.delay()
+    multisig_approve_task.delay()
     assert list(MultisigSignature.objects.order_by("id").values_list("status", flat=True)) == [
         "approved", "approved", "rejected"]
 

@@ -8,11 +8,12 @@ from django.conf import settings
 from django.core.management import call_command
 
 from deposits import engine as deposits_engine
-from epochs import engine as epochs_engine
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
+from rewards import engine as rewards_engine
 from multisig.models import MultisigSignature
 from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_digest, tos_message
+from rewards import engine as rewards_engine
 
 from tests.fixtures.chain import DURATION, START, WINDOW, take_pending_snapshot
 from tests.fixtures.safe import OWNERS, SAFE, safe_message_hash, tos_digest
@@ -63,7 +64,7 @@ def test_safe_user_through_a_whole_epoch(api, db, safe_service, django_capture_o
     assert api.get(f"/user/{SAFE}/sablier-streams").json()["sablierStreams"][0]["remainingAmount"] == str(STREAMED)
     assert stream["endTime"] == stream_at + 20 * DURATION
     chain.set_time(timestamp=START + EPOCH * DURATION + 1)
-    assert epochs_tick.delay().get()["pendingSnapshot"] == EPOCH
+    assert epochs_tick_task.delay().get()["pendingSnapshot"] == EPOCH
 
     # the budget equals the engine's figure from the stream's events alone
     start, end = START + (EPOCH - 1) * DURATION, START + EPOCH * DURATION
@@ -73,10 +74,10 @@ def test_safe_user_through_a_whole_epoch(api, db, safe_service, django_capture_o
                                                                                   with_unlocks=False))
     alice_ed = deposits_engine.effective_deposit([{"type": "lock", "timestamp": start, "amount": 0,
                                                    "before": ALICE_LOCK}], start, end, with_unlocks=False)
-    rewards = epochs_engine.octant_rewards(EPOCH, staking_proceeds=100 * ETH,
-                                           total_effective_deposit=safe_ed + alice_ed)
-    budget = epochs_engine.user_budget(EPOCH, effective_deposit=safe_ed, total_effective_deposit=safe_ed + alice_ed,
-                                       vanilla_individual_rewards=rewards.vanilla_individual_rewards, ppf=rewards.ppf)
+    rewards = rewards_engine.octant_rewards(EPOCH, staking_proceeds=100 * ETH,
+                                            total_effective_deposit=safe_ed + alice_ed)
+    budget = rewards_engine.user_budget(EPOCH, effective_deposit=safe_ed, total_effective_deposit=safe_ed + alice_ed,
+                                        vanilla_individual_rewards=rewards.vanilla_individual_rewards, ppf=rewards.ppf)
     assert 0 < safe_ed < STREAMED
     assert api.get(f"/rewards/budget/{SAFE}/epoch/{EPOCH}").json() == {"budget": str(budget)}
 
@@ -90,9 +91,9 @@ def test_safe_user_through_a_whole_epoch(api, db, safe_service, django_capture_o
                     HTTP_X_REAL_IP="10.0.0.1").status_code == 201
     safe_service.message(msg_hash, OWNERS[1:])
     with django_capture_on_commit_callbacks(execute=True):
-        from multisig.tasks import multisig_approve
+        from multisig.tasks import multisig_approve_task
 
-        multisig_approve.delay()
+        multisig_approve_task.delay()
     assert list(MultisigSignature.objects.values_list("type", "status")) == [("tos", "approved"),
                                                                              ("allocation", "approved")]
     assert api.get(f"/allocations/user/{SAFE}/epoch/{EPOCH}").json()["allocations"] == [
@@ -100,7 +101,7 @@ def test_safe_user_through_a_whole_epoch(api, db, safe_service, django_capture_o
 
     # the window closes: the Safe's unallocated budget is its merkle leaf
     chain.set_time(timestamp=START + EPOCH * DURATION + WINDOW + 1)
-    assert epochs_tick.delay().get()["finalizedSnapshot"] == EPOCH
+    assert epochs_tick_task.delay().get()["finalizedSnapshot"] == EPOCH
     leaves = {leaf["address"]: int(leaf["amount"])
               for leaf in api.get(f"/rewards/merkle_tree/{EPOCH}").json()["leaves"]}
     assert leaves[SAFE] == budget - allocated

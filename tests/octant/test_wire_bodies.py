@@ -7,8 +7,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from allocations import selectors
-from epochs import overview, snapshots
 from epochs.selectors import chain_view
+from lifecycle import overview, snapshots
 from octant.chain.backends import get_chain
 
 from tests.fixtures.chain import DURATION, START, WINDOW

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from allocations import apis as allocation_apis
 from allocations.engine import ProjectReward
 from deposits.engine import UserDeposit
-from epochs import apis as epoch_apis
+from lifecycle import apis as lifecycle_apis
 from octant.web.api import OutputSerializer, WeiStringField
 
 ADDRESS = "0x1111111111111111111111111111111111111111"
@@ -30,9 +30,9 @@ def test_the_row_functions_render_as_their_serializers_declare(amount):
     cases = [
         (allocation_apis.AddressAmount, {"address": ADDRESS, "amount": amount}),
         (allocation_apis.ProjectRewardOut, ProjectReward(ADDRESS, amount, amount // 3)),
-        (epoch_apis.SimulatedDeposit, UserDeposit(ADDRESS, amount // 2, amount)),
-        (epoch_apis.SimulatedBudget, {"address": ADDRESS, "amount": amount}),
-        (epoch_apis.SimulatedUserReward, {"address": ADDRESS, "amount": amount}),
+        (lifecycle_apis.SimulatedDeposit, UserDeposit(ADDRESS, amount // 2, amount)),
+        (lifecycle_apis.SimulatedBudget, {"address": ADDRESS, "amount": amount}),
+        (lifecycle_apis.SimulatedUserReward, {"address": ADDRESS, "amount": amount}),
     ]
     for serializer_class, row in cases:
         assert rendered(serializer_class, row) == declared(serializer_class, row), serializer_class.__name__
@@ -57,7 +57,7 @@ def test_the_documenting_serializers_are_the_schemas():
     schema = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
     for name in ("AddressAmount", "ProjectRewardOut", "DonorAllocation", "SimulatedDeposit", "SimulatedBudget",
                  "SimulatedUserReward"):
-        serializer_class = getattr(allocation_apis, name, None) or getattr(epoch_apis, name)
+        serializer_class = getattr(allocation_apis, name, None) or getattr(lifecycle_apis, name)
         assert list(schema[name]["properties"]) == list(serializer_class().fields), name
     assert schema["EpochAllocations"]["properties"]["allocations"]["items"] == {
         "$ref": "#/components/schemas/DonorAllocation"}

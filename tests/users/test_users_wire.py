@@ -1,9 +1,9 @@
 """The users group's bodies byte for byte (keys, key order, strings, nulls) as their output serializers
-render them: terms of service, patron mode, patrons and UQs (the history's: tests/epochs/test_history.py)."""
+render them: terms of service, patron mode, patrons and UQs (the history's: tests/lifecycle/test_history.py)."""
 import json
 from decimal import Decimal
 
-from users.apis import UqInfoOut, uq_info_row
+from allocations.apis import UqInfoOut, uq_info_row
 
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
 

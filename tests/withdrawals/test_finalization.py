@@ -8,9 +8,9 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from allocations import engine as allocations_engine
-from epochs import engine as epochs_engine
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
+from rewards import engine as rewards_engine
 from withdrawals import engine as merkle
 from withdrawals.models import Reward
 
@@ -33,21 +33,21 @@ def test_an_epoch_from_allocations_to_withdrawals(api, window, django_capture_on
     simulated = api.get("/snapshots/finalized/simulate").json()
 
     window.set_time(timestamp=CLOSE)
-    result = epochs_tick.delay().get()
+    result = epochs_tick_task.delay().get()
     assert result["finalizedSnapshot"] == EPOCH and result["vaultRoots"] == [EPOCH]
     snapshot = FinalizedEpochSnapshot.objects.get(epoch=EPOCH)
 
     # figures equal the engine's, to the wei
     pending_snapshot = PendingEpochSnapshot.objects.get(epoch=EPOCH)
-    rewards = epochs_engine.octant_rewards(EPOCH, staking_proceeds=pending_snapshot.eth_proceeds,
-                                           total_effective_deposit=pending_snapshot.total_effective_deposit)
+    rewards = rewards_engine.octant_rewards(EPOCH, staking_proceeds=pending_snapshot.eth_proceeds,
+                                            total_effective_deposit=pending_snapshot.total_effective_deposit)
     allocations = [{"donor": ALICE.address, "project": P1, "amount": 10**18, "uq": Decimal("1.0")},
                    {"donor": ALICE.address, "project": P2, "amount": 3 * 10**18, "uq": Decimal("1.0")},
                    {"donor": BOB.address, "project": P1, "amount": 2 * 10**18, "uq": Decimal("0.01")}]
     projects = allocations_engine.project_rewards(EPOCH, allocations=allocations, projects=PROJECTS,
                                                   matched_rewards=rewards.matched_rewards)
     budgets = {r["address"]: int(r["amount"]) for r in api.get(f"/rewards/budgets/epoch/{EPOCH}").json()["budgets"]}
-    claimed = epochs_engine.claimed_rewards(budgets, {ALICE.address: 4 * 10**18, BOB.address: 2 * 10**18})
+    claimed = rewards_engine.claimed_rewards(budgets, {ALICE.address: 4 * 10**18, BOB.address: 2 * 10**18})
     total_withdrawals = sum(c for _, c in claimed) + projects.rewards_sum
     assert snapshot.matched_rewards == rewards.matched_rewards
     assert snapshot.total_withdrawals == total_withdrawals
@@ -83,7 +83,7 @@ def test_an_epoch_from_allocations_to_withdrawals(api, window, django_capture_on
     assert info["totalWithdrawals"] == str(total_withdrawals) and info["leftover"] == str(snapshot.leftover)
 
     # idempotent: the job and the endpoint find nothing more to do
-    assert epochs_tick.delay().get() == {"depositEvents": 0, "epochs": 0, "pendingSnapshot": None,
+    assert epochs_tick_task.delay().get() == {"depositEvents": 0, "epochs": 0, "pendingSnapshot": None,
                                          "finalizedSnapshot": None, "vaultRoots": []}
     assert api.post("/snapshots/finalized").status_code == 200
 
@@ -92,9 +92,9 @@ def test_vault_root_is_pending_until_set(api, window):  # noqa: F811
     api.post("/allocations/allocate", sign(ALICE, [(P1, 10**18)], 0), format="json")
     window.set_time(timestamp=CLOSE)
     with override_settings(VAULT_CONFIRM_WITHDRAWALS_ENABLED=False):
-        assert epochs_tick.delay().get()["vaultRoots"] == []
+        assert epochs_tick_task.delay().get()["vaultRoots"] == []
         assert [e["status"] for e in api.get(f"/withdrawals/{ALICE.address}").json()] == ["pending"]
-    assert epochs_tick.delay().get()["vaultRoots"] == [EPOCH]
+    assert epochs_tick_task.delay().get()["vaultRoots"] == [EPOCH]
     assert [e["status"] for e in api.get(f"/withdrawals/{ALICE.address}").json()] == ["available"]
 
 
@@ -122,7 +122,7 @@ def test_two_workers_set_the_vault_root_exactly_once(window):  # noqa: F811
     assert api.post("/allocations/allocate", sign(ALICE, [(P1, 10**18)], 0), format="json").status_code == 201
     window.set_time(timestamp=CLOSE)
     with override_settings(VAULT_CONFIRM_WITHDRAWALS_ENABLED=False):
-        assert epochs_tick.delay().get()["finalizedSnapshot"] == EPOCH
+        assert epochs_tick_task.delay().get()["finalizedSnapshot"] == EPOCH
     results, barrier = [], threading.Barrier(2)
 
     def worker():

@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from epochs.models import FinalizedEpochSnapshot
 from epochs.selectors import chain_view
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 from withdrawals import selectors
 from withdrawals.apis import MerkleLeafOut, merkle_leaf_row
 from withdrawals.models import Reward
@@ -43,7 +43,7 @@ def test_withdrawal_and_reward_bodies(api, window):  # noqa: F811
 
     window.set_time(timestamp=START + EPOCH * DURATION + WINDOW + 1)
     with override_settings(VAULT_CONFIRM_WITHDRAWALS_ENABLED=False):
-        assert epochs_tick.delay().get()["finalizedSnapshot"] == EPOCH
+        assert epochs_tick_task.delay().get()["finalizedSnapshot"] == EPOCH
     root = FinalizedEpochSnapshot.objects.get(epoch=EPOCH).withdrawals_merkle_root
     leaves = list(Reward.objects.filter(epoch=EPOCH).order_by("address").values_list("address", "amount"))
     assert len(leaves) == 3  # Alice's claim, P1 and P2
@@ -56,7 +56,7 @@ def test_withdrawal_and_reward_bodies(api, window):  # noqa: F811
     amount = dict(leaves)[ALICE.address]
     entry = {"epoch": EPOCH, "amount": str(amount), "proof": tree.proof(ALICE.address), "status": "pending"}
     assert entry["proof"] and api.get(f"/withdrawals/{ALICE.address}").content == wire([entry])
-    assert epochs_tick.delay().get()["vaultRoots"] == [EPOCH]
+    assert epochs_tick_task.delay().get()["vaultRoots"] == [EPOCH]
     assert api.get(f"/withdrawals/{ALICE.address}").content == wire([{**entry, "status": "available"}])
 
     rewards = Reward.objects.filter(epoch=EPOCH, matched__isnull=False).order_by("address")

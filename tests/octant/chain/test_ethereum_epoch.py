@@ -9,12 +9,12 @@ from eth_account import Account
 from rest_framework.test import APIClient
 
 from allocations import engine as allocations_engine
-from epochs import engine as epochs_engine
 from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 from octant.chain.backends import get_chain
 from octant.chain.models import ChainTransaction, LocalPassportScore
 from octant.core import signatures
+from rewards import engine as rewards_engine
 from withdrawals import engine as merkle
 from withdrawals.models import Reward
 
@@ -51,7 +51,7 @@ def test_an_epoch_on_the_ethereum_backend(deployment, django_capture_on_commit_c
     # the beat job indexes the subgraph and snapshots every allocation window in order
     for n in range(1, EPOCH + 1):
         chain.travel(chain.start + n * chain.duration + 1)
-        result = epochs_tick()
+        result = epochs_tick_task()
         assert result["pendingSnapshot"] == n
     assert get_chain().is_contract(wallet.address) and not get_chain().is_contract(alice.address)
 
@@ -66,15 +66,15 @@ def test_an_epoch_on_the_ethereum_backend(deployment, django_capture_on_commit_c
     assert api.post("/allocations/allocate", forged, format="json").status_code == 400
 
     chain.travel(chain.start + EPOCH * chain.duration + chain.window + 1)
-    result = epochs_tick()
+    result = epochs_tick_task()
     assert result["finalizedSnapshot"] == EPOCH and result["vaultRoots"] == [EPOCH]
     snapshot = FinalizedEpochSnapshot.objects.get(epoch=EPOCH)
 
     # figures equal the engine's, to the wei
     pending = PendingEpochSnapshot.objects.get(epoch=EPOCH)
     assert pending.eth_proceeds == 100 * ETH
-    rewards = epochs_engine.octant_rewards(EPOCH, staking_proceeds=pending.eth_proceeds,
-                                           total_effective_deposit=pending.total_effective_deposit)
+    rewards = rewards_engine.octant_rewards(EPOCH, staking_proceeds=pending.eth_proceeds,
+                                            total_effective_deposit=pending.total_effective_deposit)
     allocations = [{"donor": alice.address, "project": P1, "amount": 10**18, "uq": Decimal("1.0")},
                    {"donor": alice.address, "project": P2, "amount": 3 * 10**18, "uq": Decimal("1.0")},
                    {"donor": bob.address, "project": P1, "amount": 2 * 10**18, "uq": Decimal("0.01")},
@@ -83,8 +83,8 @@ def test_an_epoch_on_the_ethereum_backend(deployment, django_capture_on_commit_c
                                                   matched_rewards=rewards.matched_rewards)
     budgets = {r["address"]: int(r["amount"]) for r in api.get(f"/rewards/budgets/epoch/{EPOCH}").json()["budgets"]}
     assert set(budgets) == {alice.address, bob.address, wallet.address}
-    claimed = epochs_engine.claimed_rewards(budgets, {alice.address: 4 * 10**18, bob.address: 2 * 10**18,
-                                                      wallet.address: 10**17})
+    claimed = rewards_engine.claimed_rewards(budgets, {alice.address: 4 * 10**18, bob.address: 2 * 10**18,
+                                                       wallet.address: 10**17})
     total_withdrawals = sum(c for _, c in claimed) + projects.rewards_sum
     assert snapshot.matched_rewards == rewards.matched_rewards
     assert snapshot.total_withdrawals == total_withdrawals
@@ -109,11 +109,11 @@ def test_an_epoch_on_the_ethereum_backend(deployment, django_capture_on_commit_c
     gas = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert chain.w3.eth.get_balance(alice.address) == balance + int(entry["amount"]) - gas
     chain.sync_subgraph()
-    assert epochs_tick()["depositEvents"] == 0
+    assert epochs_tick_task()["depositEvents"] == 0
     assert api.get(f"/withdrawals/{alice.address}").json() == []  # lastClaimedEpoch moved past it
     assert get_chain().withdrawal_events(alice.address)[0]["amount"] == int(entry["amount"])
 
     # idempotent: the job finds nothing more to do, and sends nothing more
-    assert epochs_tick() == {"depositEvents": 0, "epochs": 0, "pendingSnapshot": None,
+    assert epochs_tick_task() == {"depositEvents": 0, "epochs": 0, "pendingSnapshot": None,
                              "finalizedSnapshot": None, "vaultRoots": []}
     assert ChainTransaction.objects.count() == 2

@@ -3,7 +3,7 @@ nonce as the transaction nonce, journalled so that a worker dying after sending 
 import pytest
 
 from glm.models import EpochZeroClaim
-from glm.tasks import glm_transfer
+from glm.tasks import glm_transfer_task
 from octant.chain.backends import get_chain
 from octant.chain.models import ChainTransaction
 from octant.core.exceptions import ChainError
@@ -38,7 +38,7 @@ def balances(chain):
 def test_transfers_use_the_claim_nonces_once(claims):
     chain, sender = claims
     assert get_chain().glm_sender_nonce() == 2
-    glm_transfer.delay()
+    glm_transfer_task.delay()
     assert balances(chain) == [AMOUNT, AMOUNT]
     for account, nonce in ((BOB, 2), (ALICE, 3)):
         tx_hash = EpochZeroClaim.objects.get(address=account.address).transaction_hash
@@ -46,7 +46,7 @@ def test_transfers_use_the_claim_nonces_once(claims):
         assert (tx["nonce"], tx["from"], tx["to"]) == (nonce, sender.address, chain.glm.address)
     assert list(ChainTransaction.objects.values_list("key", "status")) == [("glm-transfer:2", "mined"),
                                                                           ("glm-transfer:3", "mined")]
-    glm_transfer.delay()  # nothing left to send
+    glm_transfer_task.delay()  # nothing left to send
     assert balances(chain) == [AMOUNT, AMOUNT] and chain.w3.eth.get_transaction_count(sender.address) == 4
     with pytest.raises(ChainError, match="not the sender's next nonce"):
         get_chain().transfer_glm(ALICE.address, 1, nonce=4 + 1)
@@ -57,10 +57,10 @@ def test_worker_killed_after_sending_sends_nothing_twice(claims, settings):
     settings.ETH_RPC_RETRIES = 0
     chain.rpc.method_faults["eth_sendRawTransaction"] = ["drop"]  # the node takes it; the worker dies
     with pytest.raises(Exception):
-        glm_transfer.delay()
+        glm_transfer_task.delay()
     assert balances(chain) == [AMOUNT, 0]
     assert EpochZeroClaim.objects.get(address=BOB.address).transaction_hash == ""
-    glm_transfer.delay()  # the journalled transfer is confirmed (not resent), then Alice's is sent
+    glm_transfer_task.delay()  # the journalled transfer is confirmed (not resent), then Alice's is sent
     assert balances(chain) == [AMOUNT, AMOUNT]
     assert chain.w3.eth.get_transaction_count(sender.address) == 4
     assert EpochZeroClaim.objects.get(address=BOB.address).transaction_hash == ChainTransaction.objects.get(
@@ -71,10 +71,10 @@ def test_a_pending_transfer_is_waited_for_not_repeated(claims, settings):
     chain, sender = claims
     settings.CHAIN_TX_RECEIPT_TIMEOUT = 0.3
     chain.tester.disable_auto_mine_transactions()
-    assert glm_transfer.delay().get() == 0  # sent, not mined yet: the run stops there
-    assert glm_transfer.delay().get() == 0
+    assert glm_transfer_task.delay().get() == 0  # sent, not mined yet: the run stops there
+    assert glm_transfer_task.delay().get() == 0
     chain.tester.enable_auto_mine_transactions()
-    assert glm_transfer.delay().get() == 2
+    assert glm_transfer_task.delay().get() == 2
     assert balances(chain) == [AMOUNT, AMOUNT] and chain.w3.eth.get_transaction_count(sender.address) == 4
 
 

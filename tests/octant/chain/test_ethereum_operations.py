@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from deposits.models import DepositEvent
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 
 
 def test_index_command_shows_progress_and_prints_counts(deployment):
@@ -54,7 +54,7 @@ def test_chain_status_on_ethereum(deployment):
 def test_healthcheck_and_sync_status(deployment):
     chain, api = deployment, APIClient()
     chain.travel(chain.start + chain.duration + 5)
-    epochs_tick()
+    epochs_tick_task()
     health = api.get("/info/healthcheck").json()
     assert {k: health[k] for k in ("blockchain", "db", "subgraph")} == {"blockchain": "UP", "db": "UP", "subgraph": "UP"}
     body = api.get("/info/sync-status").json()

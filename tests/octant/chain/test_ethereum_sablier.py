@@ -6,9 +6,9 @@ import pytest
 from deposits import engine as deposits_engine
 from deposits.models import DepositEvent, SablierStream
 from deposits.services import sablier_streams_sync
-from epochs import engine as epochs_engine
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 from octant.core.exceptions import ChainUnavailable
+from rewards import engine as rewards_engine
 from tests.peers import SABLIER_SENDER as SENDER
 from tests.peers import SablierData
 
@@ -142,7 +142,7 @@ def test_a_streams_glm_counts_in_the_budget_as_the_engine_says(deployment, sabli
         [_action("0xsablier-1", 0, "Create", stream_at, 5, a=streamed, recipient=recipient)])
 
     chain.travel(chain.start + chain.duration + 1)
-    result = epochs_tick()
+    result = epochs_tick_task()
     assert result["pendingSnapshot"] == epoch and result["depositEvents"] == 2
 
     from octant.core.addresses import checksum
@@ -157,9 +157,9 @@ def test_a_streams_glm_counts_in_the_budget_as_the_engine_says(deployment, sabli
          {"type": "lock", "timestamp": alice_at, "amount": 10_000 * GLM, "before": 0}], start, end,
         with_unlocks=False))
     total = stream_ed + alice_ed
-    rewards = epochs_engine.octant_rewards(epoch, staking_proceeds=100 * ETH, total_effective_deposit=total)
-    budget = epochs_engine.user_budget(epoch, effective_deposit=stream_ed, total_effective_deposit=total,
-                                       vanilla_individual_rewards=rewards.vanilla_individual_rewards, ppf=rewards.ppf)
+    rewards = rewards_engine.octant_rewards(epoch, staking_proceeds=100 * ETH, total_effective_deposit=total)
+    budget = rewards_engine.user_budget(epoch, effective_deposit=stream_ed, total_effective_deposit=total,
+                                        vanilla_individual_rewards=rewards.vanilla_individual_rewards, ppf=rewards.ppf)
     assert 0 < stream_ed < streamed
     api = APIClient()
     assert api.get(f"/rewards/budget/{checksum(recipient)}/epoch/{epoch}").json() == {"budget": str(budget)}

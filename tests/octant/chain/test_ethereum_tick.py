@@ -2,7 +2,7 @@
 contract, at one block, serves every step of the tick."""
 import collections
 
-from epochs.tasks import epochs_tick
+from lifecycle.tasks import epochs_tick_task
 
 from .support import ETH
 
@@ -29,16 +29,16 @@ def test_a_tick_reads_the_epoch_view_once(deployment, monkeypatch):
     chain = deployment
     chain.fund(chain.target.address, eth=100 * ETH)
     chain.travel(chain.start + chain.duration + 1)
-    assert epochs_tick()["pendingSnapshot"] == 1
+    assert epochs_tick_task()["pendingSnapshot"] == 1
     reads = epoch_state_reads(chain, monkeypatch)
     one_view = {"head block": 1, "Epochs calls": 4}  # current, pending, finalized, window open: at one block
 
     chain.travel(chain.start + chain.duration + 10)
-    assert epochs_tick() == {"depositEvents": 0, "epochs": 0, "pendingSnapshot": None, "finalizedSnapshot": None,
+    assert epochs_tick_task() == {"depositEvents": 0, "epochs": 0, "pendingSnapshot": None, "finalizedSnapshot": None,
                              "vaultRoots": []}
     assert reads == one_view  # (13 calls and 2 head blocks while the tick indexed three times)
 
     reads.clear()
     chain.travel(chain.start + chain.duration + chain.window + 1)
-    assert epochs_tick()["finalizedSnapshot"] == 1
+    assert epochs_tick_task()["finalizedSnapshot"] == 1
     assert reads == one_view

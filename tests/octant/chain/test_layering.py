@@ -1,17 +1,16 @@
-"""The chain layer (octant/chain, but its admin and management commands: the interface layer) imports no
+"""The chain layer (octant/chain: its admin and the `chain` and `index` commands are lifecycle's) imports no
 app, not even inside a function: the backends return events and rows, the apps' services store them."""
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-APPS = {"deposits", "projects", "epochs", "users", "allocations", "withdrawals", "antisybil", "multisig", "glm"}
-INTERFACE = {"admin.py"}
+APPS = {"deposits", "projects", "epochs", "users", "allocations", "withdrawals", "antisybil", "multisig", "glm",
+        "lifecycle"}
 
 
 def chain_layer() -> list[Path]:
     base = ROOT / "octant" / "chain"
-    return sorted(p for p in base.rglob("*.py") if p.name not in INTERFACE and "management" not in
-                  p.relative_to(base).parts and "migrations" not in p.relative_to(base).parts)
+    return sorted(p for p in base.rglob("*.py") if "migrations" not in p.relative_to(base).parts)
 
 
 def app_imports(path: Path) -> list[str]:

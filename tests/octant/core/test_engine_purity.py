@@ -5,8 +5,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECK = (
-    "import deposits.engine, epochs.engine, allocations.engine, antisybil.engine, withdrawals.engine, "
-    "epochs.variants, octant.core.signatures, sys; "
+    "import deposits.engine, deposits.estimates, rewards.engine, rewards.variants, allocations.engine, "
+    "antisybil.engine, withdrawals.engine, octant.core.signatures, sys; "
     "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
 )
 
