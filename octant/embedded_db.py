@@ -90,6 +90,14 @@ def start(data_dir: Path = DATA_DIR) -> tuple[str, bool]:
         return _url(lines), True
 
 
+def _running(pid: int) -> bool:
+    """The process runs (a zombie that init has yet to reap does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def stop(data_dir: Path = DATA_DIR, timeout: float = 30.0) -> bool:
     """Stop the server of `data_dir` (a fast shutdown: sessions are ended, data is kept); False if none ran."""
     data_dir = data_dir.resolve()
@@ -104,6 +112,8 @@ def stop(data_dir: Path = DATA_DIR, timeout: float = 30.0) -> bool:
             while _postmaster(data_dir) and time.monotonic() < deadline:
                 time.sleep(0.01)
             if not _postmaster(data_dir):
+                while _running(int(lines[0])) and time.monotonic() < deadline:  # it removes the file, then exits
+                    time.sleep(0.01)
                 return True
         raise RuntimeError(f"the PostgreSQL server of {data_dir} (pid {lines[0]}) does not stop")
 
