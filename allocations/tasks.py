@@ -1,13 +1,13 @@
 from octant.core.queue import coalesced_task
 
-from . import realtime, services
+from . import funding, realtime
 
 
 @coalesced_task()
 def project_funding_rebuild(epoch: int) -> int:
     """Make the epoch's project aggregates exact again after allocations were replaced (queued with
     octant.core.queue.enqueue_once)."""
-    return services.project_funding_rebuild(epoch=epoch)
+    return funding.project_funding_rebuild(epoch=epoch)
 
 
 def _until_broadcast_allowed(epoch: int) -> float:
