@@ -180,7 +180,7 @@ def write(change: Change, *, existing: frozenset[str] = frozenset()) -> list[str
 
 
 def _claimed(budget: int, allocated: int) -> int:
-    """What a donor who allocated `allocated` leaves unallocated of their budget (math.md §3.9)."""
+    """What a donor who allocated `allocated` leaves unallocated of their budget (docs/rewards.md §3.9)."""
     return max(budget - allocated, 0)
 
 
