@@ -187,56 +187,21 @@ def broadcast_changes(*, epoch: int, view) -> int:
     With no socket connected, nothing is built or sent (a million allocations' donor lists cost about a
     second of database time) and the versions are recorded as sent: a client that connects gets the whole
     state on connect."""
-    from django.db.models import F
+    from . import funding
 
-    from .models import ProjectFunding
-
-    seen = dict(ProjectFunding.objects.filter(epoch=epoch).exclude(version=F("broadcast_version")).values_list(
-        "project_address", "version"))
+    seen = funding.unsent(epoch=epoch)
     if not seen:
         return 0
     if not listening():
         _mark_broadcast(epoch, time.time())  # unheard too: the next run waits the interval, as after a broadcast
-        _record_sent(epoch, seen)
+        funding.record_sent(epoch=epoch, sent=seen)
         return 0
     started = time.time()
     _mark_broadcast(epoch, started)
     broadcast_project_updates(epoch=epoch, view=view, projects=sorted(seen))
     _mark_broadcast(epoch, started, took=time.time() - started)
-    _record_sent(epoch, seen)
+    funding.record_sent(epoch=epoch, sent=seen)
     return len(seen)
-
-
-def _record_sent(epoch: int, seen: dict[str, int]) -> None:
-    """Note the versions sent. A newer version stays unsent (its change scheduled another broadcast). Rows
-    locked right now are skipped, never waited for: an allocation holding one is changing it (its own
-    broadcast follows), and a rebuild's lock is brief (the project goes out again with the next broadcast,
-    the beat tick's at the latest). Waiting instead queued the broadcast behind every allocation in flight,
-    and taking several row locks in one statement could deadlock with an allocation taking them."""
-    from django.db import connection, transaction
-    from django.db.models import Case, PositiveBigIntegerField, Value, When
-
-    from .models import ProjectFunding
-
-    with transaction.atomic():
-        free = list(ProjectFunding.objects.select_for_update(skip_locked=True).filter(
-            epoch=epoch, project_address__in=list(seen)).values_list("project_address", flat=True))
-        if not free:
-            return
-        if connection.vendor == "postgresql":  # one plain statement: the ORM's CASE over 100 projects cost
-            # about 100 ms of Python per broadcast
-            values = ", ".join(["(%s, %s::bigint)"] * len(free))
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {ProjectFunding._meta.db_table} AS f SET broadcast_version = v.version "
-                    f"FROM (VALUES {values}) AS v(address, version) WHERE f.epoch = %s "
-                    "AND f.project_address = v.address AND f.broadcast_version < v.version",
-                    [value for project in free for value in (project, seen[project])] + [epoch])
-            return
-        sent = Case(*(When(project_address=project, then=Value(seen[project])) for project in free),
-                    output_field=PositiveBigIntegerField())
-        ProjectFunding.objects.filter(epoch=epoch, project_address__in=free, broadcast_version__lt=sent).update(
-            broadcast_version=sent)
 
 
 def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = None) -> None:

@@ -1,6 +1,5 @@
 """Reads about allocations."""
 import dataclasses
-import json
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -9,20 +8,18 @@ from django.db.models import Count, Q, Sum
 
 from allocations import engine
 from antisybil.selectors import uq_score
-from deposits.models import Budget
-from deposits.selectors import patrons_rewards
+from deposits.selectors import budget_sql, patrons_rewards
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.selectors import ChainView, rewards_and_matched
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 from octant.core.db import keyset_chunks, keyset_pages
-from projects.models import Project
-from projects.selectors import project_addresses
+from projects.selectors import project_addresses, project_addresses_sql
 from rewards.variants import ProjectRewards as ProjectRewardsStrategy
 from rewards.variants import variant
-from users.models import PatronEvent, User
-from users.selectors import patron_toggles_version, window_patrons
+from users.models import User
+from users.selectors import patron_toggles_sql, patron_toggles_version, window_patrons
 
 from .models import Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding, UniquenessQuotient
 
@@ -228,12 +225,9 @@ def projects_donors(*, epoch: int, projects: list[str]) -> dict[str, list[tuple[
 
 def projects_donors_json(*, epoch: int, projects: list[str]) -> dict[str, str]:
     """`projects_donors` as each project's JSON array of {"address", "amount" (a decimal string)}, compact
-    (what the websocket's `project_donors` event carries). On PostgreSQL the database writes the text
+    (what the websocket's `project_donors` event carries). The database writes the text
     (addresses are hex and amounts digits: nothing to escape), one query for all projects: at 10,000 donors
     a project, building it row by row in Python cost ten times as much."""
-    if connection.vendor != "postgresql":
-        return {project: json.dumps([{"address": d, "amount": str(a)} for d, a in rows], separators=(",", ":"))
-                for project, rows in projects_donors(epoch=epoch, projects=projects).items()}
     result = dict.fromkeys(projects, "[]")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -265,13 +259,6 @@ def epoch_allocations_chunks(*, epoch: int, include_zero: bool, size: int = 20_0
     """`epoch_allocations` read a chunk at a time in allocation order: lists of (donor, amount, project), the
     amount as its decimal digits (a str: the list can hold millions of rows, and PostgreSQL writes the digits
     faster than Python converts its numerics, about half the time of the ORM's rows)."""
-    if connection.vendor != "postgresql":
-        rows = live_allocations(epoch=epoch)
-        if not include_zero:
-            rows = rows.exclude(amount=0)
-        yield from keyset_chunks(rows, key="id", fields=("id", "user__address", "amount", "project_address"),
-                                 make=lambda _, donor, amount, project: (donor, str(amount), project), size=size)
-        return
     allocation, user = Allocation._meta, Allocation.user.field.related_model._meta
     query = (f'SELECT a.id, u.address, a.amount::text, a.project_address FROM {allocation.db_table} a '
              f'JOIN {user.db_table} u ON u.id = a.user_id WHERE a.epoch = %s AND a.deleted_at IS NULL '
@@ -414,84 +401,42 @@ def allocation_leverage(*, epoch: int, previous: list[tuple[str, int]], new: lis
 class AllocationFacts:
     """What the checks of one allocation read about the user and the epoch (`allocation_facts`)."""
 
-    details: Epoch  # the epoch's indexed timing
+    epoch: int
+    details: Epoch | None  # the epoch's indexed timing (None: not indexed yet)
     user_id: int | None  # None: not seen yet
     nonce: int | None  # the last nonce used
     budget: int | None
     uq: str | None  # the UQ frozen at the user's first allocation in the epoch
-    patron: bool  # in patron mode at the window's close, by the toggles stored so far
+    toggles: list[dict]  # the user's patron-mode toggles (users.selectors.patron_toggles)
     projects: list[str]  # the epoch's projects, in the order they were added (projects.selectors.project_addresses)
     snapshot: PendingEpochSnapshot | None  # only the figures the matching pool needs (octant_rewards_of)
 
 
-def _projects_sql() -> str:
-    """The epoch's project addresses (the one parameter) in the order they were added, as one comma-joined
-    text (addresses hold no comma)."""
-    table = connection.ops.quote_name(Project._meta.db_table)
-    if connection.vendor == "postgresql":
-        return f"(SELECT string_agg(pr.address, ',' ORDER BY pr.id) FROM {table} pr WHERE pr.epoch = %s)"
-    return (f"(SELECT group_concat(pr.address, ',') FROM (SELECT address FROM {table} "
-            f"WHERE epoch = %s ORDER BY id) pr)")
-
-
-def allocation_facts(*, epoch: int, address: str) -> AllocationFacts | None:
-    """What the checks of an allocation by `address` in `epoch` need, in one query: the epoch's indexed
-    timing and pending snapshot, the user's row (id, last nonce), budget (deposits.selectors.budget_rows),
-    frozen UQ and patron mode at the window's close (users.selectors.is_patron), and the epoch's projects.
-    None when the epoch is not indexed (then epochs.selectors.epoch_details asks the chain)."""
-    quote = connection.ops.quote_name
-    table = {model: quote(model._meta.db_table) for model in (Epoch, User, Budget, UniquenessQuotient, PatronEvent,
-                                                              PendingEpochSnapshot)}
+def allocation_facts(*, epoch: int, address: str) -> AllocationFacts:
+    """What the checks of an allocation by `address` in `epoch` need, in one statement that folds in the
+    reads of the apps that own them: the epoch's indexed timing and pending snapshot, the user's row (id,
+    last nonce), budget (deposits.selectors.budget_sql), frozen UQ, patron-mode toggles
+    (users.selectors.patron_toggles_sql) and the epoch's projects (projects.selectors.project_addresses_sql)."""
+    q = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.id, e.start, e.duration, e.decision_window, u.id, u.allocation_nonce, "
-            f"(SELECT CAST(b.amount AS TEXT) FROM {table[Budget]} b WHERE b.epoch = e.number AND b.address = %s), "
-            f"(SELECT q.score FROM {table[UniquenessQuotient]} q WHERE q.epoch = e.number AND q.user_id = u.id "
-            f" ORDER BY q.id LIMIT 1), "
-            f"(SELECT t.enabled FROM {table[PatronEvent]} t WHERE t.address = %s "
-            f" AND t.timestamp <= e.start + e.duration + e.decision_window ORDER BY t.timestamp DESC, t.id DESC "
-            f" LIMIT 1), "
-            f"s.id, CAST(s.eth_proceeds AS TEXT), CAST(s.total_effective_deposit AS TEXT), {_projects_sql()} "
-            f"FROM {table[Epoch]} e LEFT JOIN {table[User]} u ON u.address = %s "
-            f"LEFT JOIN {table[PendingEpochSnapshot]} s ON s.epoch = e.number WHERE e.number = %s",
-            [address, address, epoch, address, epoch])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    (epoch_id, start, duration, window, user_id, nonce, budget, uq, patron, snapshot_id, proceeds, deposit,
-     projects) = row
+            f"SELECT e.id, e.start, e.duration, e.decision_window, u.id, u.allocation_nonce, ({budget_sql()}), "
+            f"(SELECT q.score FROM {q(UniquenessQuotient._meta.db_table)} q WHERE q.epoch = %s AND q.user_id = u.id "
+            f" ORDER BY q.id LIMIT 1), (SELECT json_agg(t) FROM ({patron_toggles_sql(of_user=True)}) t), "
+            f"s.id, CAST(s.eth_proceeds AS TEXT), CAST(s.total_effective_deposit AS TEXT), "
+            f"ARRAY({project_addresses_sql()}) FROM (SELECT 1) one LEFT JOIN {q(Epoch._meta.db_table)} e "
+            f"ON e.number = %s LEFT JOIN {q(User._meta.db_table)} u ON u.address = %s "
+            f"LEFT JOIN {q(PendingEpochSnapshot._meta.db_table)} s ON s.epoch = %s",
+            [epoch, address, epoch, address, epoch, epoch, address, epoch])
+        (epoch_id, start, duration, window, user_id, nonce, budget, uq, toggles, snapshot_id, proceeds, deposit,
+         projects) = cursor.fetchone()
     snapshot = None if snapshot_id is None else PendingEpochSnapshot(
         id=snapshot_id, epoch=epoch, eth_proceeds=int(proceeds), total_effective_deposit=int(deposit))
-    return AllocationFacts(
-        details=Epoch(id=epoch_id, number=epoch, start=start, duration=duration, decision_window=window),
-        user_id=user_id, nonce=nonce, budget=None if budget is None else int(budget), uq=uq, patron=bool(patron),
-        projects=projects.split(",") if projects else [], snapshot=snapshot)
-
-
-def locked_allocation_reads(*, epoch: int, user_id: int, until: int) -> tuple[
-        list[dict], list[tuple[int, str, int]], list[engine.ProjectAggregate]]:
-    """The reads an allocation makes once it holds the user's row, in one query: every patron-mode toggle up
-    to chain time `until` (users.selectors.patron_toggles) and the user's live allocations of `epoch` as
-    (id, project, amount), both in id order, and every project's aggregate as it stands, unlocked
-    (funding_aggregates: in order of first allocation), which the leverage simulation reads."""
-    quote = connection.ops.quote_name
-    toggles, allocations, funding = (quote(model._meta.db_table) for model in (PatronEvent, Allocation, ProjectFunding))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 0, id, address, CASE WHEN enabled THEN '1' ELSE '0' END, CAST(timestamp AS TEXT) FROM {toggles} "
-            f"WHERE timestamp <= %s "
-            f"UNION ALL SELECT 1, id, project_address, CAST(amount AS TEXT), NULL FROM {allocations} "
-            f"WHERE epoch = %s AND user_id = %s AND deleted_at IS NULL "
-            f"UNION ALL SELECT 2, first_allocation_id, project_address, CAST(allocated AS TEXT), sqrt_sum FROM {funding} "
-            f"WHERE epoch = %s AND first_allocation_id IS NOT NULL ORDER BY 1, 2",
-            [until, epoch, user_id, epoch])
-        rows = cursor.fetchall()
-    patron_toggles = [{"user": address, "enabled": flag == "1", "created_at": int(timestamp)}
-                      for kind, _, address, flag, timestamp in rows if kind == 0]
-    previous = [(row_id, project, int(amount)) for kind, row_id, project, amount, _ in rows if kind == 1]
-    aggregates = [engine.ProjectAggregate(project, int(allocated), Decimal(sqrt_sum))
-                  for kind, _, project, allocated, sqrt_sum in rows if kind == 2]
-    return patron_toggles, previous, aggregates
+    details = None if epoch_id is None else Epoch(id=epoch_id, number=epoch, start=start, duration=duration,
+                                                  decision_window=window)
+    return AllocationFacts(epoch=epoch, details=details, user_id=user_id, nonce=nonce,
+                           budget=None if budget is None else int(budget), uq=uq, toggles=toggles or [],
+                           projects=projects, snapshot=snapshot)
 
 
 def user_live_allocations(*, epoch: int, address: str) -> list[tuple[str, int]]:

@@ -1,7 +1,7 @@
 from epochs.selectors import chain_view
 from octant.core.queue import coalesced_task
 
-from . import realtime, services
+from . import funding, realtime
 
 # Each task keeps the name queued messages (and CELERY_TASK_ROUTES) know it by, from before its `_task` suffix.
 
@@ -10,7 +10,7 @@ from . import realtime, services
 def project_funding_rebuild_task(epoch: int) -> int:
     """Make the epoch's project aggregates exact again after allocations were replaced (queued with
     octant.core.queue.enqueue_once)."""
-    return services.project_funding_rebuild(epoch=epoch)
+    return funding.project_funding_rebuild(epoch=epoch)
 
 
 def _until_broadcast_allowed(epoch: int) -> float:

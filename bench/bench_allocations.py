@@ -102,7 +102,7 @@ def measure() -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from allocations import realtime, services, tasks
+    from allocations import funding, realtime, tasks
     from allocations.models import ProjectFunding
     from projects.selectors import project_addresses
 
@@ -164,7 +164,7 @@ def measure() -> dict:
 
     inexact = ProjectFunding.objects.filter(epoch=_data.EPOCH, exact=False).count()
     started = time.perf_counter()
-    rebuilt = services.project_funding_rebuild(epoch=_data.EPOCH)
+    rebuilt = funding.project_funding_rebuild(epoch=_data.EPOCH)
     rebuild = time.perf_counter() - started
 
     def row(label, values, target=None):

@@ -1,5 +1,6 @@
 """Reads about deposits: epoch events from the index, effective deposits, stored deposits and budgets."""
 from django.conf import settings
+from django.db import connection
 
 from deposits import engine
 from epochs import selectors as epoch_selectors
@@ -81,15 +82,18 @@ def stored_deposit(*, epoch: int, address: str) -> Deposit | None:
     return Deposit.objects.filter(epoch=epoch, address=address).first()
 
 
-def budget_rows(*, epoch: int, address):
-    """The budget row of `address` (a value or an OuterRef) in `epoch`, as a queryset: the one read of a
-    user's budget, for `budget_of` and for callers that fold it into a query of their own."""
-    return Budget.objects.filter(epoch=epoch, address=address)
+def budget_sql() -> str:
+    """The one read of a user's budget, as SQL that a statement reading more can fold in (parameters: the
+    epoch, the address): the amount, or no row. `budget_of` runs it."""
+    return f"SELECT amount FROM {connection.ops.quote_name(Budget._meta.db_table)} WHERE epoch = %s AND address = %s"
 
 
 def budget_of(*, epoch: int, address: str) -> int | None:
     """The user's budget in `epoch`; None if they have none."""
-    return budget_rows(epoch=epoch, address=address).values_list("amount", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(budget_sql(), [epoch, address])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def budgets(*, epoch: int) -> list[tuple[str, int]]:

@@ -1,10 +1,20 @@
 """Reads about projects."""
+from django.db import connection
+
 from .models import Project
+
+
+def project_addresses_sql() -> str:
+    """The one read of an epoch's projects, as SQL that a statement reading more can fold in (parameter:
+    the epoch): their addresses in the order they were added. `project_addresses` runs it."""
+    return f"SELECT address FROM {connection.ops.quote_name(Project._meta.db_table)} WHERE epoch = %s ORDER BY id"
 
 
 def project_addresses(*, epoch: int) -> list[str]:
     """The projects open for allocations in `epoch`, in the order they were added."""
-    return list(Project.objects.filter(epoch=epoch).order_by("id").values_list("address", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(project_addresses_sql(), [epoch])
+        return [address for address, in cursor.fetchall()]
 
 
 def projects_cid(*, epoch: int) -> str:

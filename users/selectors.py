@@ -1,4 +1,7 @@
 """Reads about users: patron mode, terms-of-service consent."""
+import math
+
+from django.db import connection
 from django.db.models import Count, Max
 
 from epochs.selectors import epoch_details
@@ -7,24 +10,35 @@ from rewards import engine as rewards_engine
 from .models import PatronEvent, UserConsent
 
 
-def is_patron(*, address: str, at: int | None = None) -> bool:
-    """Whether the user's latest patron-mode toggle (up to chain time `at`) enabled it."""
-    events = PatronEvent.objects.filter(address=address)
-    if at is not None:
-        events = events.filter(timestamp__lte=at)
-    latest = events.order_by("-timestamp", "-id").first()
-    return bool(latest and latest.enabled)
+def is_patron(*, address: str, at: int | None = None, toggles: list[dict] | None = None) -> bool:
+    """Whether the user is in patron mode at chain time `at` (None: by every toggle), by the one rule
+    (rewards.engine.patrons) over their toggles, or over `toggles` when the caller has read them
+    (`patron_toggles`: those up to `at` at least)."""
+    if toggles is None:
+        toggles = patron_toggles(address=address)
+    return address in rewards_engine.patrons(toggles, at=math.inf if at is None else at)
 
 
 def has_accepted_tos(*, address: str) -> bool:
     return UserConsent.objects.filter(user__address=address).exists()
 
 
-def patron_toggles(*, timestamp: int) -> list[dict]:
-    """Every patron-mode toggle up to chain time `timestamp`, in order, as rewards.engine.patrons takes them."""
-    return [{"user": a, "enabled": e, "created_at": t} for a, e, t in
-            PatronEvent.objects.filter(timestamp__lte=timestamp).order_by("id")
-            .values_list("address", "enabled", "timestamp")]
+def patron_toggles_sql(*, of_user: bool = False) -> str:
+    """The one read of the patron-mode toggles, as SQL that a statement reading more can fold in: every
+    toggle up to a chain time (the parameter) or, `of_user`, every toggle of one user (the parameter: the
+    address; rewards.engine.patrons applies the time), in order, in the columns the engine takes (user,
+    enabled, created_at). `patron_toggles` runs it."""
+    where = "address = %s" if of_user else "timestamp <= %s"
+    return (f'SELECT address AS "user", enabled, timestamp AS created_at '
+            f"FROM {connection.ops.quote_name(PatronEvent._meta.db_table)} WHERE {where} ORDER BY id")
+
+
+def patron_toggles(*, timestamp: int | None = None, address: str | None = None) -> list[dict]:
+    """Every patron-mode toggle up to chain time `timestamp`, or every toggle of `address`, in order, as
+    rewards.engine.patrons takes them."""
+    with connection.cursor() as cursor:
+        cursor.execute(patron_toggles_sql(of_user=address is not None), [timestamp if address is None else address])
+        return [{"user": user, "enabled": enabled, "created_at": at} for user, enabled, at in cursor.fetchall()]
 
 
 def patron_toggles_version(*, timestamp: int) -> str:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    from allocations.services import rebuild_donor_funding
+    from allocations.funding import rebuild_donor_funding
 
     Allocation = apps.get_model("allocations", "Allocation")
     models = {"Allocation": Allocation, "Budget": apps.get_model("deposits", "Budget"),

@@ -7,7 +7,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from allocations import selectors, services
+from allocations import funding, selectors
 from octant.core.signatures import patron_mode_message
 from octant.web.answer_files import FileAnswer
 from octant.web.http import ChunkedResponse
@@ -89,7 +89,7 @@ def test_every_change_of_the_allocations_is_a_new_answer(api, allocated, setting
     again = served_after_change(path)
     assert again != added and again.rindex(ALICE.address.encode()) > again.rindex(CAROL.address.encode())
 
-    services.project_funding_rebuild(epoch=EPOCH)  # the rebuild after a replacement: the same rows
+    funding.project_funding_rebuild(epoch=EPOCH)  # the rebuild after a replacement: the same rows
     assert served_after_change(path) == again
 
     signature = "0x" + Account.sign_message(encode_defunct(text=patron_mode_message(BOB.address, enable=True)),

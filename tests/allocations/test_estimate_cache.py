@@ -1,5 +1,5 @@
 """Identical estimates are computed once per state of the epoch and shared; every change shows at once."""
-from allocations import selectors, services
+from allocations import funding, selectors
 from epochs.selectors import chain_view
 from users.models import PatronEvent
 
@@ -34,7 +34,7 @@ def test_estimate_is_shared_until_something_changes(api, window, django_assert_m
     _check(api)
     assert post(sign(USERS[0], [(P3, 10**15)], 1)).status_code == 201  # a replacement: inexact aggregates
     _check(api)
-    services.project_funding_rebuild(epoch=EPOCH)  # exact again: the estimate follows
+    funding.project_funding_rebuild(epoch=EPOCH)  # exact again: the estimate follows
     _check(api)
     PatronEvent.objects.create(address=USERS[2].address, enabled=True, timestamp=window.epoch_view()[0])
     _check(api)  # a patron's budget joins the matching pool

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from allocations import services
+from allocations import funding
 
 from tests.fixtures.chain import DURATION, START, WINDOW, take_finalized_snapshot
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
@@ -39,7 +39,7 @@ def test_hot_reads_query_counts(api, allocated, path, most):
     assert first <= most, f"{path}: {first} queries"
     more = sign(USERS[0], [(P1, 10**15), (P2, 10**14), (P3, 10**15)], 1)  # more allocations: not more queries
     assert api.post("/allocations/allocate", more, format="json").status_code == 201
-    services.project_funding_rebuild(epoch=EPOCH)  # as the worker does after a replacement
+    funding.project_funding_rebuild(epoch=EPOCH)  # as the worker does after a replacement
     assert _queries(api, path) <= first
 
 

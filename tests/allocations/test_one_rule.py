@@ -2,7 +2,7 @@
 delta, the UQ is frozen by one rule, the writers lock rows in one order."""
 from decimal import Decimal
 
-from allocations import engine, selectors, services
+from allocations import engine, funding, selectors, services
 from allocations.models import ProjectFunding, UniquenessQuotient
 from epochs.selectors import chain_view
 from users.models import User
@@ -65,4 +65,33 @@ def test_revoking_locks_the_user_first_and_creates_nobody(window):
 
 def test_project_rows_are_locked_in_address_order(api, window):
     assert post(api, sign(ALICE, [(P3, 1), (P1, 1), (P2, 1)], 0)).status_code == 201
-    assert list(services.lock_project_funding(epoch=EPOCH, projects=[P3, P1, P2, P1])) == [P1, P2, P3]
+    assert list(funding.lock_projects(epoch=EPOCH, projects=[P3, P1, P2, P1])) == [P1, P2, P3]
+
+
+def test_the_donor_rows_and_totals_each_write_keeps_equal_the_rebuild(api, window):
+    """The funding store's one write keeps a row per donor (allocated, claimed = budget - allocated when
+    positive, first allocation) and the epoch's Σ claimed, through allocations, a replacement and a
+    withdrawal, equal to what `donor_funding_rebuild` recomputes from the live allocations."""
+    from allocations.models import Allocation, DonorFunding, EpochFunding
+    from deposits.selectors import budget_of
+
+    assert post(api, sign(ALICE, [(P1, 10**18), (P2, 2 * 10**18)], 0)).status_code == 201
+    assert post(api, sign(BOB, [(P1, 3 * 10**18)], 0)).status_code == 201
+    assert post(api, sign(ALICE, [(P3, 10**17)], 1)).status_code == 201  # replaced
+    assert post(api, sign(CAROL, [(P2, 10**17)], 0)).status_code == 201
+    withdrawn = services.allocations_revoke(address=CAROL.address, epoch=EPOCH, view=chain_view())
+    assert withdrawn == 1  # no row left
+
+    def kept():
+        return (list(DonorFunding.objects.filter(epoch=EPOCH).order_by("first_allocation_id").values_list(
+            "address", "allocated", "claimed", "first_allocation_id")),
+            EpochFunding.objects.get(epoch=EPOCH).claimed)
+
+    first = {a: Allocation.objects.filter(user__address=a, deleted_at__isnull=True).order_by("id")[0].id
+             for a in (ALICE.address, BOB.address)}
+    donors = [(BOB.address, 3 * 10**18), (ALICE.address, 10**17)]
+    claimed = [budget_of(epoch=EPOCH, address=a) - amount for a, amount in donors]
+    assert kept() == ([(a, amount, c, first[a]) for (a, amount), c in zip(donors, claimed)], sum(claimed))
+    before = kept()
+    assert funding.donor_funding_rebuild(epoch=EPOCH) == 2
+    assert kept() == before

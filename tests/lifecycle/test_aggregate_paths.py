@@ -6,6 +6,7 @@ import random
 import pytest
 from eth_account import Account
 
+from allocations import funding
 from allocations import services as allocation_services
 from allocations.models import UniquenessQuotient
 from deposits.models import Budget
@@ -57,7 +58,7 @@ def random_epoch(epoch: int, seed: int):
         _allocate(account, list(zip(projects, amounts)), nonce)
         nonces[account.address] = nonce
         if rng.random() < 0.1:
-            allocation_services.project_funding_rebuild(epoch=epoch)
+            funding.project_funding_rebuild(epoch=epoch)
     for account in rng.sample(accounts, 2):  # patrons: their allocations are withdrawn
         PatronEvent.objects.create(address=account.address, enabled=True, timestamp=chain.epoch_view()[0])
         allocation_services.allocations_revoke(address=account.address, epoch=epoch, view=selectors.chain_view())
@@ -102,7 +103,7 @@ def test_aggregates_equal_the_full_computation(api, db, epoch, seed, django_asse
     from allocations import selectors as allocation_selectors
 
     in_memory = allocation_selectors.exact_funding_aggregates(epoch=epoch)
-    allocation_services.project_funding_rebuild(epoch=epoch)  # every aggregate exact: O(projects) queries
+    funding.project_funding_rebuild(epoch=epoch)  # every aggregate exact: O(projects) queries
     assert in_memory == allocation_selectors.funding_aggregates(epoch=epoch)  # to the last digit of Σ√
     with django_assert_max_num_queries(17):  # computed from the aggregates
         assert api.get(f"/epochs/info/{epoch}").json() == expected
