@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0
-// Small contracts with the functions and events of Octant's that the backend calls or indexes, for tests
-// against an in-process EVM. Compile with `bash scripts/compile_contracts.sh` (solc-js from npm); the ABI
-// and bytecode are committed in `compiled.json`, so tests need no compiler.
+// Small contracts with the functions and events of Octant's (and a Safe's off-chain message interface) that
+// the backend calls or indexes, for tests against an in-process EVM. Compile with
+// `bash scripts/compile_contracts.sh` (solc-js from npm); the ABI and bytecode are committed in `compiled.json`,
+// so tests need no compiler.
 pragma solidity 0.8.24;
 
 contract Auth {
