@@ -58,7 +58,7 @@ def connect_frames() -> list[str]:
     epoch = view.pending
     if epoch is None:
         return []
-    return [realtime.event_frame("threshold", {"threshold": str(selectors.epoch_threshold(epoch=epoch))})]
+    return [realtime.threshold_frame(selectors.epoch_threshold(epoch=epoch))]
 
 
 class ConnectFrames:
@@ -224,9 +224,9 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
             logger.exception("socket.io: allocate failed")
             await self.emit("exception", {"message": UNEXPECTED_ERROR})
             return
-        try:  # the sender's own threshold, every epoch ("None" from epoch 4), as the reference sends it
+        try:  # the sender's own threshold, every epoch as the reference sends it ("0" from epoch 4, not "None")
             threshold = await database_sync_to_async(selectors.epoch_threshold)(epoch=epoch)
-            await self.emit("threshold", {"threshold": str(threshold)})
+            await self.send(text_data=realtime.threshold_frame(threshold))
         except Exception:  # the allocation is committed: a failed read must not report it as failed
             logger.exception("socket.io: reading the threshold after an allocation failed")
 

@@ -1,6 +1,6 @@
 """Live updates to the Socket.IO clients (docs/lifecycle.md §10.3): after an allocation every connected client
-receives the new threshold (epochs 1-3: from epoch 4 it is always "None"), the rewards of every project and
-the donors of the projects that changed.
+receives the new threshold (epochs 1-3: from epoch 4 there is none, which never changes), the rewards of every
+project and the donors of the projects that changed.
 
 Frames are built and serialized once here, then fanned out through the channel layer (Redis in production,
 so every server process reaches its own clients); `allocations.consumers.SocketIOConsumer` writes them out
@@ -39,12 +39,21 @@ def event_frame(event: str, data) -> str:
     return "42" + json.dumps([event, data], separators=(",", ":"))
 
 
+def threshold_frame(threshold: int | None) -> str:
+    """The `threshold` event: wei as a decimal string, "0" for an epoch without one (epochs >= 4). The one
+    deliberate difference from the reference, which sends the string "None" there: Octant's web client runs
+    BigInt() on the value, and on "None" it fails and greys every project until a reload. 0 is what that
+    client makes of no threshold itself (the null of `GET /rewards/threshold/N`), and what it means for
+    the projects: none is below it (docs/websockets-api.yaml)."""
+    return event_frame("threshold", {"threshold": str(threshold or 0)})
+
+
 def state_frames(state: dict, *, skip_none_threshold: bool = False) -> list[str]:
     """`threshold`, `project_rewards`, then one `project_donors` per project, in the reference's order.
-    skip_none_threshold leaves out the threshold "None" (epochs >= 4), which never changes."""
+    skip_none_threshold leaves out the threshold of an epoch without one (epochs >= 4), which never changes."""
     frames = []
-    if not (skip_none_threshold and state["threshold"] == "None"):
-        frames.append(event_frame("threshold", {"threshold": state["threshold"]}))
+    if not (skip_none_threshold and state["threshold"] is None):
+        frames.append(threshold_frame(state["threshold"]))
     frames.append(event_frame("project_rewards", state["project_rewards"]))
     frames += [donors_frame(donors) for donors in state["project_donors"]]
     return frames

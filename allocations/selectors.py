@@ -315,7 +315,7 @@ def socket_payload(*, view: ChainView, projects: list[str] | None = None) -> dic
     donors = projects_donors_json(epoch=epoch, projects=projects)
     return {
         "epoch": epoch,
-        "threshold": str(epoch_threshold(epoch=epoch)),  # the reference sends the string "None" from epoch 4
+        "threshold": epoch_threshold(epoch=epoch),  # None from epoch 4 (realtime.threshold_frame sends "0")
         "project_rewards": [{"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)}
                             for r in rewards.rewards],
         # each project's donors as JSON text already (realtime.state_frames puts it in the frame as it is)

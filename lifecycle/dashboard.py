@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from allocations import selectors as allocation_selectors
 from deposits.models import Budget
 from epochs import selectors
-from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
+from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from octant.core.display import short_address
 from octant.core.exceptions import OctantError
 from octant.core.fields import sum_wei
@@ -25,7 +25,7 @@ class Timeline:
     end: datetime
     window_closes: datetime  # the close of this epoch's own allocation window, after its end
     duration: int
-    decision_window: int
+    decision_window: int  # the length of this epoch's allocation window (the next epoch's decision window)
     seconds_left: int
     progress_percent: float
 
@@ -85,6 +85,13 @@ def _names(epoch: int, addresses) -> dict[str, str]:
     return dict(Project.objects.filter(epoch=epoch, address__in=list(addresses)).values_list("address", "name"))
 
 
+def _window_of(epoch: int) -> Epoch:
+    """The timing of the epoch during which `epoch`'s allocation window runs: the Epochs contract opens it
+    for the first decision window of epoch + 1, with that epoch's props (docs/lifecycle.md §1.1). After a
+    `setEpochProps` they differ from `epoch`'s own: the window closes at its start + its decision window."""
+    return selectors.epoch_details(epoch=epoch + 1)
+
+
 def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | None:
     """Budgets, allocations, matching and the top projects of an epoch that has its pending snapshot:
     final figures once finalized, live estimates (as of the `view`'s time) before. None without a pending
@@ -93,7 +100,8 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | No
     pending = PendingEpochSnapshot.objects.filter(epoch=epoch).first()
     if pending is None:
         return None
-    details = selectors.epoch_details(epoch=epoch)
+    window = _window_of(epoch)
+    closes = window.start + window.decision_window
     finalized = FinalizedEpochSnapshot.objects.filter(epoch=epoch).first()
     budgets = Budget.objects.filter(epoch=epoch)
     live = allocation_selectors.live_allocations(epoch=epoch)
@@ -108,12 +116,12 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | No
                          key=lambda row: (-(row[1] + row[2]), row[0]))
         matched = allocation_selectors.estimated_matched_rewards(epoch=epoch, now=view.now)
         leftover, estimate = None, True
-        state = "allocation window open" if view.now < details.finalized_at else "finalizing"
+        state = "allocation window open" if view.pending == epoch else "finalizing"
     top = rewards[:TOP_PROJECTS]
     names = _names(epoch, (address for address, _, _ in top))
     return EpochFigures(
-        epoch=epoch, state=state, window_closes=_dt(details.finalized_at),
-        seconds_left=max(details.finalized_at - view.now, 0) if state == "allocation window open" else None,
+        epoch=epoch, state=state, window_closes=_dt(closes),
+        seconds_left=max(closes - view.now, 0) if state == "allocation window open" else None,
         staking_proceeds=pending.eth_proceeds, total_effective_deposit=pending.total_effective_deposit,
         users_with_budgets=budgets.count(), total_budgets=sum_wei(budgets, "amount"),
         donors=live.values("user_id").distinct().count(), allocations_sum=sum_wei(live, "amount"),
@@ -127,11 +135,12 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | No
 def epoch_dashboard(*, view: selectors.ChainView) -> Dashboard:
     if not view.current:
         return Dashboard(now=_dt(view.now), configured=False, current=None, figures=None)
-    details = selectors.epoch_details(epoch=view.current)
+    details, window = selectors.epoch_details(epoch=view.current), _window_of(view.current)
     elapsed = min(max(view.now - details.start, 0), details.duration)
     current = Timeline(
         epoch=view.current, state=_state_name(view.current, view), start=_dt(details.start), end=_dt(details.end),
-        window_closes=_dt(details.finalized_at), duration=details.duration, decision_window=details.decision_window,
+        window_closes=_dt(window.start + window.decision_window), duration=details.duration,
+        decision_window=window.decision_window,
         seconds_left=max(details.end - view.now, 0),
         progress_percent=round(100 * elapsed / details.duration, 1) if details.duration else 100.0)
     focus = view.pending if view.pending and selectors.epoch_has_pending_snapshot(epoch=view.pending) else None

@@ -512,13 +512,23 @@ class Deployment:
     def wallet_for(self, owner, glm: int = 0):
         """A contract wallet (EIP-1271) owned by `owner`, locking `glm` through the wallet."""
         wallet = self.deploy("Wallet", owner.address)
+        self._lock_through(wallet, owner, glm)
+        return wallet
+
+    def safe_for(self, owners: list[str], threshold: int, *, executor=None, glm: int = 0):
+        """A Safe-like multisig (our `Safe`: the Safe's getMessageHash and EIP-1271 check) of `owners`,
+        locking `glm` through it; `executor` (an owner's account from `account`) sends its calls."""
+        safe = self.deploy("Safe", owners, threshold)
+        self._lock_through(safe, executor, glm)
+        return safe
+
+    def _lock_through(self, wallet, owner, glm: int) -> None:
         if glm:
             self.fund(wallet.address, glm=glm)
             approve = self.glm.functions.approve(self.deposits.address, glm)._encode_transaction_data()
             lock = self.deposits.functions.lock(glm)._encode_transaction_data()
             wallet.functions.execute(self.glm.address, 0, approve).transact({"from": owner.address})
             wallet.functions.execute(self.deposits.address, 0, lock).transact({"from": owner.address})
-        return wallet
 
 
 class SyntheticEvents:

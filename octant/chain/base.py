@@ -153,10 +153,10 @@ class ChainBackend(ABC):
         return self.is_contract(address) and signatures.verify_signature(
             address, digest_or_message, signature, is_contract=True, eip1271_call=eip1271_call)
 
+    @abstractmethod
     def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
         """`getMessageHash(message_hash)` of the Safe at `address` (its EIP-712 SafeMessage hash); raises
         `InvalidMultisigAddress` if the address is no Safe."""
-        raise NotImplementedError
 
     @abstractmethod
     def passport_score(self, address: str) -> Decimal | None:

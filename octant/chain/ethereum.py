@@ -20,7 +20,7 @@ from web3.exceptions import (BadFunctionCallOutput, ContractLogicError, TimeExha
                              Web3RPCError)
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from octant.core.exceptions import ChainError
+from octant.core.exceptions import ChainError, InvalidMultisigAddress
 
 from . import epoch_math, proceeds
 from .base import Batch, ChainBackend
@@ -437,6 +437,14 @@ class EthereumChain(ChainBackend):
         except (ContractLogicError, BadFunctionCallOutput, ValueError):  # a revert, or no answer: invalid
             return False
         return bytes(result) == EIP1271_LEGACY_MAGIC
+
+    def safe_message_hash(self, address: str, message_hash: bytes) -> bytes:
+        """The Safe's own `getMessageHash(message_hash)` (a Safe answers it through its fallback handler)."""
+        safe = self.w3.eth.contract(address=to_checksum_address(address), abi=ABIS["Safe"])
+        try:
+            return bytes(self.rpc(safe.functions.getMessageHash(bytes(message_hash)).call))
+        except (ContractLogicError, BadFunctionCallOutput) as exc:  # no such function there, or no contract
+            raise InvalidMultisigAddress() from exc
 
     def passport_score(self, address: str) -> Decimal | None:
         from .models import LocalPassportScore  # scores recorded for the deployment (`chain passport`)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ALICE, BOB, CAROL = USERS
 P1, P2, P3 = PROJECTS
 INTERVAL = 1.0
-ON_CONNECT = 1 + 1 + len(PROJECTS)  # threshold "None", project_rewards, one project_donors per project
+ON_CONNECT = 1 + 1 + len(PROJECTS)  # threshold "0" (none), project_rewards, one project_donors per project
 
 
 def allocate(account, allocations, nonce):

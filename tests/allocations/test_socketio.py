@@ -29,6 +29,7 @@ from octant.chain.backends import get_chain
 from octant.core.signatures import allocation_typed_data
 from octant.routing import websocket_urlpatterns
 
+from tests.fixtures import window as window_fixture
 from tests.fixtures.chain import DURATION, START, WINDOW, take_pending_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -166,9 +167,9 @@ async def test_only_the_threshold_on_connect_before_the_pending_snapshot(schedul
     assert event(await client.receive_from()) == ["threshold", {"threshold": "0"}]  # epoch 1: a number
     assert await client.receive_nothing(timeout=0.2)  # the rewards need the snapshot, as in the reference
     await client.disconnect()
-    with override_settings(EPOCH_RULES="current"):  # today's rules: no threshold, the string "None"
+    with override_settings(EPOCH_RULES="current"):  # today's rules: no threshold, "0" (the reference: "None")
         client = await socket_open()
-        assert event(await client.receive_from()) == ["threshold", {"threshold": "None"}]
+        assert event(await client.receive_from()) == ["threshold", {"threshold": "0"}]
         await client.disconnect()
 
 
@@ -279,12 +280,39 @@ def test_frames_are_batched_in_order():
 
 
 def test_a_none_threshold_is_left_out_of_broadcasts_only():
-    state = {"threshold": "None", "project_rewards": [], "project_donors": [{"project": PROJECTS[0], "donors": []}]}
-    assert [event(f)[0] for f in realtime.state_frames(state)] == ["threshold", "project_rewards", "project_donors"]
+    state = {"threshold": None, "project_rewards": [], "project_donors": [{"project": PROJECTS[0], "donors": []}]}
+    assert [event(f) for f in realtime.state_frames(state)][:2] == [["threshold", {"threshold": "0"}],
+                                                                    ["project_rewards", []]]
     assert [event(f)[0] for f in realtime.state_frames(state, skip_none_threshold=True)] == [
         "project_rewards", "project_donors"]
-    state["threshold"] = "5"
-    assert event(realtime.state_frames(state, skip_none_threshold=True)[0]) == ["threshold", {"threshold": "5"}]
+    for threshold in (5, 0):  # a threshold of 0 (epochs 1-3, nothing allocated yet) is one: it goes out
+        state["threshold"] = threshold
+        assert event(realtime.state_frames(state, skip_none_threshold=True)[0]) == [
+            "threshold", {"threshold": str(threshold)}]
+
+
+async def test_an_epoch_without_a_threshold_sends_zero_not_none(window, api):
+    """Epoch 4 of the mainnet history has no threshold (HTTP: null). The reference sends the string "None"
+    on the socket, and Octant's web client, which runs BigInt() on it, greys every project until a reload;
+    this server sends "0", what the client makes of the HTTP null (docs/websockets-api.yaml)."""
+    epoch, projects, user = window_fixture.EPOCH, window_fixture.PROJECTS, window_fixture.USERS[0]
+    assert epoch >= 4 and await database_sync_to_async(selectors.epoch_threshold)(epoch=epoch) is None
+    answer = await database_sync_to_async(api.get)(f"/rewards/threshold/{epoch}")
+    assert answer.json() == {"threshold": None}  # the HTTP wire stays the reference's
+    client = await socket_open()
+    frames = await receive_frames(client, 2 + len(projects))
+    assert event(frames[0]) == ["threshold", {"threshold": "0"}]
+    assert [event(f)[0] for f in frames[1:]] == ["project_rewards"] + ["project_donors"] * len(projects)
+
+    body = window_fixture.sign(user, [(projects[0], 10**15)], 0)
+    await client.send_to(text_data="421" + json.dumps(["allocate", json.dumps(body)]))
+    assert event(await client.receive_from(timeout=5)) == ["threshold", {"threshold": "0"}]  # its own
+    assert await client.receive_from(timeout=5) == "431[]"
+    broadcast = await receive_frames(client, 2)  # no threshold in it: the epoch's never changes
+    assert [event(f)[0] for f in broadcast] == ["project_rewards", "project_donors"]
+    assert event(broadcast[1])[1]["project"] == projects[0]
+    assert await client.receive_nothing(timeout=0.1)
+    await client.disconnect()
 
 
 # --- a stock client against the production server (uvicorn) ---------------------------------------------
@@ -364,8 +392,8 @@ def test_stock_socketio_client_over_websocket(live_server_url):
 @pytest.mark.django_db(transaction=False)
 @pytest.mark.parametrize("live_server_url", [{"EPOCH_RULES": "current"}], indirect=True)
 def test_stock_client_gets_its_none_threshold_after_allocating(live_server_url):
-    """Today's rules (capped QF from epoch 1): the threshold is the string "None". The sender gets it after
-    its allocation, as from the reference; a watching client gets the broadcast only."""
+    """Today's rules (capped QF from epoch 1): no threshold, sent as "0" (the reference: "None"). The sender
+    gets it after its allocation, as from the reference; a watching client gets the broadcast only."""
     import socketio
 
     clients, events = [], {}
@@ -381,14 +409,14 @@ def test_stock_client_gets_its_none_threshold_after_allocating(live_server_url):
         while min(len(seen) for seen in events.values()) < 2 + len(PROJECTS) and time.monotonic() < deadline:
             time.sleep(0.05)
         for seen in events.values():
-            assert seen[0] == ("threshold", {"threshold": "None"}), seen
+            assert seen[0] == ("threshold", {"threshold": "0"}), seen
             seen.clear()
         assert clients[0].call("allocate", json.dumps(allocation_body([(PROJECTS[0], 10**15)])), timeout=10) is None
         while (len(events["sender"]) < 3 or len(events["watcher"]) < 2) and time.monotonic() < deadline + 10:
             time.sleep(0.05)
         time.sleep(0.2)
         assert [kind for kind, _ in events["sender"]] == ["threshold", "project_rewards", "project_donors"]
-        assert events["sender"][0][1] == {"threshold": "None"}
+        assert events["sender"][0][1] == {"threshold": "0"}
         assert [kind for kind, _ in events["watcher"]] == ["project_rewards", "project_donors"]
         assert events["sender"][1:] == events["watcher"]
     finally:

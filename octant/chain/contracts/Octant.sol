@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0
-// Small contracts with the functions and events of Octant's that the backend calls or indexes, for tests
-// against an in-process EVM. Compile with `bash scripts/compile_contracts.sh` (solc-js from npm); the ABI
-// and bytecode are committed in `compiled.json`, so tests need no compiler.
+// Small contracts with the functions and events of Octant's (and a Safe's off-chain message interface) that
+// the backend calls or indexes, for tests against an in-process EVM. Compile with
+// `bash scripts/compile_contracts.sh` (solc-js from npm); the ABI and bytecode are committed in `compiled.json`,
+// so tests need no compiler.
 pragma solidity 0.8.24;
 
 contract Auth {
@@ -359,5 +360,77 @@ contract Wallet {
         }
         address signer = ecrecover(bytes32(data), v, r, s);
         return signer != address(0) && signer == owner ? bytes4(0x20c13b0b) : bytes4(0xffffffff);
+    }
+}
+
+/// A multisig wallet with a Gnosis Safe's off-chain message interface, for tests: `getMessageHash(bytes)` is
+/// EIP-712 over SafeMessage(bytes message) under the domain {chainId, verifyingContract: this wallet}, and the
+/// legacy EIP-1271 `isValidSignature(bytes,bytes)` answers 0x20c13b0b when `threshold` owners, in ascending
+/// address order, signed the message hash of `data` (v 27/28: the hash itself; v 31/32: its eth_sign form), and
+/// reverts otherwise. Any owner runs calls through `execute` (a Safe would ask for `threshold` signatures).
+contract Safe {
+    bytes32 private constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(uint256 chainId,address verifyingContract)");
+    bytes32 private constant SAFE_MSG_TYPEHASH = keccak256("SafeMessage(bytes message)");
+
+    address[] private owners;
+    mapping(address => bool) public isOwner;
+    uint256 public threshold;
+
+    constructor(address[] memory _owners, uint256 _threshold) {
+        require(_threshold >= 1 && _threshold <= _owners.length, "Safe: invalid threshold");
+        for (uint256 i = 0; i < _owners.length; i++) {
+            require(_owners[i] != address(0) && !isOwner[_owners[i]], "Safe: invalid owner");
+            isOwner[_owners[i]] = true;
+        }
+        owners = _owners;
+        threshold = _threshold;
+    }
+
+    receive() external payable {}
+
+    function getOwners() external view returns (address[] memory) {
+        return owners;
+    }
+
+    function getThreshold() external view returns (uint256) {
+        return threshold;
+    }
+
+    function domainSeparator() public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, block.chainid, address(this)));
+    }
+
+    function getMessageHash(bytes memory message) public view returns (bytes32) {
+        bytes32 safeMessage = keccak256(abi.encode(SAFE_MSG_TYPEHASH, keccak256(message)));
+        return keccak256(abi.encodePacked(bytes1(0x19), bytes1(0x01), domainSeparator(), safeMessage));
+    }
+
+    function isValidSignature(bytes calldata data, bytes calldata signatures) external view returns (bytes4) {
+        bytes32 hash = getMessageHash(data);
+        require(signatures.length >= 65 * threshold, "Safe: too few signatures");
+        address last = address(0);
+        for (uint256 i = 0; i < threshold; i++) {
+            bytes calldata part = signatures[65 * i:65 * (i + 1)];
+            uint8 v = uint8(part[64]);
+            address signer;
+            if (v == 27 || v == 28) {
+                signer = ecrecover(hash, v, bytes32(part[0:32]), bytes32(part[32:64]));
+            } else if (v == 31 || v == 32) {
+                bytes32 signed = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash));
+                signer = ecrecover(signed, v - 4, bytes32(part[0:32]), bytes32(part[32:64]));
+            } else {
+                revert("Safe: unsupported signature type");
+            }
+            require(signer > last && isOwner[signer], "Safe: invalid owner signature");
+            last = signer;
+        }
+        return bytes4(0x20c13b0b);
+    }
+
+    function execute(address to, uint256 value, bytes calldata data) external returns (bytes memory) {
+        require(isOwner[msg.sender], "Safe: not an owner");
+        (bool ok, bytes memory result) = to.call{value: value}(data);
+        require(ok, "Safe: call failed");
+        return result;
     }
 }
