@@ -194,6 +194,10 @@ class InvalidMultisigAddress(OctantError):
     message = "Given multisig address is invalid"
 
 
+class IpfsPathNotFound(OctantError):
+    message = "No such path under /ipfs/: {}"
+
+
 class NotEligibleToClaimGLM(OctantError):
     message = "User with address: {} is not eligible to claim GLMs."
 
