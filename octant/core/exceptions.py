@@ -198,6 +198,14 @@ class IpfsPathNotFound(OctantError):
     message = "No such path under /ipfs/: {}"
 
 
+class SafeNotFound(OctantError):
+    message = "No Safe at {}"
+
+
+class SafeMessageNotFound(OctantError):
+    message = "No Safe message with hash {}"
+
+
 class NotEligibleToClaimGLM(OctantError):
     message = "User with address: {} is not eligible to claim GLMs."
 

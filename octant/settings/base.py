@@ -303,12 +303,17 @@ EXTERNAL_API_BACKOFF = env.float("EXTERNAL_API_BACKOFF", default=1.0)  # seconds
 DELEGATION_SALT = env.str("DELEGATION_SALT", default="dev-delegation-salt" if DEBUG else "")
 DELEGATION_SALT_PRIMARY = env.str("DELEGATION_SALT_PRIMARY",
                                   default="dev-delegation-salt-primary" if DEBUG else "")
+# empty: the local chain's own Safe Transaction Service (docs/lifecycle.md §5.4), read in process
 SAFE_TRANSACTION_SERVICE_URL = env.str(
     "SAFE_TRANSACTION_SERVICE_URL",
-    default="https://safe-transaction-mainnet.safe.global/api/v1" if CHAIN_ID == 1
-    else "https://safe-transaction-sepolia.safe.global/api/v1")
+    default="" if CHAIN_BACKEND == "local" else "https://safe-transaction-mainnet.safe.global/api/v1"
+    if CHAIN_ID == 1 else "https://safe-transaction-sepolia.safe.global/api/v1")
 MULTISIG_APPROVE_PAUSE = env.float("MULTISIG_APPROVE_PAUSE", default=1.0)  # seconds between pending rows
 MULTISIG_APPROVE_SECONDS = env.float("MULTISIG_APPROVE_SECONDS", default=30.0)  # the approve job's period
+# /cps/simple/price (docs/lifecycle.md §5.5): fixed coin prices, {coin id: {currency: price}}
+COIN_PRICES = env.json("COIN_PRICES", default={
+    "ethereum": {"usd": 2500, "eur": 2300, "gbp": 1950, "aud": 3900, "jpy": 370000, "cny": 18000},
+    "golem": {"usd": 0.25, "eur": 0.23, "gbp": 0.195, "aud": 0.39, "jpy": 37, "cny": 1.8}})
 CELERY_BEAT_SCHEDULE["multisig-approve"] = {"task": "multisig.tasks.multisig_approve",
                                            "schedule": MULTISIG_APPROVE_SECONDS}
 # Sablier GLM streams (docs/lifecycle.md §4.3), read by the ethereum backend; no endpoint: not indexed (as e2e)
