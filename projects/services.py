@@ -35,6 +35,13 @@ def projects_copy_to_next_epoch(*, epoch: int) -> int:
     return len(copies)
 
 
+def projects_describe(*, address: str, **metadata) -> int:
+    """Set metadata fields (docs/lifecycle.md §8.2) of `address`'s projects in every epoch not yet frozen, as
+    staff would in the admin; returns how many rows changed."""
+    frozen = PendingEpochSnapshot.objects.values("epoch")
+    return Project.objects.filter(address=address).exclude(epoch__in=frozen).update(**metadata)
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from model_bakery import baker
 from PIL import Image
 
+from epochs.models import PendingEpochSnapshot
 from projects.models import Project
-from projects.services import projects_copy_to_next_epoch, projects_import_csv
+from projects.services import projects_copy_to_next_epoch, projects_describe, projects_import_csv
 
 A, B = "0x" + "1" * 40, "0x" + "2" * 40
 UNKNOWN = "0x" + "3" * 40
@@ -183,3 +184,11 @@ def test_what_staff_entered_feeds_the_cid(api, db):
                 "profile_image": "x.png"}
     text = json.dumps({A: metadata}, sort_keys=True, separators=(",", ":"))
     assert projects_cid(api) == raw_cid(text.encode())
+
+
+def test_describing_a_project_leaves_frozen_epochs_alone(db):
+    for epoch in (1, 2):
+        Project.objects.create(epoch=epoch, address=A, name="Water")
+    baker.make(PendingEpochSnapshot, epoch=1, locked_ratio="0.1")
+    assert projects_describe(address=A, intro_description="Wells.") == 1
+    assert dict(Project.objects.values_list("epoch", "intro_description")) == {1: "", 2: "Wells."}
