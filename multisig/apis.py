@@ -5,7 +5,9 @@ from rest_framework.views import APIView
 
 from allocations import inputs as allocation_inputs
 from epochs.selectors import chain_view
+from octant.chain import safe_service
 from octant.web.api import OutputSerializer, RequestValidationError, client_ip, parse_address
+from octant.web.http import KeysAsSentJSONParser
 
 from . import services
 from .models import MultisigSignature
@@ -54,3 +56,115 @@ class ApprovePendingApi(APIView):
     def patch(self, request):
         services.approve_pending(read_view=chain_view)
         return Response(status=204)
+
+
+# --- the local chain's Safe Transaction Service (docs/lifecycle.md §5.4), at the Safe Transaction Service's
+# paths under /api/v1/, for the web client (VITE_SAFE_ENDPOINT) and a multisig flow pointed at it over HTTP
+
+
+class SafeOut(OutputSerializer):
+    address = serializers.CharField()
+    nonce = serializers.CharField()
+    threshold = serializers.IntegerField()
+    owners = serializers.ListField(child=serializers.CharField())
+    masterCopy = serializers.CharField()
+    modules = serializers.ListField(child=serializers.CharField())
+    fallbackHandler = serializers.CharField()
+    guard = serializers.CharField()
+    version = serializers.CharField()
+
+
+class SafeConfirmationOut(OutputSerializer):
+    created = serializers.CharField()
+    modified = serializers.CharField()
+    owner = serializers.CharField()
+    signature = serializers.CharField()
+    signatureType = serializers.CharField()
+
+
+class SafeMessageOut(OutputSerializer):
+    created = serializers.CharField()
+    modified = serializers.CharField()
+    safe = serializers.CharField()
+    messageHash = serializers.CharField()
+    message = serializers.JSONField(help_text="a text, or an EIP-712 typed data object")
+    proposedBy = serializers.CharField()
+    safeAppId = serializers.IntegerField(allow_null=True)
+    confirmations = SafeConfirmationOut(many=True)
+    preparedSignature = serializers.CharField(allow_null=True, help_text="the confirmations' signatures by owner")
+
+
+def page(results: list) -> dict:
+    """The Safe Transaction Service's page of a list: here one page holds it all."""
+    return {"count": len(results), "next": None, "previous": None, "results": results}
+
+
+class SafeMessagesOut(OutputSerializer):  # a `page`
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = SafeMessageOut(many=True)
+
+
+class SafeTransactionsOut(OutputSerializer):  # a `page`
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = serializers.ListField(child=serializers.DictField())
+
+
+class SafeMessageIn(serializers.Serializer):
+    message = serializers.JSONField(help_text="a text, or an EIP-712 typed data object")
+    signature = serializers.CharField(max_length=200, help_text="the proposing owner's signature of the "
+                                                                "Safe message hash (65 bytes, hex)")
+    safeAppId = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+
+
+class SignatureIn(serializers.Serializer):
+    signature = serializers.CharField(max_length=200)
+
+
+class SafeApi(APIView):
+    @extend_schema(responses=SafeOut)
+    def get(self, request, safe_address):
+        return Response(SafeOut(safe_service.safe_info(address=parse_address(safe_address))).data)
+
+
+class SafeMessagesApi(APIView):
+    parser_classes = [KeysAsSentJSONParser]  # an EIP-712 object's keys are signed as they are
+
+    @extend_schema(responses=SafeMessagesOut)
+    def get(self, request, safe_address):
+        messages = safe_service.safe_messages(address=parse_address(safe_address))
+        return Response(SafeMessagesOut(page(messages)).data)
+
+    @extend_schema(request=SafeMessageIn, responses={201: None})
+    def post(self, request, safe_address):
+        body = SafeMessageIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        safe_service.safe_message_add(address=parse_address(safe_address), message=body.validated_data["message"],
+                                      signature=body.validated_data["signature"],
+                                      safe_app_id=body.validated_data.get("safeAppId"))
+        return Response(None, status=201)
+
+
+class SafeTransactionsApi(APIView):
+    @extend_schema(responses=SafeTransactionsOut)
+    def get(self, request, safe_address):
+        transactions = safe_service.safe_transactions(address=parse_address(safe_address))
+        return Response(SafeTransactionsOut(page(transactions)).data)
+
+
+class SafeMessageApi(APIView):
+    @extend_schema(responses=SafeMessageOut)
+    def get(self, request, message_hash):
+        return Response(SafeMessageOut(safe_service.safe_message(message_hash=message_hash)).data)
+
+
+class SafeSignaturesApi(APIView):
+    @extend_schema(request=SignatureIn, responses={201: None})
+    def post(self, request, message_hash):
+        body = SignatureIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        safe_service.safe_message_confirm(message_hash=message_hash, signature=body.validated_data["signature"])
+        return Response(None, status=201)

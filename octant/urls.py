@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from octant import info_apis
+from octant import coin_prices, info_apis
 from octant.web.front_door import front_door
 
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("info/sync-status", info_apis.SyncStatusApi.as_view()),
     path("info/websockets-api", info_apis.websockets_api_html),
     path("info/websockets-api.yaml", info_apis.websockets_api_yaml),
+    path("cps/simple/price", coin_prices.CoinPricesApi.as_view()),
     path("", include("lifecycle.urls")),
     path("", include("epochs.urls")),
     path("", include("deposits.urls")),

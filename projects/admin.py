@@ -1,7 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -10,12 +13,14 @@ from django.utils.html import format_html
 
 from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
+from octant.core.cids import cid_of
 from octant.core.fields import address_checksum
 from octant.web.admin import ADDRESS_OVERRIDES, address_html
 
 from . import services
 from .models import Project
 
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}  # Pillow's name: the extension
 FROZEN = ("Epoch {epoch} is frozen: its pending snapshot exists, so its projects can no longer be added, "
           "changed or removed.")
 
@@ -98,7 +103,31 @@ class ProjectForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = ["epoch", "address", "name", "website", "description", "metadata_cid"]
+        fields = ["epoch", "address", "name", "intro_description", "description", "website", "website_label",
+                  "profile_image"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "profile_image" in self.fields:  # not on a frozen epoch's read-only page
+            self.fields["profile_image"].help_text += f" At most {settings.PROJECT_IMAGE_MAX_BYTES:,} bytes."
+
+    def clean_profile_image(self):
+        """A new upload is checked (size, one of the formats the web client shows) and named by the CID of its
+        bytes; bytes stored already are reused (docs/lifecycle.md §8.2)."""
+        image = self.cleaned_data.get("profile_image")
+        if not isinstance(image, UploadedFile):  # the stored one, none, or False: cleared
+            return image
+        if image.size > settings.PROJECT_IMAGE_MAX_BYTES:
+            raise ValidationError(f"The image is larger than {settings.PROJECT_IMAGE_MAX_BYTES:,} bytes.")
+        extension = IMAGE_FORMATS.get(image.image.format)  # forms.ImageField opened it with Pillow
+        if extension is None:
+            raise ValidationError("Upload a PNG, JPEG, GIF or WebP image.")
+        image.seek(0)
+        name = f"{cid_of(image.read())}.{extension}"
+        if default_storage.exists(name):
+            return name
+        image.name = name
+        return image
 
     def clean_epoch(self):
         epoch = self.cleaned_data["epoch"]
@@ -111,8 +140,9 @@ class ProjectForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     epoch = forms.IntegerField(min_value=1, help_text="The epoch the projects are added to (not a frozen one).")
-    file = forms.FileField(help_text="A CSV file whose first line is name,address,website,description "
-                                     "(address required). At most 1,000 rows, 1 MB.")
+    file = forms.FileField(help_text="A CSV file whose first line names its columns among "
+                                     f"{','.join(services.IMPORT_COLUMNS)} (address required). At most 1,000 "
+                                     "rows, 1 MB.")
 
     def clean_epoch(self):
         epoch = self.cleaned_data["epoch"]

@@ -26,12 +26,20 @@ def projects_copy_to_next_epoch(*, epoch: int) -> int:
     Returns how many were created."""
     existing = set(Project.objects.filter(epoch=epoch + 1).values_list("address", flat=True))
     copies = [
-        Project(epoch=epoch + 1, address=p.address, name=p.name, description=p.description, website=p.website,
-                metadata_cid=p.metadata_cid)
+        Project(epoch=epoch + 1, address=p.address, name=p.name, intro_description=p.intro_description,
+                description=p.description, website=p.website, website_label=p.website_label,
+                profile_image=p.profile_image.name)
         for p in Project.objects.filter(epoch=epoch).order_by("id") if p.address not in existing
     ]
     Project.objects.bulk_create(copies)
     return len(copies)
+
+
+def projects_describe(*, address: str, **metadata) -> int:
+    """Set metadata fields (docs/lifecycle.md §8.2) of `address`'s projects in every epoch not yet frozen, as
+    staff would in the admin; returns how many rows changed."""
+    frozen = PendingEpochSnapshot.objects.values("epoch")
+    return Project.objects.filter(address=address).exclude(epoch__in=frozen).update(**metadata)
 
 
 @dataclass(frozen=True)
@@ -40,14 +48,15 @@ class ImportResult:
     errors: list[tuple[int, str]]  # (CSV line number, message); nothing is created when there is any
 
 
-IMPORT_COLUMNS = ("name", "address", "website", "description")
+IMPORT_COLUMNS = ("name", "address", "website", "description", "website_label", "intro_description")
 IMPORT_MAX_ROWS = 1000
 
 
 def projects_import_csv(*, epoch: int, text: str) -> ImportResult:
-    """Add the projects of a CSV (header `name,address,website,description`; address required, the rest
-    optional) to `epoch`, all or nothing: any bad row (invalid address or website, an address already in
-    the epoch or twice in the file) is reported with its line number and nothing is created."""
+    """Add the projects of a CSV (a header naming its columns among IMPORT_COLUMNS; address required, the
+    rest optional; images are uploaded in the admin) to `epoch`, all or nothing: any bad row (invalid
+    address or website, a value too long, an address already in the epoch or twice in the file) is reported
+    with its line number and nothing is created."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     if "address" not in header or set(header) - set(IMPORT_COLUMNS):

@@ -70,6 +70,14 @@ class LocalSafeAdmin(ReadOnlyAdmin):
     search_fields = ["address"]
 
 
+@admin.register(models.LocalSafeMessage)
+class LocalSafeMessageAdmin(ReadOnlyAdmin):
+    """Off-chain messages the Safes' owners posted to the local Safe Transaction Service (`/api/v1/`)."""
+
+    list_display = ["message_hash", "safe", "proposed_by", "created"]
+    search_fields = ["message_hash", "safe__address"]
+
+
 @admin.register(models.LocalGlmTransfer)
 class LocalGlmTransferAdmin(ReadOnlyAdmin):
     glm_fields = ("amount",)

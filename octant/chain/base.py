@@ -96,6 +96,12 @@ class ChainBackend(ABC):
         project's name) to store; `stored_epochs` are the epochs the projects app holds projects of,
         `current_epoch` the chain's current epoch as the caller read it."""
 
+    def projects_cids(self, epochs: set[int]) -> dict[int, str]:
+        """The IPFS CID of each epoch's project metadata as the chain keeps it (docs/lifecycle.md §8.2); an
+        epoch the chain keeps none for is left out (the local chain keeps none: the projects app derives one
+        from the metadata staff enter)."""
+        return {}
+
     def index(self, *, progress=None) -> dict:
         """Index what the backend keeps in tables of its own (the ethereum backend: vault withdrawals and
         merkle roots); returns counts. `progress(entity, done, block, since, pinned)` after each batch."""

@@ -271,8 +271,15 @@ class EthereumChain(ChainBackend):
         return [{"epoch": epoch, "address": to_checksum_address(address)}
                 for epoch in epochs for address in self._read(projects.getProposalAddresses(epoch))]
 
-    def projects_cid(self) -> str:
-        return self._read(self.contract("Projects").functions.cid())
+    def projects_cids(self, epochs: set[int]) -> dict[int, str]:
+        """On mainnet (CHAIN_ID 1) entry N of MAINNET_PROPOSAL_CIDS for epoch N, as v2 keeps the history;
+        `Projects.cid()` (read once) for the epochs beyond that list and on every other chain."""
+        listed = settings.MAINNET_PROPOSAL_CIDS if settings.CHAIN_ID == 1 else []
+        cids = {epoch: listed[epoch - 1] for epoch in epochs if 1 <= epoch <= len(listed)}
+        if len(cids) < len(epochs):
+            current = self._read(self.contract("Projects").functions.cid())
+            cids.update({epoch: current for epoch in epochs if epoch not in cids})
+        return cids
 
     # --- the Vault
     def vault_merkle_root(self, epoch: int) -> str | None:

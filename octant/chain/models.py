@@ -70,6 +70,40 @@ class LocalSafe(models.Model):
         return f"Safe {self.address} ({self.threshold} of {len(self.owners)})"
 
 
+class LocalSafeMessage(models.Model):
+    """An off-chain message of a local Safe, as the Safe Transaction Service keeps it (docs/lifecycle.md §5.4):
+    the text or EIP-712 object the owners sign, under the Safe's `getMessageHash` of its hash."""
+
+    safe = models.ForeignKey(LocalSafe, on_delete=models.CASCADE, related_name="messages")
+    message_hash = models.CharField(max_length=66, unique=True)
+    message = models.JSONField(help_text="a text (EIP-191) or an EIP-712 typed data object")
+    proposed_by = AddressField()
+    safe_app_id = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"message {self.message_hash} of {self.safe.address}"
+
+
+class LocalSafeMessageConfirmation(models.Model):
+    """One owner's signature of a `LocalSafeMessage` (65 bytes, hex)."""
+
+    message = models.ForeignKey(LocalSafeMessage, on_delete=models.CASCADE, related_name="confirmations")
+    owner = AddressField()
+    signature = models.CharField(max_length=132)
+    signature_type = models.CharField(max_length=8, help_text="EOA or ETH_SIGN")
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["message", "owner"], name="local_safe_one_signature_per_owner")]
+
+
 class LocalSablierStream(models.Model):
     """A Sablier lockup stream of GLM on the local chain (`chain stream create`); its actions are
     `LocalDepositEvent`s with a `stream`. `intact_amount` is what it still holds (deposit - withdrawn -

@@ -29,18 +29,22 @@ def check_signatures(*, owners: list[str], threshold: int, message_hash: bytes, 
     owner_set = {to_checksum_address(o) for o in owners}
     last = 0
     for i in range(threshold):
-        part = signatures[65 * i:65 * (i + 1)]
-        v = part[64]
-        if v in (27, 28):
-            signer = recover_address(message_hash, part)
-        elif v in (31, 32):
-            signer = recover_address(eip191_digest_of_hash(message_hash), part[:64] + bytes([v - 4]))
-        else:
-            return False  # contract and pre-approved signatures are not simulated
-        if signer is None or signer not in owner_set or int(signer, 16) <= last:
+        owner = signer(message_hash=message_hash, signature=signatures[65 * i:65 * (i + 1)])
+        if owner is None or owner not in owner_set or int(owner, 16) <= last:
             return False
-        last = int(signer, 16)
+        last = int(owner, 16)
     return True
+
+
+def signer(*, message_hash: bytes, signature: bytes) -> str | None:
+    """Who made one 65-byte owner signature: v 27/28 signs the hash itself, v 31/32 its EIP-191 form
+    (eth_sign); None when it recovers no one, or for contract and pre-approved signatures (not simulated)."""
+    v = signature[64] if len(signature) == 65 else None
+    if v in (27, 28):
+        return recover_address(message_hash, signature)
+    if v in (31, 32):
+        return recover_address(eip191_digest_of_hash(message_hash), signature[:64] + bytes([v - 4]))
+    return None
 
 
 def eip191_digest_of_hash(digest: bytes) -> bytes:

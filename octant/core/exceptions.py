@@ -194,6 +194,18 @@ class InvalidMultisigAddress(OctantError):
     message = "Given multisig address is invalid"
 
 
+class IpfsPathNotFound(OctantError):
+    message = "No such path under /ipfs/: {}"
+
+
+class SafeNotFound(OctantError):
+    message = "No Safe at {}"
+
+
+class SafeMessageNotFound(OctantError):
+    message = "No Safe message with hash {}"
+
+
 class NotEligibleToClaimGLM(OctantError):
     message = "User with address: {} is not eligible to claim GLMs."
 

@@ -95,6 +95,11 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Project images staff upload (docs/lifecycle.md §8.2): Django's default storage, files under MEDIA_ROOT,
+# served at /ipfs/{name} as an IPFS gateway serves them (hence MEDIA_URL); at most PROJECT_IMAGE_MAX_BYTES
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "/ipfs/"
+PROJECT_IMAGE_MAX_BYTES = env.int("PROJECT_IMAGE_MAX_BYTES", default=500_000)
 
 # --- Redis: optional. Unset means in-memory channel layer, a file cache under var/ (shared by the web
 # process and the Celery worker of one machine) and a no-server Celery broker.
@@ -254,6 +259,17 @@ CONTRACTS = {
     "Vault": env.str("VAULT_CONTRACT_ADDRESS", default=""),
     "WithdrawalsTarget": env.str("WITHDRAWALS_TARGET_CONTRACT_ADDRESS", default=""),
 }
+# The project metadata CID of epoch N on mainnet (entry N; v2's history, docs/lifecycle.md §8.2); the
+# Projects contract's cid() beyond the list and on other chains
+MAINNET_PROPOSAL_CIDS = env.list("MAINNET_PROPOSAL_CIDS", default=[
+    "QmSQEFD35gKxdPEmngNt1CWe3kSwiiGqBn1Z3FZvWb8mvK", "Qmds9N5y2vkMuPTD6M4EBxNXnf3bjTDmzWBGnCkQGsMMGe",
+    "QmSXcT18anMXKACTueom8GXw8zrxTBbHGB71atitf6gZ9V", "QmXomSdCCwt4FtBp3pidqSz3PtaiV2EyQikU6zRGWeCAsf",
+    "QmdtFLK3sB7EwQTNaqtmBnZqnN2pYZcu6GmUSTrpvb9wcq", "bafybeifs53yk5oycvy5lu5r42oefk3vh7qkvfdkklkvaw2ocubmycgvche",
+    "bafybeigxa4wpqhianuiltv3qqzqpitjyjyqzdeurpwqrvidgc3c4opw26m",
+    "bafybeihixy3tfq3hlptwfp7cpikhkg76gse2ylvkcrmdiuqrfr2tdt5a74",
+    "bafybeibunwwuo3edrfi7y2jh3bsedwskjxzik7jcjk7bbxqejjqj244prq",
+    "bafybeihuno47auuimjjcit5ij2dojrzyvvy624f2qdch2krup63xqeteau",
+    "bafybeieler566kesgg7dkke4r2mpxf5bhzcv2eaz44bfqlk7j44nh5l4va"])
 # ethereum backend (docs/lifecycle.md §3.3): RPC timeouts and retries (never on reverts), the subgraph, the vault job
 ETH_RPC_TIMEOUT = env.float("ETH_RPC_TIMEOUT", default=10.0)
 ETH_RPC_RETRIES = env.int("ETH_RPC_RETRIES", default=4)
@@ -287,12 +303,17 @@ EXTERNAL_API_BACKOFF = env.float("EXTERNAL_API_BACKOFF", default=1.0)  # seconds
 DELEGATION_SALT = env.str("DELEGATION_SALT", default="dev-delegation-salt" if DEBUG else "")
 DELEGATION_SALT_PRIMARY = env.str("DELEGATION_SALT_PRIMARY",
                                   default="dev-delegation-salt-primary" if DEBUG else "")
+# empty: the local chain's own Safe Transaction Service (docs/lifecycle.md §5.4), read in process
 SAFE_TRANSACTION_SERVICE_URL = env.str(
     "SAFE_TRANSACTION_SERVICE_URL",
-    default="https://safe-transaction-mainnet.safe.global/api/v1" if CHAIN_ID == 1
-    else "https://safe-transaction-sepolia.safe.global/api/v1")
+    default="" if CHAIN_BACKEND == "local" else "https://safe-transaction-mainnet.safe.global/api/v1"
+    if CHAIN_ID == 1 else "https://safe-transaction-sepolia.safe.global/api/v1")
 MULTISIG_APPROVE_PAUSE = env.float("MULTISIG_APPROVE_PAUSE", default=1.0)  # seconds between pending rows
 MULTISIG_APPROVE_SECONDS = env.float("MULTISIG_APPROVE_SECONDS", default=30.0)  # the approve job's period
+# /cps/simple/price (docs/lifecycle.md §5.5): fixed coin prices, {coin id: {currency: price}}
+COIN_PRICES = env.json("COIN_PRICES", default={
+    "ethereum": {"usd": 2500, "eur": 2300, "gbp": 1950, "aud": 3900, "jpy": 370000, "cny": 18000},
+    "golem": {"usd": 0.25, "eur": 0.23, "gbp": 0.195, "aud": 0.39, "jpy": 37, "cny": 1.8}})
 CELERY_BEAT_SCHEDULE["multisig-approve"] = {"task": "multisig.tasks.multisig_approve",
                                            "schedule": MULTISIG_APPROVE_SECONDS}
 # Sablier GLM streams (docs/lifecycle.md §4.3), read by the ethereum backend; no endpoint: not indexed (as e2e)

@@ -12,7 +12,8 @@ from octant.core import exceptions
 STATUSES = {
     403: (exceptions.AllocationWindowClosed, exceptions.NotAllowedInPatronMode, exceptions.InvalidMultisigAddress,
           exceptions.NotEligibleToClaimGLM, exceptions.GlmClaimDisabled),
-    404: (exceptions.EpochsNotFound, exceptions.BudgetNotFound, exceptions.UserNotFound, exceptions.GPStampsNotFound),
+    404: (exceptions.EpochsNotFound, exceptions.BudgetNotFound, exceptions.UserNotFound, exceptions.GPStampsNotFound,
+          exceptions.IpfsPathNotFound, exceptions.SafeNotFound, exceptions.SafeMessageNotFound),
     # MissingSnapshot: the reference answers 500; a missing snapshot is a state the client can wait out
     409: (exceptions.MissingSnapshot, exceptions.SnapshotOutOfOrder, exceptions.EpochFrozen),
     503: (exceptions.ChainUnavailable, exceptions.ExternalApiException, exceptions.DelegationNotConfigured),

@@ -76,15 +76,16 @@ def camel_object(pairs):
 MAX_JSON_CONTAINERS = 10_000
 
 
-def loads_camel(text: str):
-    """json.loads (NaN and Infinity refused) with camelCase keys; a text without "_" has no snake_case key, so
-    it is parsed as it is. Input nested too deep for the parser is a ValueError, not a RecursionError."""
+def loads_camel(text: str, *, camel: bool = True):
+    """json.loads (NaN and Infinity refused) with camelCase keys (unless not `camel`); a text without "_" has
+    no snake_case key, so it is parsed as it is. Input nested too deep for the parser is a ValueError, not a
+    RecursionError."""
     # bounds the nesting depth whatever the recursion limit (py_ecc raises it to 100,000: the C parser would
     # then recurse deep enough to overflow a thread's stack); no request needs that many
     if text.count("[") + text.count("{") > MAX_JSON_CONTAINERS:
         raise ValueError(f"nested too deeply (more than {MAX_JSON_CONTAINERS} arrays and objects)")
     try:
-        return drf_json.loads(text, object_pairs_hook=camel_object if "_" in text else None)
+        return drf_json.loads(text, object_pairs_hook=camel_object if camel and "_" in text else None)
     except RecursionError:
         raise ValueError("nested too deeply")
 
@@ -93,12 +94,21 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser; object keys may be snake_case (see `camelize_keys`), converted while parsing. A body
     nested too deep for the parser is a 400 like any other malformed JSON, not a 500 (RecursionError)."""
 
+    camel = True
+
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return loads_camel((stream.read() if stream is not None else b"").decode(encoding))
+            return loads_camel((stream.read() if stream is not None else b"").decode(encoding), camel=self.camel)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}")
+
+
+class KeysAsSentJSONParser(JSONParser):
+    """The JSON parser without the camelCase keys, for bodies whose keys are data (an EIP-712 object posted to
+    the local Safe Transaction Service); the same bounds."""
+
+    camel = False
 
 
 class JSONErrorPagesMiddleware:

@@ -10,6 +10,7 @@ from allocations import selectors
 from epochs.selectors import chain_view
 from lifecycle import overview, snapshots
 from octant.chain.backends import get_chain
+from projects import selectors as projects_selectors
 
 from tests.fixtures.chain import DURATION, START, WINDOW
 from tests.fixtures.window import EPOCH, PROJECTS, USERS, sign
@@ -151,7 +152,9 @@ def test_info_project_and_glm_bodies(api, window):  # noqa: F811
     check(api, "/info/sync-status", {
         "blockchainEpoch": EPOCH + 1, "indexedEpoch": EPOCH + 1, "blockchainHeight": chain.block_height(),
         "indexedHeight": chain.indexed_height(), "pendingSnapshot": "done", "finalizedSnapshot": "error"})
-    check(api, f"/projects/epoch/{EPOCH}", {"projectsAddresses": PROJECTS, "projectsCid": ""})
+    cid = projects_selectors.projects_cid(epoch=EPOCH)  # the digest of the epoch's metadata (local chain)
+    assert cid.startswith("bafkrei") and len(cid) == 59
+    check(api, f"/projects/epoch/{EPOCH}", {"projectsAddresses": PROJECTS, "projectsCid": cid})
     check(api, "/projects/details?epochs=2,4&searchPhrases=0x22,0x1", {"projectsDetails": [
         {"name": "", "address": P2, "epoch": "2"}, {"name": "", "address": P1, "epoch": "2"},
         {"name": "", "address": P2, "epoch": "4"}, {"name": "", "address": P1, "epoch": "4"}]})

@@ -34,7 +34,7 @@ def frozen(scheduled_chain):
 
 
 def form(**values):
-    return {"epoch": 2, "address": "", "name": "", "website": "", "description": "", "metadata_cid": "", **values}
+    return {"epoch": 2, "address": "", "name": "", "website": "", "description": "", **values}
 
 
 def test_add_refuses_a_bad_address_and_checksums_a_lowercase_one(staff, frozen):

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from lifecycle.management.commands.chain import sync
 from octant.chain.backends import get_chain
 from octant.chain.models import LocalEpochProps
+from projects.services import projects_describe
 
 ETH = GLM = 10**18
 PROJECTS = [
@@ -17,6 +18,14 @@ PROJECTS = [
     ("0x4444444444444444444444444444444444444444", "Privacy Education"),
     ("0x5555555555555555555555555555555555555555", "Community Translations"),
 ]
+# what staff would enter in the project admin (docs/lifecycle.md §8.2), for the web client's pages
+DESCRIPTIONS = {
+    "Open Source Tooling": "Maintainers of the libraries every wallet and dapp depends on.",
+    "Climate Data Commons": "Open climate datasets, cleaned, versioned and free to reuse.",
+    "Public Goods Research": "Studies of how communities fund what everyone uses.",
+    "Privacy Education": "Guides and workshops on keeping your keys and your data your own.",
+    "Community Translations": "Volunteers bringing Ethereum's documentation to thirty languages.",
+}
 LOCKERS = [
     ("0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa", 500_000 * GLM, "25"),
     ("0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", 120_000 * GLM, "3"),
@@ -49,6 +58,10 @@ class Command(BaseCommand):
             chain.lock(address, amount)
             chain.set_passport(address, score)
         sync(chain)
+        for address, name in PROJECTS:
+            projects_describe(address=address, intro_description=DESCRIPTIONS[name],
+                              description=f"{DESCRIPTIONS[name]}\n\nA demo project of the local chain.",
+                              website=f"https://{name.lower().replace(' ', '-')}.example", website_label=name)
         self.stdout.write(
             f"seed_demo: epoch 1 started now; {duration}s epochs, {decision_window}s allocation windows, "
             f"{len(PROJECTS)} projects and {len(LOCKERS)} lockers"

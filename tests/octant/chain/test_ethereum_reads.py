@@ -6,6 +6,7 @@ from octant.chain.backends import get_chain
 from octant.chain.epoch_math import EpochTiming
 from octant.chain.models import StoredProceeds
 from octant.core import signatures
+from projects.models import Project
 
 from .support import ETH, GLM, index_pass
 
@@ -47,7 +48,7 @@ def test_deposits_projects_and_vault(deployment):
     chain.set_projects(4, [P2])
     rows = backend.project_rows(range(1, 6))
     assert [(r["epoch"], r["address"]) for r in rows] == [(2, P1), (2, P2), (3, P1), (3, P2), (4, P2), (5, P2)]
-    assert backend.projects_cid() == "QmCid"
+    assert backend.projects_cids({2, 12}) == {2: "QmCid", 12: "QmCid"}
     assert backend.vault_merkle_root(1) is None and backend.last_claimed_epoch(alice.address) == 0
     chain.vault.functions.setMerkleRoot(1, b"\x01" * 32).transact({"from": chain.multisig})
     assert backend.vault_merkle_root(1) == "0x" + "01" * 32
@@ -108,3 +109,23 @@ def test_missing_settings_are_reported(deployment, settings, name):
     backends._instances.pop("ethereum", None)
     with pytest.raises(ChainError if name == "ETH_RPC_PROVIDER_URL" else Exception):
         index_pass()
+
+
+def test_project_metadata_cids_on_mainnet_follow_v2s_list_then_the_contract(deployment, settings, api):
+    chain, backend = deployment, get_chain()
+    assert settings.MAINNET_PROPOSAL_CIDS[0] == "QmSQEFD35gKxdPEmngNt1CWe3kSwiiGqBn1Z3FZvWb8mvK"
+    assert settings.MAINNET_PROPOSAL_CIDS[10].startswith("bafybeieler566") and len(settings.MAINNET_PROPOSAL_CIDS) == 11
+    settings.CHAIN_ID, settings.MAINNET_PROPOSAL_CIDS = 1, ["QmFirst", "QmSecond"]
+    assert backend.projects_cids({0, 1, 2, 3}) == {0: "QmCid", 1: "QmFirst", 2: "QmSecond", 3: "QmCid"}
+    # through the API: /projects/epoch/N names the CID, and /ipfs/{it}/{address} serves what staff entered
+    chain.travel(chain.start + 10)
+    chain.set_projects(2, [P1])
+    index_pass()
+    Project.objects.filter(address=P1).update(name="One", intro_description="Epoch 2's words.")
+    assert api.get("/projects/epoch/2").json() == {"projectsAddresses": [P1], "projectsCid": "QmSecond"}
+    assert api.get(f"/ipfs/QmSecond/{P1}").json()["introDescription"] == "Epoch 2's words."
+    assert api.get(f"/ipfs/QmFirst/{P1}").status_code == 404  # epoch 1 had no projects
+    settings.CHAIN_ID = 1337  # elsewhere: the contract's one CID for every epoch, the latest epoch's words
+    Project.objects.create(epoch=3, address=P1, intro_description="Epoch 3's words.")
+    assert api.get("/projects/epoch/2").json()["projectsCid"] == "QmCid"
+    assert api.get(f"/ipfs/QmCid/{P1}").json()["introDescription"] == "Epoch 3's words."

@@ -82,8 +82,9 @@ def test_the_data_migration_checksums_rows_stored_before_it():
     with connection.cursor() as cursor:  # rows written before the field checked them
         for epoch, address, name in [(1, LOWER, "lower"), (2, CHECKSUM, "kept"), (2, LOWER, "twin"),
                                      (3, "0xnothex", "bad")]:
-            cursor.execute("INSERT INTO projects_project (epoch, address, name, description, website, metadata_cid, "
-                           "created_at) VALUES (%s, %s, %s, '', '', '', CURRENT_TIMESTAMP)", [epoch, address, name])
+            cursor.execute("INSERT INTO projects_project (epoch, address, name, intro_description, description, "
+                           "website, website_label, profile_image, created_at) "
+                           "VALUES (%s, %s, %s, '', '', '', '', '', CURRENT_TIMESTAMP)", [epoch, address, name])
     checksum_stored_addresses(Project, scope=("epoch",))
     assert sorted(Project.objects.values_list("epoch", "address", "name")) == [
         (1, CHECKSUM, "lower"), (2, CHECKSUM, "kept"), (3, "0xnothex", "bad")]
