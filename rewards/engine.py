@@ -9,6 +9,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from octant.chain.proceeds_engine import (  # §3.1.1, one definition for the chain backend and the engine
+    eth_float_to_wei as eth_float_to_wei,
+    mainnet_staking_proceeds as mainnet_staking_proceeds,
+    mev_proceeds as mev_proceeds,
+    withdrawals_proceeds as withdrawals_proceeds,
+)
 from octant.core.numeric import reference_context
 from rewards.variants import (
     MAINNET_HISTORY,
@@ -29,7 +35,6 @@ HALF = Decimal("0.5")
 ESTIMATED_STAKING_APR = 0.038  # §3.1.3, also the "rewards rate" of every epoch
 ESTIMATED_STAKED_ETH = 100_000 * 10**18
 SECONDS_PER_YEAR = 31_536_000
-BEACON_DEPOSIT_GWEI = 32_000_000_000  # §3.1.1: a withdrawal this large includes the validator principal
 
 
 class InvalidMatchedRewardsStrategy(ValueError):
@@ -45,60 +50,6 @@ def estimated_staking_proceeds(duration: int) -> int:
         return 0
     yearly = int(ESTIMATED_STAKED_ETH * ESTIMATED_STAKING_APR)  # 3799999999999999475712, a float artefact
     return int(yearly / SECONDS_PER_YEAR * duration)
-
-
-def mev_proceeds(normal_txs: Iterable[Mapping], internal_txs: Iterable[Mapping], *, withdrawals_target: str) -> int:
-    """§3.1.1 MEV part: Etherscan "normal" then "internal" transactions to the withdrawals target.
-
-    Drops errored transactions (isError == "1"), then repeated hashes (the first one stays), then keeps
-    plain transfers (empty or missing functionName) whose `to` is the target, case-insensitively.
-    """
-    target = withdrawals_target.lower()
-    seen = set()
-    total = 0
-    for tx in [*normal_txs, *internal_txs]:
-        if str(tx.get("isError", "0")) == "1" or tx["hash"] in seen:
-            continue
-        seen.add(tx["hash"])
-        if str(tx.get("to", "")).lower() == target and not tx.get("functionName"):
-            total += int(tx["value"])
-    return total
-
-
-def withdrawals_proceeds(withdrawals: Iterable[Mapping]) -> int:
-    """§3.1.1 beacon withdrawals: unique by `withdrawalIndex`, gwei minus the 32 ETH principal, in wei."""
-    seen = set()
-    total_gwei = 0
-    for withdrawal in withdrawals:
-        if withdrawal["withdrawalIndex"] in seen:
-            continue
-        seen.add(withdrawal["withdrawalIndex"])
-        amount = int(withdrawal["amount"])
-        total_gwei += amount - BEACON_DEPOSIT_GWEI if amount >= BEACON_DEPOSIT_GWEI else amount
-    return total_gwei * 10**9
-
-
-def eth_float_to_wei(value: float) -> int:
-    """A float ETH amount in wei, through its shortest repr, as web3's `to_wei` does (§3.1.1)."""
-    with reference_context() as context:
-        context.prec = 999
-        return int(Decimal(repr(float(value))) * 10**18)
-
-
-def mainnet_staking_proceeds(
-    *,
-    normal_txs: Iterable[Mapping],
-    internal_txs: Iterable[Mapping],
-    withdrawals: Iterable[Mapping],
-    block_rewards_eth: float,
-    withdrawals_target: str,
-) -> int:
-    """§3.1.1: P = MEV + withdrawals + block rewards."""
-    return (
-        mev_proceeds(normal_txs, internal_txs, withdrawals_target=withdrawals_target)
-        + withdrawals_proceeds(withdrawals)
-        + eth_float_to_wei(block_rewards_eth)
-    )
 
 
 # --- §3.2-3.7 octant rewards ---------------------------------------------------------------------------

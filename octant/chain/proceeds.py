@@ -1,19 +1,18 @@
-"""Mainnet staking proceeds from Etherscan and Bitquery (docs/lifecycle.md §5.2): MEV and plain transfers to the
-WithdrawalsTarget, beacon-chain withdrawals less the 32 ETH principal, and block rewards, over the epoch's
-block range. Transient failures (timeouts, 429, 5xx) are retried with backoff, then raise."""
+"""Mainnet staking proceeds from Etherscan and Bitquery (docs/lifecycle.md §5.2): the WithdrawalsTarget's normal
+and internal transactions, beacon-chain withdrawals and block rewards over the epoch's block range, summed by
+`proceeds_engine` (docs/rewards.md §3.1.1). Transient failures (timeouts, 429, 5xx) are retried with backoff,
+then raise."""
 import logging
 import time
-from decimal import Decimal
 
 import requests
 from django.conf import settings
 
+from octant.chain import proceeds_engine
 from octant.core.exceptions import ChainUnavailable
 
 logger = logging.getLogger(__name__)
 
-GWEI = 10**9
-PRINCIPAL_GWEI = 32 * GWEI
 ETHERSCAN_PAGE = 10_000
 
 
@@ -62,30 +61,7 @@ def transactions(action: str, address: str, start_block: int, end_block: int) ->
         start_block = next_start
 
 
-def mev(address: str, start_block: int, end_block: int) -> int:
-    target, seen, total = address.lower(), set(), 0
-    for action in ("txlist", "txlistinternal"):
-        for tx in transactions(action, address, start_block, end_block):
-            if (tx.get("to", "").lower() != target or tx.get("isError", "0") != "0" or tx.get("functionName", "")
-                    or tx["hash"] in seen):
-                continue
-            seen.add(tx["hash"])
-            total += int(tx["value"])
-    return total
-
-
-def withdrawals(address: str, start_block: int, end_block: int) -> int:
-    seen, gwei = set(), 0
-    for w in transactions("txsBeaconWithdrawal", address, start_block, end_block):
-        if w["withdrawalIndex"] in seen:
-            continue
-        seen.add(w["withdrawalIndex"])
-        amount = int(w["amount"])
-        gwei += amount - PRINCIPAL_GWEI if amount >= PRINCIPAL_GWEI else amount
-    return gwei * GWEI
-
-
-def block_rewards(address: str, start_block: int, end_block: int) -> int:
+def block_rewards(address: str, start_block: int, end_block: int) -> float:
     query = ("query ($address: String!, $from: String!, $to: String!) { EVM(dataset: combined, network: eth) { "
              "MinerRewards(where: {Block: {Coinbase: {is: $address}, Number: {ge: $from, le: $to}}}) "
              "{ sum(of: Reward_Total) } } }")
@@ -97,12 +73,17 @@ def block_rewards(address: str, start_block: int, end_block: int) -> int:
     if body.get("errors"):
         raise ChainUnavailable(f"bitquery: {body['errors']}")
     rewards = body["data"]["EVM"]["MinerRewards"]
-    value = rewards[0]["sum"] if rewards else 0
-    return int(Decimal(str(value or 0)) * 10**18)
+    return float((rewards[0]["sum"] if rewards else 0) or 0)  # a float ETH amount, as the reference reads it
 
 
 def mainnet_proceeds(address: str, *, start: int, end: int) -> int:
-    """Proceeds of the WithdrawalsTarget `address` between the Unix times `start` and `end`."""
+    """Proceeds of the WithdrawalsTarget `address` between the Unix times `start` and `end`: the records read
+    here, summed by `proceeds_engine.mainnet_staking_proceeds`."""
     start_block, end_block = block_by_time(start), block_by_time(end) - 1
-    return (mev(address, start_block, end_block) + withdrawals(address, start_block, end_block)
-            + block_rewards(address, start_block, end_block))
+    return proceeds_engine.mainnet_staking_proceeds(
+        normal_txs=transactions("txlist", address, start_block, end_block),
+        internal_txs=transactions("txlistinternal", address, start_block, end_block),
+        withdrawals=transactions("txsBeaconWithdrawal", address, start_block, end_block),
+        block_rewards_eth=block_rewards(address, start_block, end_block),
+        withdrawals_target=address,
+    )

@@ -36,6 +36,8 @@ EXPECTED = 10_050 * 10**15 + 3 * 10**18 + (20_000_000 + 5_000_000) * GWEI + 42_1
 class Peer:
     def __init__(self):
         self.faults, self.requests = [], []
+        self.records = {"txlist": TXLIST, "txlistinternal": INTERNAL, "txsBeaconWithdrawal": WITHDRAWALS}
+        self.miner_rewards = "0.0421"  # Bitquery's sum, in ETH, a JSON string
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,7 +59,7 @@ class Peer:
                     return
                 if params["action"] == "getblocknobytime":
                     return self._answer(200, {"status": "1", "message": "OK", "result": str(int(params["timestamp"]) // 10)})
-                records = {"txlist": TXLIST, "txlistinternal": INTERNAL, "txsBeaconWithdrawal": WITHDRAWALS}[params["action"]]
+                records = outer.records[params["action"]]
                 lo, hi = int(params["startblock"]), int(params["endblock"])
                 page = [r for r in records if lo <= int(r["blockNumber"]) <= hi][:10_000]
                 self._answer(200, {"status": "1", "message": "OK", "result": page} if page else
@@ -68,7 +70,7 @@ class Peer:
                 outer.requests.append({"bitquery": body["variables"], "key": self.headers.get("X-API-KEY")})
                 if outer.fault(self):
                     return
-                self._answer(200, {"data": {"EVM": {"MinerRewards": [{"sum": "0.0421"}]}}})
+                self._answer(200, {"data": {"EVM": {"MinerRewards": [{"sum": outer.miner_rewards}]}}})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -110,6 +112,23 @@ def test_sums_transfers_withdrawals_less_principal_and_block_rewards(peer):
                for r in peer.requests if "action" in r and r["action"] != "getblocknobytime")
     [bitquery] = [r for r in peer.requests if "bitquery" in r]
     assert bitquery == {"bitquery": {"address": TARGET.lower(), "from": "100", "to": "5999"}, "key": "bitquery-key"}
+
+
+def test_a_hash_counts_at_its_first_occurrence_whatever_it_is(peer):
+    """docs/rewards.md §3.1.1: errored transactions go first, then repeated hashes (the first copy stays), and
+    only then the filter on `to` and functionName: an internal transfer that repeats the hash of a normal
+    contract call counts nothing, one that repeats an errored normal transaction's hash counts."""
+    peer.records["txlistinternal"] = INTERNAL + [_tx(20_002, 5000, value=str(7 * 10**18)),  # the contract call's
+                                                 _tx(20_001, 5000, value=str(11 * 10**15))]  # the errored one's
+    assert proceeds.mainnet_proceeds(TARGET, start=1000, end=60_000) == EXPECTED + 11 * 10**15
+
+
+def test_block_rewards_are_a_float_turned_into_wei_through_its_shortest_form(peer):
+    """docs/rewards.md §3.1.1: Bitquery's sum is read as a float ETH amount, as `web3.to_wei` converts one: a
+    string with more digits than a float holds loses them (…902 becomes …900)."""
+    peer.miner_rewards = "0.077902794919848902"
+    assert proceeds.mainnet_proceeds(TARGET, start=1000, end=60_000) == (
+        EXPECTED - 42_100_000_000_000_000 + 77_902_794_919_848_900)
 
 
 def test_slow_answers_and_5xx_are_retried(peer, settings):

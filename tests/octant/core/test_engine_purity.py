@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 CHECK = (
     "import deposits.engine, deposits.estimates, rewards.engine, rewards.variants, allocations.engine, "
+    "octant.chain.proceeds_engine, "
     "antisybil.engine, withdrawals.engine, octant.core.signatures, sys; "
     "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
 )
