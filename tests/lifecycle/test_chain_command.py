@@ -184,7 +184,7 @@ def test_start_up_imports_neither_the_server_nor_the_apis(scratch_database_url):
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.base", "REDIS_URL": "",
            "DATABASE_URL": scratch_database_url}
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], env=env,
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
                          capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
     assert out[0].startswith("ProgrammingError relation"), out  # it got as far as the lock's query
     assert out[-1] == "[]"

@@ -1,5 +1,6 @@
 """Seed a demo local chain when the database is empty: a short epoch schedule that runs on the wall clock,
-staking proceeds, a few projects, lockers and passport scores. Does nothing if a schedule exists."""
+staking proceeds, a few projects, lockers (each also holding GLM and ETH) and passport scores. Does nothing if a
+schedule exists."""
 import time
 
 from django.conf import settings
@@ -17,6 +18,7 @@ PROJECTS = [
     ("0x4444444444444444444444444444444444444444", "Privacy Education"),
     ("0x5555555555555555555555555555555555555555", "Community Translations"),
 ]
+WALLET_GLM, WALLET_ETH = 100_000 * GLM, 10 * ETH  # what each demo wallet holds besides its lock
 LOCKERS = [
     ("0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa", 500_000 * GLM, "25"),
     ("0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", 120_000 * GLM, "3"),
@@ -48,6 +50,7 @@ class Command(BaseCommand):
         for address, amount, score in LOCKERS:
             chain.lock(address, amount)
             chain.set_passport(address, score)
+            chain.mint(address, glm=WALLET_GLM, eth=WALLET_ETH)  # to lock more, and pay gas, through `/rpc`
         sync(chain)
         self.stdout.write(
             f"seed_demo: epoch 1 started now; {duration}s epochs, {decision_window}s allocation windows, "
