@@ -1,5 +1,6 @@
-"""The local chain's node endpoints (docs/lifecycle.md §3.4), served while CHAIN_BACKEND is local (404
-otherwise): Ethereum JSON-RPC at `/rpc` (octant/chain/rpc.py). They live here, over the apps, because a mined transaction
+"""The local chain's node endpoints (docs/lifecycle.md §3.4, §4.4), served while CHAIN_BACKEND is local (404
+otherwise): Ethereum JSON-RPC at `/rpc` (octant/chain/rpc.py) and the Octant subgraph's GraphQL at
+`/subgraphs/name/octant` (octant/chain/graph.py). They live here, over the apps, because a mined transaction
 is followed, as a `chain` command is, by the apps storing what the chain's ledger holds past their cursors
 (deposit events, projects), so the API shows a wallet's lock at once, not at the next beat tick."""
 import json
@@ -36,6 +37,22 @@ def rpc(request):
     if mined:
         _stored()
     return HttpResponse(status=204) if body is None else JsonResponse(body, safe=False)
+
+
+@csrf_exempt
+def subgraph(request):
+    """graph-node's query API: a GraphQL query over POST (`query`, `variables`, `operationName`)."""
+    from octant.chain import graph  # lazy, as above
+
+    _local(request)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        body = None
+    answer, status = graph.execute(body)
+    return JsonResponse(answer, status=status)
 
 
 def _stored() -> None:

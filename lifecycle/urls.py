@@ -13,4 +13,5 @@ urlpatterns = [
     path("rewards/estimated_budget", apis.EstimatedBudgetApi.as_view()),
     path("history/<str:user_address>", apis.HistoryApi.as_view()),
     path("rpc", node.rpc),
+    path("subgraphs/name/octant", node.subgraph),
 ]
