@@ -44,6 +44,14 @@ SAFE_ABI = [
      "inputs": [{"type": "bytes", "name": "_data"}, {"type": "bytes", "name": "_signature"}],
      "outputs": [{"type": "bytes4", "name": ""}]},
 ]
+# functions of Octant's contracts (their ABIs in the subgraph and the web client) that ours lack
+EXTRA_ABI = {
+    "GLM": [{"type": "function", "name": name, "stateMutability": "nonpayable",
+             "inputs": [{"type": "address", "name": "spender"}, {"type": "uint256", "name": "value"}],
+             "outputs": [{"type": "bool", "name": ""}]} for name in ("increaseAllowance", "decreaseAllowance")],
+    "Deposits": [{"type": "function", "name": name, "stateMutability": "view", "inputs": [],
+                  "outputs": [{"type": "address", "name": ""}]} for name in ("auth", "tracker")],
+}
 EIP1271_LEGACY_MAGIC = bytes.fromhex("20c13b0b")
 # gas each function is charged (and estimated at): about what the contracts cost on a real chain
 GAS = {"transfer": 52_000, "approve": 46_000, "transferFrom": 60_000, "lock": 90_000, "unlock": 70_000,
@@ -356,6 +364,19 @@ def spend_allowance(owner: str, spender: str, value: int) -> None:
 
 
 @function("GLM")
+def glm__increaseAllowance(ctx, spender, value):
+    return glm__approve(ctx, spender, allowance(ctx.sender, _address(spender)) + value)
+
+
+@function("GLM")
+def glm__decreaseAllowance(ctx, spender, value):
+    held = allowance(ctx.sender, _address(spender))
+    if held < value:
+        raise Revert("ERC20: decreased allowance below zero")
+    return glm__approve(ctx, spender, held - value)
+
+
+@function("GLM")
 def glm__transferFrom(ctx, source, to, value):
     source = _address(source)
     spend_allowance(source, ctx.sender, value)
@@ -366,6 +387,11 @@ def glm__transferFrom(ctx, source, to, value):
 @function("Deposits")
 def deposits__glm(ctx):
     return address_of("GLM")
+
+
+@function("Deposits")
+def deposits__tracker(ctx):
+    return ZERO_ADDRESS  # no deposits tracker
 
 
 @function("Deposits")
@@ -391,6 +417,14 @@ def deposits__unlock(ctx, amount):
 def _only_multisig(ctx) -> None:
     if ctx.sender != multisig():
         raise Revert("HN/unauthorized-caller")
+
+
+@function("Epochs", "auth")
+@function("Deposits", "auth")
+@function("Projects", "auth")
+@function("Vault", "auth")
+def octant_base__auth(ctx):
+    return address_of("Auth")
 
 
 @function("Auth")
@@ -518,7 +552,7 @@ RECEIVERS = {"Vault", "WithdrawalsTarget"}  # contracts with a `receive()`
 def _selectors(contract: str) -> dict[bytes, dict]:
     from eth_utils import function_abi_to_4byte_selector  # lazy: the calls of `/rpc` load eth-utils, no command
 
-    abi = SAFE_ABI if contract == "Safe" else COMPILED[CONTRACT_ABI[contract]]["abi"]
+    abi = SAFE_ABI if contract == "Safe" else COMPILED[CONTRACT_ABI[contract]]["abi"] + EXTRA_ABI.get(contract, [])
     return {function_abi_to_4byte_selector(f): f for f in abi if f["type"] == "function"}
 
 
@@ -579,9 +613,11 @@ def run(ctx: Context, to: str, data: bytes) -> bytes:
         move_eth(ctx.sender, to, ctx.value)
         return b""
     fn = _selectors(name).get(data[:4]) if len(data) >= 4 else None
-    handler = fn and FUNCTIONS.get((name, fn["name"]))
-    if handler is None:
+    if fn is None:
         raise Revert()  # no such function and no fallback
+    handler = FUNCTIONS.get((name, fn["name"]))
+    if handler is None:  # the owner's setters: setEpochProps, setProposalAddresses, setCID, emergencyWithdraw, ...
+        raise Revert(f"{fn['name']} is not offered by the local chain: its `chain` commands set what it would")
     if ctx.value and fn["stateMutability"] != "payable":
         raise Revert()
     try:

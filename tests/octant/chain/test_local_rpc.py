@@ -1,6 +1,9 @@
 """The local chain as an Ethereum node (`/rpc`: octant/chain/rpc.py over octant/chain/ledger.py), driven as a wallet
 and the web client drive it: web3.py over HTTP against Django's live server, transactions signed with
 eth-account, contracts read and events decoded with our contracts' ABI (Octant's signatures)."""
+import json
+from pathlib import Path
+
 import pytest
 import requests
 from django.conf import settings
@@ -13,6 +16,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 from lifecycle.tasks import epochs_tick_task
 from octant.chain.backends import get_chain
+from octant.chain import ledger
 from octant.chain.blocks import COMPILED, CONTRACT_ABI
 from octant.chain.models import LocalTransaction
 
@@ -88,6 +92,8 @@ def test_reads_of_the_chain_and_its_contracts(node, live_server):
     assert projects.getProposalAddresses(1).call() == projects.getProposalAddresses(3).call() == PROJECTS[:2]
     assert w3.eth.get_code(chain.contract_addresses()["Vault"]) != b"" and w3.eth.get_code(WALLET.address) == b""
     assert contract(w3, "Vault").functions.lastClaimedEpoch(WALLET.address).call() == 0
+    with pytest.raises(ContractLogicError, match="setCID is not offered by the local chain"):
+        projects.setCID("Qm").call()
 
     # JSON-RPC itself: a batch, an unknown method, a bad body, bad params
     url = live_server.url
@@ -193,3 +199,28 @@ def test_a_withdrawal_from_the_vault_with_its_merkle_proof(live_server, transact
     history = api.get(f"/history/{alice.address}").json()["history"]
     assert [(i["type"], i["eventData"]["amount"], i["eventData"]["transactionHash"]) for i in history
             if i["type"] == "withdrawal"] == [("withdrawal", entry["amount"], "0x" + receipt["transactionHash"].hex())]
+
+
+OCTANT_ABIS = [Path(settings.BASE_DIR).parent / "shared" / folder for folder in (
+    "octant-subgraph/abis", "octant-client/client/src/hooks/contracts/abi")]
+OWNER_ONLY = {"setEpochProps", "setProposalAddresses", "setCID", "setEpochs", "setTrackerAddress", "emergencyWithdraw"}
+
+
+@pytest.mark.skipif(not any(p.is_dir() for p in OCTANT_ABIS), reason="no Octant ABIs under ../shared")
+def test_every_function_of_octants_abis_is_answered_but_the_owners_setters():
+    from eth_utils import function_abi_to_4byte_selector
+
+    contracts = {"Deposits": "Deposits", "ERC20": "GLM", "Epochs": "Epochs", "Proposals": "Projects", "Vault": "Vault"}
+    checked = 0
+    for folder in OCTANT_ABIS:
+        for file, contract in contracts.items():
+            if not (folder / f"{file}.json").is_file():
+                continue
+            abi = json.loads((folder / f"{file}.json").read_text())
+            for fn in (abi["abi"] if isinstance(abi, dict) else abi):
+                if fn["type"] == "function":
+                    known = ledger._selectors(contract).get(function_abi_to_4byte_selector(fn))
+                    answered = known is not None and (contract, fn["name"]) in ledger.FUNCTIONS
+                    assert answered != (fn["name"] in OWNER_ONLY), (folder.name, file, fn["name"])
+                    checked += 1
+    assert checked > 50
