@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, node
 
 urlpatterns = [
     path("epochs/info/<str:epoch_number>", apis.EpochInfoApi.as_view()),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("rewards/estimated_budget/by_days", apis.EstimatedBudgetByDaysApi.as_view()),
     path("rewards/estimated_budget", apis.EstimatedBudgetApi.as_view()),
     path("history/<str:user_address>", apis.HistoryApi.as_view()),
+    path("rpc", node.rpc),
+    path("subgraphs/name/octant", node.subgraph),
 ]

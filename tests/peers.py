@@ -9,7 +9,8 @@
 
 Both can answer with injected faults (HTTP errors, JSON-RPC errors, delays) to test failure handling.
 `Deployment` puts our contracts (octant/chain/contracts/Octant.sol) on a fresh in-process EVM behind the first
-two, with an (empty) Sablier subgraph beside them.
+two, with an (empty) Sablier subgraph beside them. `LocalStack` is the other chain the ethereum backend runs
+against: a running local stack of ours, its `/rpc` and `/subgraphs/name/octant`, with the same driver.
 
 Dev-only (tests and bench): the production package does not import it."""
 import bisect
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from eth_hash.auto import keccak
 from graphql import GraphQLError, build_schema, graphql_sync
 
 from octant.chain import epoch_math
@@ -509,6 +511,12 @@ class Deployment:
     def set_projects(self, epoch: int, addresses: list[str]):
         self.projects.functions.setProposalAddresses(epoch, addresses).transact({"from": self.multisig})
 
+    def wallet_signature(self, wallet, owner, digest: bytes) -> str:
+        """The signature the wallet's `isValidSignature` accepts: its owner's of the digest."""
+        from eth_account import Account
+
+        return "0x" + Account.unsafe_sign_hash(digest, owner.key).signature.hex()
+
     def wallet_for(self, owner, glm: int = 0):
         """A contract wallet (EIP-1271) owned by `owner`, locking `glm` through the wallet."""
         wallet = self.deploy("Wallet", owner.address)
@@ -529,6 +537,162 @@ class Deployment:
             lock = self.deposits.functions.lock(glm)._encode_transaction_data()
             wallet.functions.execute(self.glm.address, 0, approve).transact({"from": owner.address})
             wallet.functions.execute(self.deposits.address, 0, lock).transact({"from": owner.address})
+
+
+class LocalStack:
+    """A running local stack of our own as the chain of the ethereum backend: the production server
+    (scripts/serve.py, CHAIN_BACKEND=local, test settings: the chain's clock moves only when told) on
+    `database_url`, whose `/rpc` and `/subgraphs/name/octant` are the node and the subgraph. The same driver as
+    `Deployment` (accounts, GLM locks, time travel, projects, a contract wallet, the Vault), through what a
+    user of the stack has: the `chain` commands and transactions signed with eth-account and sent to `/rpc`.
+    Epoch 1 starts `start_in` seconds after the chain's clock. `stop()` and `start()` again: a restart."""
+
+    ROOT = Path(__file__).resolve().parents[1]
+
+    def __init__(self, database_url: str, *, start_in: int = 100, duration: int = 1000, window: int = 400,
+                 env: dict | None = None):
+        import os
+        import subprocess
+        import sys
+
+        from web3 import HTTPProvider, Web3
+
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": "",
+                    "CHAIN_BACKEND": "local", "DATABASE_URL": database_url,
+                    "TESTNET_MULTISIG_PRIVATE_KEY": MULTISIG_KEY, **(env or {})}
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=self.ROOT, env=self.env, check=True,
+                       timeout=120)
+        self.server, self.url = None, ""
+        self.start_server()
+        self.w3 = Web3(HTTPProvider(self.url + "rpc"))
+        from octant.chain.blocks import address_of
+
+        self.contracts = {name: self.w3.eth.contract(address=address_of(name), abi=COMPILED[abi]["abi"])
+                          for name, abi in (("Auth", "Auth"), ("Epochs", "Epochs"), ("GLM", "Token"),
+                                            ("Deposits", "Deposits"), ("Projects", "Proposals"), ("Vault", "Vault"),
+                                            ("WithdrawalsTarget", "WithdrawalsTarget"))}
+        self.glm, self.deposits, self.vault = self.contracts["GLM"], self.contracts["Deposits"], self.contracts["Vault"]
+        self.target = self.contracts["WithdrawalsTarget"]
+        self.multisig = self.contracts["Auth"].functions.multisig().call()
+        self.start = self.w3.eth.get_block("latest")["timestamp"] + start_in
+        self.duration, self.window = duration, window
+        self.chain("configure", "--start", self.start, "--duration", duration, "--decision-window", window)
+        self.chain("mint", self.multisig, "--eth", 10**6 * ETH)  # the vault job funds the Vault from it
+
+    def start_server(self):
+        """Start the server (again: a new process on the same database and port)."""
+        import socket
+        import subprocess
+        import sys
+
+        if self.url:
+            port = int(self.url.rsplit(":", 1)[1].strip("/"))
+        else:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port",
+                                        str(port), "--processes", "1"], cwd=self.ROOT, env=self.env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return
+            except OSError:
+                assert self.server.poll() is None and time.monotonic() < deadline, "the stack did not start"
+                time.sleep(0.1)
+
+    def stop(self):
+        self.server.terminate()
+        self.server.wait(timeout=30)
+
+    def settings(self) -> dict:
+        return {"CHAIN_BACKEND": "ethereum", "CHAIN_ID": self.w3.eth.chain_id, "ETH_RPC_PROVIDER_URL": self.url + "rpc",
+                "SUBGRAPH_ENDPOINT": self.url + "subgraphs/name/octant", "SABLIER_SUBGRAPH_ENDPOINT": "",
+                "TESTNET_MULTISIG_PRIVATE_KEY": MULTISIG_KEY,
+                "CONTRACTS": {name: c.address for name, c in self.contracts.items()},
+                "VAULT_CONFIRM_WITHDRAWALS_ENABLED": True, "ETH_RPC_BACKOFF": 0.01, "SUBGRAPH_TIMEOUT": 5.0,
+                "ETH_RPC_TIMEOUT": 5.0, "CHAIN_TX_RECEIPT_TIMEOUT": 5.0}
+
+    def chain(self, *args) -> dict:
+        """`manage.py chain ...` on the stack's database; its status line."""
+        import subprocess
+        import sys
+
+        out = subprocess.run([sys.executable, "manage.py", "chain", *map(str, args)], cwd=self.ROOT, env=self.env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout.splitlines()[-1])
+
+    def sync_subgraph(self):
+        """Nothing to do: the stack's subgraph reads its chain."""
+
+    def tick(self) -> dict:
+        """One run of the stack's beat tick (its snapshots, its vault job), in a process of the stack's."""
+        import subprocess
+        import sys
+
+        code = "import json; from lifecycle.tasks import epochs_tick_task; print(json.dumps(epochs_tick_task()))"
+        out = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=self.ROOT, env=self.env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout.splitlines()[-1])
+
+    def travel(self, timestamp: int):
+        self.chain("time", "--set", timestamp)
+        assert self.w3.eth.get_block("latest")["timestamp"] == timestamp
+
+    def fund(self, address: str, *, eth: int = 0, glm: int = 0):
+        self.chain("mint", address, "--eth", eth, "--glm", glm)
+
+    def signing(self, account):
+        """`.transact({"from": account.address})` signs with the account's key and sends the raw transaction."""
+        from web3.middleware import SignAndSendRawMiddlewareBuilder
+
+        self.w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), name=account.address,
+                                        layer=0)
+
+    def account(self, seed: int):
+        from eth_account import Account
+
+        account = Account.from_key(bytes([seed]) * 32)
+        self.signing(account)
+        self.fund(account.address, eth=10 * ETH)
+        return account
+
+    def lock(self, account, amount: int):
+        self.fund(account.address, glm=amount)
+        for call in (self.glm.functions.approve(self.deposits.address, amount), self.deposits.functions.lock(amount)):
+            assert self.w3.eth.wait_for_transaction_receipt(call.transact({"from": account.address}))["status"] == 1
+
+    def unlock(self, account, amount: int):
+        unlock = self.deposits.functions.unlock(amount).transact({"from": account.address})
+        assert self.w3.eth.wait_for_transaction_receipt(unlock)["status"] == 1
+
+    def set_projects(self, epoch: int, addresses: list[str]):
+        for address in addresses:
+            self.chain("project", "add", epoch, address)
+
+    def wallet_for(self, owner, glm: int = 0):
+        """A Safe (the local chain's contract wallet) with `owner` as its one owner, its GLM locked by the chain."""
+        from octant.core.addresses import checksum
+
+        wallet = checksum("0x" + keccak(b"safe:" + bytes.fromhex(owner.address[2:]))[-20:].hex())
+        self.chain("safe", "add", wallet, "--owners", owner.address, "--threshold", 1)
+        if glm:
+            self.chain("lock", wallet, glm)
+        return self.w3.eth.contract(address=wallet, abi=COMPILED["Wallet"]["abi"])
+
+    def wallet_signature(self, wallet, owner, digest: bytes) -> str:
+        """The signature a Safe's legacy `isValidSignature` accepts: its owner's of the Safe message hash."""
+        from eth_account import Account
+
+        from octant.chain import safes
+
+        message = safes.message_hash(chain_id=self.w3.eth.chain_id, safe=wallet.address, message=digest)
+        return "0x" + Account.unsafe_sign_hash(message, owner.key).signature.hex()
 
 
 class SyntheticEvents:

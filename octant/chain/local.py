@@ -19,7 +19,7 @@ from . import epoch_math
 from .base import CONTRACT_NAMES, Batch, ChainBackend
 from .models import (ChainClock, IndexCursor, LocalDepositEvent, LocalEpochProps, LocalGlmTransfer,
                      LocalPassportScore, LocalProject, LocalSablierStream, LocalSafe, LocalStakingProceeds,
-                     LocalVaultRoot)
+                     LocalVaultRoot, LocalWithdrawal)
 
 LOCK, UNLOCK = "lock", "unlock"
 BATCH_ROWS = 5000
@@ -55,7 +55,8 @@ class LocalChain(ChainBackend):
         qs = ChainClock.objects.select_for_update() if lock else ChainClock.objects
         clock = qs.filter(pk=1).first()
         if clock is None:
-            ChainClock.objects.get_or_create(pk=1, defaults={"base": int(time.time()), "anchor": time.time()})
+            now = int(time.time())
+            ChainClock.objects.get_or_create(pk=1, defaults={"base": now, "anchor": time.time(), "genesis": now})
             clock = qs.get(pk=1)
         return clock
 
@@ -142,11 +143,12 @@ class LocalChain(ChainBackend):
         since = IndexCursor.block_of("local:deposits")
         while True:
             rows = list(LocalDepositEvent.objects.filter(id__gt=since, stream__isnull=True).order_by("id")
-                        .values("id", "address", "type", "amount", "before", "after", "timestamp")[:BATCH_ROWS])
+                        .values("id", "address", "type", "amount", "before", "after", "timestamp",
+                                "transaction__hash", "transaction__block")[:BATCH_ROWS])
             if not rows:
                 return
             last = rows[-1]["id"]
-            yield Batch(rows=[{"key": f"local:{r.pop('id')}", **r} for r in rows],
+            yield Batch(rows=[_deposit_row(r) for r in rows],
                         commit=partial(IndexCursor.advance, "local:deposits", last), entity="local:deposits")
             since = last
 
@@ -181,17 +183,28 @@ class LocalChain(ChainBackend):
         return row.root if row else None
 
     def set_vault_merkle_root(self, epoch: int, root: str, *, fund: int = 0) -> None:
+        """The multisig's `setMerkleRoot` transaction; the chain puts `fund` wei into the Vault with it."""
+        from . import ledger  # lazy, as in `_deposit`
+
         with transaction.atomic():
-            now = self._read(self._clock(lock=True))
+            self._clock(lock=True)
             if LocalVaultRoot.objects.filter(epoch=epoch).exists():
                 raise VaultRootAlreadySet(epoch)
-            LocalVaultRoot.objects.create(epoch=epoch, root=root, set_at=now)
+            tx = self._transaction(sender=ledger.multisig(), to="Vault",
+                                   call=("setMerkleRoot", ["uint256", "bytes32"], [epoch, bytes.fromhex(root[2:])]))
+            ledger.set_root(tx, epoch, root)
+            ledger.move_eth(ledger.ZERO_ADDRESS, tx.to, fund)
 
     def last_claimed_epoch(self, address: str) -> int:
-        return 0  # nobody withdraws from the simulated vault
+        from . import ledger  # lazy, as above
+
+        return ledger.last_claimed_epoch(checksum(address))
 
     def withdrawal_events(self, address: str) -> list[dict]:
-        return []
+        """The address's Vault withdrawals (`batchWithdraw` transactions sent to `/rpc`)."""
+        return [{"amount": w.amount, "timestamp": w.transaction.timestamp, "transactionHash": w.transaction.hash,
+                 "epoch": w.epoch}
+                for w in LocalWithdrawal.objects.filter(address=checksum(address)).select_related("transaction")]
 
     # --- accounts
     def is_contract(self, address: str) -> bool:
@@ -231,16 +244,20 @@ class LocalChain(ChainBackend):
         return settings.CHAIN_ID
 
     def contract_addresses(self) -> dict[str, str]:
-        """The local chain has no contracts; stable stand-in addresses name its simulated ones."""
-        from eth_utils import keccak, to_checksum_address  # lazy: a heavy import the `chain` command never needs
+        """The simulated contracts' stable addresses (octant/chain/ledger.py answers at them on `/rpc`)."""
+        from .blocks import address_of  # lazy, as in `_deposit`
 
-        return {n: to_checksum_address(keccak(text=f"octant-local:{n}")[-20:]) for n in CONTRACT_NAMES}
+        return {n: address_of(n) for n in CONTRACT_NAMES}
 
     def block_height(self) -> int | None:
-        return self.now()
+        """The head block (octant/chain/blocks.py)."""
+        from .blocks import head, last_transaction  # lazy, as in `_deposit`
+
+        clock = self._clock()
+        return head(genesis=clock.genesis, last=last_transaction(), now=self._read(clock))
 
     def indexed_height(self) -> int | None:
-        return self.now()
+        return self.block_height()  # the local subgraph reads the chain itself
 
     def health(self) -> dict[str, bool]:
         return {"blockchain": True, "subgraph": True}
@@ -297,13 +314,33 @@ class LocalChain(ChainBackend):
         return self._deposit(UNLOCK, _address(address), _amount(amount))
 
     def _deposit(self, kind: str, address: str, amount: int) -> LocalDepositEvent:
+        """A lock or unlock through the Deposits contract, in a transaction of the address's (a lock first mints
+        the GLM it locks: the command needs no GLM in the wallet)."""
+        from . import ledger  # lazy: the contracts' ABI loads only with the first write that needs it
+
         if amount == 0:
             raise ChainError("Amount must be positive")
-        now = self._read(self._clock(lock=True))  # the clock row serialises all chain writes
-        before = self._balance(address)
+        tx = self._transaction(sender=address, to="Deposits", call=(kind, ["uint256"], [amount]))
+        before = ledger.deposit_of(address)
         if kind == UNLOCK and amount > before:
             raise ChainError(f"Cannot unlock {amount}: {address} has only {before} locked")
-        return self._ledger(address, kind, amount, before, now)
+        if kind == LOCK:
+            ledger.move_glm(tx, ledger.ZERO_ADDRESS, address, amount)
+        return ledger.record_deposit(tx, kind, address, amount)
+
+    def _transaction(self, *, sender: str, to: str, call: tuple[str, list, list] | None = None, value: int = 0):
+        """A transaction of the chain's own (a `chain` command's, the tick's) in the next block, at the chain's
+        time, under the clock's row lock (which serialises all chain writes): from `sender` to the contract `to`
+        (a ledger name) or address, calling `call` = (function, argument types, arguments)."""
+        from .blocks import address_of, encode_args, mine, selector  # lazy, as in `_deposit`
+
+        clock = self._clock(lock=True)
+        data = b""
+        if call:
+            name, types, args = call
+            data = selector(name, types) + encode_args(types, args)
+        return mine(genesis=clock.genesis, now=self._read(clock), sender=sender,
+                    to=to if to.startswith("0x") else address_of(to), input=data, value=value)
 
     @staticmethod
     def _balance(address: str) -> int:
@@ -339,12 +376,33 @@ class LocalChain(ChainBackend):
         revision = (LocalProject.objects.aggregate(m=Max("revision"))["m"] or 0) + 1
         project, created = LocalProject.objects.get_or_create(
             epoch=epoch, address=address, defaults={"name": name, "revision": revision, "name_revision": revision})
-        if not created:
+        if created:  # the multisig sets the epoch's new list on the Projects contract
+            from . import ledger  # lazy, as in set_vault_merkle_root
+
+            addresses = list(LocalProject.objects.filter(epoch=epoch).order_by("id").values_list("address", flat=True))
+            self._transaction(sender=ledger.multisig(), to="Projects",
+                              call=("setProposalAddresses", ["uint256", "address[]"], [epoch, addresses]))
+        else:
             project.revision = revision
             if name:
                 project.name, project.name_revision = name, revision
             project.save(update_fields=["name", "revision", "name_revision"])
         return project
+
+    @transaction.atomic
+    def mint(self, address: str, *, glm=0, eth=0):
+        """The faucet: give `address` GLM and ETH (wei), in a transaction of the chain's."""
+        from . import ledger  # lazy, as in set_vault_merkle_root
+        from .blocks import address_of
+
+        address, glm, eth = _address(address), _amount(glm), _amount(eth)
+        if not glm and not eth:
+            raise ChainError("Mint some GLM or ETH")
+        tx = self._transaction(sender=address_of("faucet"), to=address, value=eth)
+        ledger.move_eth(ledger.ZERO_ADDRESS, address, eth)
+        if glm:
+            ledger.move_glm(tx, ledger.ZERO_ADDRESS, address, glm)
+        return tx
 
     @transaction.atomic
     def set_passport(self, address: str, score) -> None:
@@ -494,6 +552,13 @@ class LocalChain(ChainBackend):
             connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, reset_sequences=True))
         cache.clear()
         return counts
+
+
+def _deposit_row(row: dict) -> dict:
+    """A ledger row as the apps store it, with its transaction where it has one."""
+    tx_hash, block = row.pop("transaction__hash"), row.pop("transaction__block")
+    return {"key": f"local:{row.pop('id')}", **row,
+            **({"transaction_hash": tx_hash, "block_number": block} if tx_hash else {})}
 
 
 def _action(event: LocalDepositEvent) -> dict:

@@ -9,10 +9,12 @@ from octant.core.fields import AddressField, WeiField
 
 
 class ChainClock(models.Model):
-    """Singleton (pk=1). Chain time = `base`, plus the wall-clock seconds since `anchor` while running."""
+    """Singleton (pk=1). Chain time = `base`, plus the wall-clock seconds since `anchor` while running.
+    `genesis` is the chain time of block 0 (octant/chain/blocks.py)."""
 
     base = models.BigIntegerField()
     anchor = models.FloatField()
+    genesis = models.BigIntegerField(help_text="chain time of block 0")
 
     class Meta:
         verbose_name = "chain clock"
@@ -47,6 +49,7 @@ class LocalVaultRoot(models.Model):
     epoch = models.PositiveIntegerField(unique=True)
     root = models.CharField(max_length=66)
     set_at = models.BigIntegerField(help_text="chain time")
+    transaction = models.ForeignKey("LocalTransaction", null=True, blank=True, on_delete=models.CASCADE)
 
     class Meta:
         ordering = ["epoch"]
@@ -145,6 +148,8 @@ class LocalDepositEvent(models.Model):
     stream = models.ForeignKey(LocalSablierStream, null=True, blank=True, on_delete=models.CASCADE,
                                related_name="actions")
     action = models.CharField(max_length=8, choices=Action.choices, blank=True, default="")
+    transaction = models.ForeignKey("LocalTransaction", null=True, blank=True, on_delete=models.CASCADE,
+                                    help_text="the Deposits transaction (none for a stream's action)")
 
     class Meta:
         ordering = ["id"]
@@ -184,6 +189,82 @@ class LocalGlmTransfer(models.Model):
 
     class Meta:
         ordering = ["nonce"]
+
+
+class LocalTransaction(models.Model):
+    """A transaction of the local chain, alone in its block (octant/chain/blocks.py): one a wallet signed and sent
+    to `/rpc` (`nonce` and `raw` set), or one a `chain` command or the chain itself made (no nonce: it counts
+    for no account's nonce). Its events are its `logs`."""
+
+    block = models.BigIntegerField(unique=True)
+    timestamp = models.BigIntegerField(help_text="chain time")
+    hash = models.CharField(max_length=66, unique=True)
+    sender = models.CharField(max_length=42)
+    to = models.CharField(max_length=42, blank=True, default="")
+    nonce = models.PositiveBigIntegerField(null=True, blank=True)
+    value = WeiField(default=0)
+    input = models.TextField(default="0x", help_text="calldata, hex")
+    gas = models.PositiveBigIntegerField(default=0, help_text="gas limit")
+    gas_used = models.PositiveBigIntegerField(default=0)
+    gas_price = WeiField(default=0, help_text="effective gas price")
+    raw = models.TextField(blank=True, default="", help_text="the signed transaction, hex")
+
+    class Meta:
+        ordering = ["block"]
+        constraints = [models.UniqueConstraint(fields=["sender", "nonce"], name="local_tx_unique_nonce")]
+
+    def __str__(self):
+        return f"transaction {self.hash} in block {self.block}"
+
+
+class LocalLog(models.Model):
+    """An event a transaction of the local chain emitted, ABI-encoded as the contract emits it."""
+
+    transaction = models.ForeignKey(LocalTransaction, on_delete=models.CASCADE, related_name="logs")
+    index = models.PositiveIntegerField(help_text="log index in the block")
+    address = models.CharField(max_length=42)
+    topic0 = models.CharField(max_length=66, db_index=True)
+    topics = models.JSONField(default=list, help_text="every topic, topic0 first, hex")
+    data = models.TextField(default="0x")
+
+    class Meta:
+        ordering = ["transaction__block", "index"]
+        constraints = [models.UniqueConstraint(fields=["transaction", "index"], name="local_log_unique_index")]
+
+
+class LocalBalance(models.Model):
+    """What an address holds on the local chain: ETH or GLM, in wei (the Deposits contract's GLM is the sum of
+    its locks, never a row)."""
+
+    asset = models.CharField(max_length=3, choices=[("ETH", "ETH"), ("GLM", "GLM")])
+    address = models.CharField(max_length=42)
+    amount = WeiField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["asset", "address"], name="local_balance_unique")]
+
+
+class LocalAllowance(models.Model):
+    """GLM `owner` lets `spender` move (ERC-20 approve)."""
+
+    owner = models.CharField(max_length=42)
+    spender = models.CharField(max_length=42)
+    amount = WeiField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "spender"], name="local_allowance_unique")]
+
+
+class LocalWithdrawal(models.Model):
+    """A Vault `batchWithdraw` on the local chain: `amount` wei paid to `address`, its claims up to `epoch`."""
+
+    address = models.CharField(max_length=42, db_index=True)
+    amount = WeiField()
+    epoch = models.PositiveIntegerField()
+    transaction = models.OneToOneField(LocalTransaction, on_delete=models.CASCADE)
+
+    class Meta:
+        ordering = ["id"]
 
 
 # --- the ethereum backend's own state

@@ -245,6 +245,9 @@ EPOCH_RULES = env.str("EPOCH_RULES", default="")
 EXACT_REWARDS_FROM_EPOCH = env.int("EXACT_REWARDS_FROM_EPOCH", default=None)  # exact capped QF from this epoch
 # local: the simulated chain clock follows wall time (plus every `chain time` move) unless frozen.
 LOCAL_CHAIN_CLOCK_RUNNING = env.bool("LOCAL_CHAIN_CLOCK_RUNNING", default=True)
+# local: the subgraph source whose schema /subgraphs/name/octant answers with (octant/chain/graph.py); a relative
+# path is from the checkout
+OCTANT_SUBGRAPH_DIR = BASE_DIR / env.str("OCTANT_SUBGRAPH_DIR", default="../shared/octant-subgraph")
 # Set finalized merkle roots on the Vault by itself (always on the local chain; opt-in on ethereum).
 X_REAL_IP_REQUIRED = env.bool("X_REAL_IP_REQUIRED", default=False)  # behind a proxy: set it
 VAULT_CONFIRM_WITHDRAWALS_ENABLED = env.bool("VAULT_CONFIRM_WITHDRAWALS_ENABLED", default=CHAIN_BACKEND == "local")

@@ -19,6 +19,8 @@ from django.conf import settings
 
 GENERATION_KEY = "octant:answers:generation"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# POSTed queries (the local chain's JSON-RPC and subgraph): its views bump themselves after a transaction
+QUERY_PATHS = re.compile(r"/rpc|/subgraphs/name/octant")
 MAX_COPIES = 64  # per process: paths times origins
 MAX_BODY = 1_000_000  # bytes: big answers are not kept in memory
 _sync_client = None
@@ -57,7 +59,7 @@ class SharedAnswers:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not enabled():
             return await self.app(scope, receive, send)
-        if scope["method"] not in SAFE_METHODS:
+        if scope["method"] not in SAFE_METHODS and not QUERY_PATHS.fullmatch(scope["path"]):
             return await self.app(scope, receive, self._bumping(send))
         headers = dict(scope.get("headers") or [])
         if (scope["method"] != "GET" or scope.get("query_string") or b"authorization" in headers

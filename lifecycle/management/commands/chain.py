@@ -40,6 +40,12 @@ class Command(BaseCommand):
             p.add_argument("amount", help="wei")
             p.set_defaults(handler=self.do_deposit)
 
+        p = sub.add_parser("mint", help="the faucet: give an address GLM and ETH")
+        p.add_argument("address")
+        p.add_argument("--glm", default="0", help="wei")
+        p.add_argument("--eth", default="0", help="wei")
+        p.set_defaults(handler=self.do_mint)
+
         p = sub.add_parser("proceeds", help="set the staking proceeds of an epoch")
         p.add_argument("epoch", type=int)
         p.add_argument("amount", help="wei")
@@ -122,6 +128,10 @@ class Command(BaseCommand):
         sync(chain)
         return (f"{action.capitalize()}ed {event.amount} wei GLM for {event.address}: "
                 f"{event.before} -> {event.after} locked.")
+
+    def do_mint(self, chain, *, address, glm, eth, **options):
+        tx = chain.mint(address, glm=glm, eth=eth)
+        return f"Minted {glm} wei GLM and {eth} wei ETH to {tx.to} (transaction {tx.hash})."
 
     def do_proceeds(self, chain, *, epoch, amount, **options):
         from projects.services import epoch_editable_check  # lazy: each `chain` command imports only what it uses

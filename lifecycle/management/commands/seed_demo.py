@@ -1,5 +1,6 @@
 """Seed a demo local chain when the database is empty: a short epoch schedule that runs on the wall clock,
-staking proceeds, a few projects, lockers and passport scores. Does nothing if a schedule exists."""
+staking proceeds, a few projects, lockers (each also holding GLM and ETH) and passport scores. Does nothing if a
+schedule exists."""
 import time
 
 from django.conf import settings
@@ -26,6 +27,7 @@ DESCRIPTIONS = {
     "Privacy Education": "Guides and workshops on keeping your keys and your data your own.",
     "Community Translations": "Volunteers bringing Ethereum's documentation to thirty languages.",
 }
+WALLET_GLM, WALLET_ETH = 100_000 * GLM, 10 * ETH  # what each demo wallet holds besides its lock
 LOCKERS = [
     ("0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa", 500_000 * GLM, "25"),
     ("0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", 120_000 * GLM, "3"),
@@ -57,6 +59,7 @@ class Command(BaseCommand):
         for address, amount, score in LOCKERS:
             chain.lock(address, amount)
             chain.set_passport(address, score)
+            chain.mint(address, glm=WALLET_GLM, eth=WALLET_ETH)  # to lock more, and pay gas, through `/rpc`
         sync(chain)
         for address, name in PROJECTS:
             projects_describe(address=address, intro_description=DESCRIPTIONS[name],

@@ -1,11 +1,13 @@
-"""The whole epoch with CHAIN_BACKEND=ethereum: locks on the EVM, the subgraph indexed by the beat job,
-signed allocations (one from a contract wallet through EIP-1271), snapshots, the vault root set and the
-Vault funded on chain by the vault job, withdrawals available and claimed on chain. As the local backend's
-version (tests/withdrawals/test_finalization.py), apart from how time and events are produced."""
+"""The whole epoch with CHAIN_BACKEND=ethereum: locks on chain, the subgraph indexed by the beat job, signed
+allocations (one from a contract wallet through EIP-1271), snapshots, the vault root set and the Vault funded on
+chain by the vault job, withdrawals available and claimed on chain. As the local backend's version
+(tests/withdrawals/test_finalization.py), apart from how time and events are produced. Twice: against our
+contracts on an in-process EVM with a subgraph mirroring it, and against a running local stack of ours, its
+`/rpc` and `/subgraphs/name/octant` (tests.peers.LocalStack)."""
 from decimal import Decimal
 
+import pytest
 from django.conf import settings
-from eth_account import Account
 from rest_framework.test import APIClient
 
 from allocations import engine as allocations_engine
@@ -19,7 +21,8 @@ from withdrawals import engine as merkle
 from withdrawals.models import Reward
 
 from tests.fixtures.window import sign
-from .support import ETH, GLM
+from tests.peers import LocalStack
+from .support import ETH, GLM, use
 
 PROJECTS = ["0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222",
             "0x3333333333333333333333333333333333333333"]
@@ -27,17 +30,31 @@ P1, P2, P3 = PROJECTS
 EPOCH = 4
 
 
-def sign_by_wallet(wallet, owner, allocations, nonce) -> dict:
-    """An allocation request of a contract wallet: its owner signs the EIP-712 digest, the wallet's
-    `isValidSignature` vouches for it."""
+def sign_by_wallet(chain, wallet, owner, allocations, nonce) -> dict:
+    """An allocation request of a contract wallet: its owner signs (the EIP-712 digest, or what the wallet makes
+    of it), the wallet's `isValidSignature` vouches for it."""
     body = sign(owner, allocations, nonce)
     digest = signatures.allocation_digest(body["payload"], chain_id=settings.CHAIN_ID)
-    signed = Account.unsafe_sign_hash(digest, owner.key)
-    return {**body, "userAddress": wallet.address, "signature": "0x" + signed.signature.hex()}
+    return {**body, "userAddress": wallet.address, "signature": chain.wallet_signature(wallet, owner, digest)}
 
 
-def test_an_epoch_on_the_ethereum_backend(deployment, django_capture_on_commit_callbacks):
-    chain, api = deployment, APIClient()
+@pytest.fixture(params=["evm", "local stack"])
+def chain_under_test(request, db, settings):
+    """Our contracts on an in-process EVM, or a running local stack of ours (on a database of its own), with
+    CHAIN_BACKEND=ethereum pointed at it."""
+    if request.param == "evm":
+        yield request.getfixturevalue("deployment")
+        return
+    stack = LocalStack(request.getfixturevalue("scratch_database_url"))
+    use(stack, settings)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_an_epoch_on_the_ethereum_backend(chain_under_test, django_capture_on_commit_callbacks):
+    chain, api = chain_under_test, APIClient()
     alice, bob, carol = chain.account(21), chain.account(22), chain.account(23)
     chain.set_projects(1, PROJECTS)  # epochs 2.. fall back to epoch 1's list
     chain.fund(chain.target.address, eth=100 * ETH)  # staking proceeds on a testnet: the target's balance
@@ -59,10 +76,11 @@ def test_an_epoch_on_the_ethereum_backend(deployment, django_capture_on_commit_c
         assert api.post("/allocations/allocate", sign(alice, [(P1, 10**18), (P2, 3 * 10**18)], 0),
                         format="json").status_code == 201
         assert api.post("/allocations/allocate", sign(bob, [(P1, 2 * 10**18)], 0), format="json").status_code == 201
-        response = api.post("/allocations/allocate", sign_by_wallet(wallet, carol, [(P3, 10**17)], 0), format="json")
+        response = api.post("/allocations/allocate", sign_by_wallet(chain, wallet, carol, [(P3, 10**17)], 0),
+                            format="json")
         assert response.status_code == 201, response.json()
     # a contract wallet whose owner did not sign is refused
-    forged = sign_by_wallet(wallet, bob, [(P3, 10**17)], 1)
+    forged = sign_by_wallet(chain, wallet, bob, [(P3, 10**17)], 1)
     assert api.post("/allocations/allocate", forged, format="json").status_code == 400
 
     chain.travel(chain.start + EPOCH * chain.duration + chain.window + 1)
