@@ -7,11 +7,11 @@
 # it has one, stripped of its test and lint devDependencies and its install/build hooks, installed with yarn
 # 1 and built with vite, with every endpoint at the service's origin: its /rpc, /subgraphs/name/octant,
 # /ipfs/, /cps/ and Safe Transaction Service, and the contract addresses of its /info/chain-info. Then it
-# serves client/dist on WEBCLIENT_HOST:WEBCLIENT_PORT (a single-page app; /api/v1/ goes to the service).
-# The service is the run command's (HOST, PORT: 127.0.0.1:8000) unless BACKEND_URL names another origin.
+# serves client/dist on $HOST:$WEBCLIENT_PORT (a single-page app; /api/v1/ goes to the service), the service
+# being the run command's at $HOST:$PORT (default 127.0.0.1:8000; the client at 127.0.0.1:5173).
 # Caches: node_modules (keyed by the digest of package.json + yarn.lock) and the built dist (keyed by the
 # source and the settings) in var/webclient and in ${XDG_CACHE_HOME:-$HOME/.cache}/octant-webclient, which
-# every checkout of the machine shares with the yarn cache; WEBCLIENT_BUILD_ONLY=1 builds and exits.
+# every checkout of the machine shares with the yarn cache.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CHECKOUT="$(cd "${1:-$HERE/../shared/octant-client}" 2>/dev/null && pwd)" || {
@@ -22,9 +22,8 @@ cd "$HERE"
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || node_major=0
 [ "$node_major" -ge 20 ] || { echo "The client needs Node.js 20 or later (node --version)." >&2; exit 2; }
 
-BACKEND="${BACKEND_URL:-http://${HOST:-127.0.0.1}:${PORT:-8000}}"
-BACKEND="${BACKEND%/}"
-CLIENT="http://${WEBCLIENT_HOST:-127.0.0.1}:${WEBCLIENT_PORT:-5173}"
+BACKEND="http://${HOST:-127.0.0.1}:${PORT:-8000}"
+CLIENT="http://${HOST:-127.0.0.1}:${WEBCLIENT_PORT:-5173}"
 WORK="$HERE/var/webclient"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/octant-webclient"
 mkdir -p "$WORK" "$CACHE"
@@ -36,7 +35,7 @@ keep_newest() {  # keep_newest DIR N: the N most recently used entries of DIR st
 # --- The service's settings (it must be running: the addresses and chain id are its own)
 info=$(curl -fsS --max-time 10 "$BACKEND/info/chain-info") || {
   echo "The service does not answer at $BACKEND/info/chain-info: start it first (bash scripts/run.sh)," \
-       "or set BACKEND_URL (or HOST and PORT)." >&2; exit 1; }
+       "or set HOST and PORT to where it runs." >&2; exit 1; }
 settings=$(INFO="$info" BACKEND="$BACKEND" CLIENT="$CLIENT" node -e '
   const info = JSON.parse(process.env.INFO), o = process.env.BACKEND;
   const at = Object.fromEntries(info.smartContracts.map(c => [c.name, c.address]));
@@ -74,10 +73,10 @@ if [ "$(cat "$SRC/.source" 2>/dev/null)" != "$source_digest" ]; then
       client $(cd "$CHECKOUT" && ls package.json yarn.lock tsconfig.json 2>/dev/null) | tar -C "$SRC" -xf -
   chmod -R u+w "$SRC"
   find "$SRC/client" -maxdepth 1 -name '.env*' ! -name '.env*template' -delete  # the settings are ours
-  if [ -n "$PATCH" ]; then
-    if (cd "$SRC" && git apply --check "$PATCH" 2>/dev/null); then
-      (cd "$SRC" && git apply "$PATCH") && echo "Applied $(basename "$PATCH") (the full UI)."
-    elif ! (cd "$SRC" && git apply --check --reverse "$PATCH" 2>/dev/null); then
+  if [ -n "$PATCH" ]; then  # (git apply as outside any repository: inside ours it would skip every file)
+    if (cd "$SRC" && GIT_CEILING_DIRECTORIES="$WORK" git apply --check "$PATCH" 2>/dev/null); then
+      (cd "$SRC" && GIT_CEILING_DIRECTORIES="$WORK" git apply "$PATCH") && echo "Applied $(basename "$PATCH") (the full UI)."
+    elif ! (cd "$SRC" && GIT_CEILING_DIRECTORIES="$WORK" git apply --check --reverse "$PATCH" 2>/dev/null); then
       echo "$PATCH does not apply to $CHECKOUT." >&2; exit 1
     fi
   fi
@@ -148,7 +147,5 @@ if [ "$(cat "$DIST/.octant-build" 2>/dev/null)" != "$build" ]; then
     keep_newest "$CACHE/dist" 3
   fi
 fi
-[ "${WEBCLIENT_BUILD_ONLY:-0}" = 0 ] || exit 0
-
 exec python3 "$HERE/scripts/webclient_serve.py" "$DIST" --backend "$BACKEND" \
-  --host "${WEBCLIENT_HOST:-127.0.0.1}" --port "${WEBCLIENT_PORT:-5173}"
+  --host "${HOST:-127.0.0.1}" --port "${WEBCLIENT_PORT:-5173}"
