@@ -29,11 +29,14 @@ from eth_account import Account
 from selenium.webdriver.common.keys import Keys
 
 from lifecycle.management.commands.seed_demo import DESCRIPTIONS, PROJECTS
+from octant import embedded_db
 from octant.core.signatures import allocation_typed_data
 
 from tests.docs.test_shell_blocks import UNSET, _session_processes
 
 from .conftest import _find
+from .wallet import Signer, provider_script
+from .webclient import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -122,10 +125,7 @@ class Stack:
     """The run command and the web client's server, in a copy of the checkout."""
 
     def __init__(self, base: Path):
-        self.checkout = base / "octant"
-        self.checkout.mkdir()
-        _copy_checkout(self.checkout)
-        (base / "shared").symlink_to(SHARED)  # ../shared as the checkout sees it
+        self.base, self.checkout = base, base / "octant"
         client_port = _free_port(18400)
         backend_port = _free_port(18300)
         self.backend, self.client = f"http://127.0.0.1:{backend_port}", f"http://127.0.0.1:{client_port}"
@@ -133,9 +133,14 @@ class Stack:
             "PORT": str(backend_port), "WEBCLIENT_PORT": str(client_port), "DEBUG": "0",
             "SECRET_KEY": "webclient-test-" + "k" * 40, "SECURE_SSL_REDIRECT": "0",
             "CORS_ALLOWED_ORIGINS": self.client}
+        self.service = self.webclient = None
+
+    def start(self) -> None:
+        self.checkout.mkdir()
+        _copy_checkout(self.checkout)
+        (self.base / "shared").symlink_to(SHARED)  # ../shared as the checkout sees it
         self.service = Process(["bash", "scripts/run.sh"], cwd=self.checkout, env=self.env,
                                log=self.checkout / "run.out")
-        self.webclient = None
         self.service.wait_for("Serving on", 240)
         self.until(lambda: _answers(self.backend + "/info/chain-info"), "the service answering", 120)
         started = time.monotonic()
@@ -180,13 +185,22 @@ class Stack:
                     *self.checkout.glob("var/log/worker-*.log")):
             if log.exists():
                 shutil.copy(log, SHOTS / log.name)
-        from octant import embedded_db
-
         embedded_db.stop(self.checkout / "var" / "postgres")
+
+
+def _chromium() -> tuple[str, str]:
+    """Chromium and its driver, else the test skips."""
+    binary = _find("CHROMIUM", "chromium", "chromium-browser", "google-chrome")
+    driver = _find("CHROMEDRIVER", "chromedriver")
+    if not binary or not driver:
+        pytest.skip("No browser: the web client's test needs Debian's chromium and chromium-driver "
+                    "(bash scripts/test.sh installs them when run as root; or set CHROMIUM and CHROMEDRIVER).")
+    return binary, driver
 
 
 @pytest.fixture(scope="module")
 def stack():
+    _chromium()
     if not (SHARED / "octant-client" / "client" / "package.json").is_file():
         pytest.skip(f"No web client source: Octant's client is expected at {SHARED / 'octant-client'} "
                     "(a checkout of golemfoundation/octant; see scripts/webclient.sh)")
@@ -195,30 +209,18 @@ def stack():
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     base = Path(tempfile.mkdtemp(prefix="octant-webclient-"))
-    stack = None
+    stack = Stack(base)
     try:
-        stack = Stack(base)
+        stack.start()
         yield stack
     finally:
-        if stack:
-            stack.stop()
-        else:
-            from octant import embedded_db
-
-            embedded_db.stop(base / "octant" / "var" / "postgres")
+        stack.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def browser(stack):
-    binary = _find("CHROMIUM", "chromium", "chromium-browser", "google-chrome")
-    driver = _find("CHROMEDRIVER", "chromedriver")
-    if not binary or not driver:
-        pytest.skip("No browser: the web client's test needs Debian's chromium and chromium-driver "
-                    "(bash scripts/test.sh installs them when run as root; or set CHROMIUM and CHROMEDRIVER).")
-    from .wallet import Signer, provider_script
-    from .webclient import Browser
-
+    binary, driver = _chromium()
     signer = Signer(USER.key)
     chain_id = stack.get("/info/chain-info").json()["chainId"]
     browser = Browser(binary=binary, driver=driver, shots=SHOTS, wallet_script=provider_script(

@@ -1,5 +1,6 @@
 """Headless Chromium for the web client's test: a wallet injected into every page (tests/browser/wallet.py), no
-host but 127.0.0.1 reachable, and every request, response and console message recorded from Chrome's logs."""
+host but 127.0.0.1 reachable, every request, response and console message recorded from Chrome's logs, and
+every JSON-RPC or GraphQL error answer logged as a console error."""
 import json
 import shutil
 import tempfile
@@ -12,6 +13,22 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+
+# JSON-RPC and GraphQL answer their errors with 200: the page logs each such answer as a console error
+ANSWERED_ERRORS = r"""(() => {
+  const fetch = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await fetch(...args);
+    response.clone().text().then(text => {
+      if (/^[\[{]/.test(text) && /"errors?": ?[\[{]/.test(text)) {
+        const request = args[1] && typeof args[1].body === 'string' ? args[1].body.slice(0, 300) : '';
+        console.error(`Error answer from ${response.url} to ${request}: ${text.slice(0, 500)}`);
+      }
+    }, () => {});
+    return response;
+  };
+})();"""
 
 
 @dataclass
@@ -44,7 +61,8 @@ class Browser:
         options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
         self.driver = webdriver.Chrome(service=Service(executable_path=driver), options=options)
         self.driver.set_page_load_timeout(60)
-        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": wallet_script})
+        for script in (ANSWERED_ERRORS, wallet_script):
+            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
         self.shots = shots
         self.exchanges: dict[str, Exchange] = {}
         self.console: list[dict] = []
