@@ -28,8 +28,16 @@ WORK="$HERE/var/webclient"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/octant-webclient"
 mkdir -p "$WORK" "$CACHE"
 digest() { sha256sum | cut -c1-16; }
-keep_newest() {  # keep_newest DIR N: the N most recently used entries of DIR stay
-  ls -1t "$1" 2>/dev/null | tail -n +"$(($2 + 1))" | while read -r old; do rm -rf "${1:?}/$old"; done
+copy() { cp -al "$1" "$2" 2>/dev/null || { rm -rf "$2"; cp -a "$1" "$2"; }; }  # hard links where it can
+cached() {  # cached KIND KEY DEST: DEST from the machine's cache, if it holds KIND (node_modules, dist) for KEY
+  [ -f "$CACHE/$1/$2/.octant-key" ] && copy "$CACHE/$1/$2" "$3" && touch "$CACHE/$1/$2"
+}
+cache() {  # cache KIND KEY SRC KEEP: SRC into the machine's cache, which keeps the KEEP last used of KIND
+  mkdir -p "$CACHE/$1"
+  local new; new=$(mktemp -d "$CACHE/$1/.new.XXXXXX")  # whole or not at all, beside a concurrent run
+  [ -f "$CACHE/$1/$2/.octant-key" ] || rm -rf "${CACHE:?}/$1/$2"  # (an unfinished copy of an older script)
+  rmdir "$new" && copy "$3" "$new" && mv -T "$new" "$CACHE/$1/$2" 2>/dev/null || rm -rf "$new"
+  ls -1t "$CACHE/$1" | tail -n +"$(($4 + 1))" | while read -r old; do rm -rf "${CACHE:?}/$1/$old"; done
 }
 
 # --- The service's settings (it must be running: the addresses and chain id are its own)
@@ -95,12 +103,10 @@ fi
 # --- node_modules: this checkout's, else the machine's copy, else yarn (its cache is the machine's)
 deps=$( { cat "$SRC/client/package.json" "$SRC/client/yarn.lock"; echo "node $node_major"; } | digest)
 MODULES="$SRC/client/node_modules"
-if [ "$(cat "$MODULES/.octant-deps" 2>/dev/null)" != "$deps" ]; then
+if [ "$(cat "$MODULES/.octant-key" 2>/dev/null)" != "$deps" ]; then
   rm -rf "$MODULES"
-  if [ -f "$CACHE/node_modules/$deps/.octant-deps" ]; then
-    echo "Copying node_modules from the machine's cache ($CACHE/node_modules/$deps)..."
-    cp -al "$CACHE/node_modules/$deps" "$MODULES" 2>/dev/null || { rm -rf "$MODULES"; cp -a "$CACHE/node_modules/$deps" "$MODULES"; }
-    touch "$CACHE/node_modules/$deps"
+  if cached node_modules "$deps" "$MODULES"; then
+    echo "Took node_modules from the machine's cache ($CACHE/node_modules/$deps)."
   else
     if command -v yarn >/dev/null 2>&1 && yarn --version 2>/dev/null | grep -q '^1\.'; then
       YARN=(yarn)
@@ -116,22 +122,17 @@ if [ "$(cat "$MODULES/.octant-deps" 2>/dev/null)" != "$deps" ]; then
         --network-timeout 600000 --cache-folder "$CACHE/yarn") >"$WORK/install.log" 2>&1 ||
       { tail -40 "$WORK/install.log" >&2; echo "yarn install failed (log: $WORK/install.log)." >&2; exit 1; }
     echo "Installed in $((SECONDS - start)) s."
-    echo "$deps" > "$MODULES/.octant-deps"
-    mkdir -p "$CACHE/node_modules"
-    rm -rf "$CACHE/node_modules/$deps.tmp"
-    { cp -al "$MODULES" "$CACHE/node_modules/$deps.tmp" 2>/dev/null || cp -a "$MODULES" "$CACHE/node_modules/$deps.tmp"; } &&
-      rm -rf "$CACHE/node_modules/$deps" && mv "$CACHE/node_modules/$deps.tmp" "$CACHE/node_modules/$deps"
-    keep_newest "$CACHE/node_modules" 2
+    echo "$deps" > "$MODULES/.octant-key"
+    cache node_modules "$deps" "$MODULES" 2
   fi
 fi
 
 # --- dist: rebuilt only when the source or the settings change (the machine's copy first)
 build=$(printf '%s\n%s\n%s\n' "$source_digest" "$deps" "$settings" | digest)
 DIST="$SRC/client/dist"
-if [ "$(cat "$DIST/.octant-build" 2>/dev/null)" != "$build" ]; then
+if [ "$(cat "$DIST/.octant-key" 2>/dev/null)" != "$build" ]; then
   rm -rf "$DIST"
-  if [ -f "$CACHE/dist/$build/.octant-build" ]; then
-    cp -a "$CACHE/dist/$build" "$DIST" && touch "$CACHE/dist/$build"
+  if cached dist "$build" "$DIST"; then
     echo "Took the built client from the machine's cache ($CACHE/dist/$build)."
   else
     echo "Building the client with vite for $BACKEND (a few minutes)..."
@@ -141,11 +142,11 @@ if [ "$(cat "$DIST/.octant-build" 2>/dev/null)" != "$build" ]; then
      env $settings NODE_OPTIONS=--max-old-space-size=4096 node_modules/.bin/vite build) >"$WORK/build.log" 2>&1 ||
       { tail -40 "$WORK/build.log" >&2; echo "The build failed (log: $WORK/build.log)." >&2; exit 1; }
     find "$DIST" -name '*.map' -delete
-    echo "$build" > "$DIST/.octant-build"
+    echo "$build" > "$DIST/.octant-key"
     echo "Built in $((SECONDS - start)) s."
-    mkdir -p "$CACHE/dist" && rm -rf "$CACHE/dist/$build" && cp -a "$DIST" "$CACHE/dist/$build"
-    keep_newest "$CACHE/dist" 3
+    cache dist "$build" "$DIST" 3
   fi
 fi
+
 exec python3 "$HERE/scripts/webclient_serve.py" "$DIST" --backend "$BACKEND" \
   --host "${HOST:-127.0.0.1}" --port "${WEBCLIENT_PORT:-5173}"
