@@ -40,7 +40,8 @@ def estimated_budget_by_epochs(*, epochs: int, glm_amount: int, view: epoch_sele
     """Budget for locking `glm_amount` for `epochs` whole future epochs, and the matched funding it would
     draw at the last finalized epoch's leverage (docs/rewards.md §4.5, §4.6)."""
 
-    leverage = finalized_epoch_leverage(epoch=view.finalized)
+    # before any epoch is finalized no matched funding has been paid: the estimate draws none (v2 fails there)
+    leverage = finalized_epoch_leverage(epoch=view.finalized) if view.finalized else 0.0
     budget = estimates.estimate_budget_by_epochs(future=_future_budget_epoch(view), epochs=epochs,
                                                  glm_amount=glm_amount)
     return budget, estimates.estimated_matching_fund(budget, leverage)

@@ -87,3 +87,12 @@ def test_sablier_stream_bodies(api, db):
     assert api.get(f"/user/{ALICE.address}/sablier-streams").content == wire({"sablierStreams": [alice]})
     assert api.get("/user/sablier-streams/all").content == wire({"sablierStreams": [alice, bob]})
     assert api.get(f"/user/{NOBODY}/sablier-streams").content == wire({"sablierStreams": []})
+
+
+def test_estimated_budget_before_any_finalized_epoch_draws_no_matched_funding(api, scheduled_chain):
+    """In epoch 1 no epoch is finalized yet, so no leverage exists: the budget is estimated and matched funding is 0 (v2
+    answers an error here, which Octant's web client shows on its first page)."""
+    scheduled_chain.set_time(timestamp=START + 10)
+    by_epochs = api.post("/rewards/estimated_budget", {"numberOfEpochs": 2, "glmAmount": str(10**21)}, format="json")
+    assert by_epochs.status_code == 200, by_epochs.content
+    assert by_epochs.json()["matchedFunding"] == "0" and by_epochs.json()["budget"].isdigit()
