@@ -55,6 +55,23 @@ def subgraph(request):
     return JsonResponse(answer, status=status)
 
 
+
+@csrf_exempt
+def regen_staker_subgraph(request):
+    """The RegenStaker subgraph's `deposits` (none on the local chain), which the web client also asks."""
+    from octant.chain import graph  # lazy, as above
+
+    _local(request)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        body = None
+    answer, status = graph.execute_regen_staker(body)
+    return JsonResponse(answer, status=status)
+
+
 def _stored() -> None:
     """After the commit: a failure here leaves the mined transaction's answer a success (the beat tick stores
     what this could not)."""

@@ -14,4 +14,5 @@ urlpatterns = [
     path("history/<str:user_address>", apis.HistoryApi.as_view()),
     path("rpc", node.rpc),
     path("subgraphs/name/octant", node.subgraph),
+    path("subgraphs/name/regen-staker", node.regen_staker_subgraph),
 ]

@@ -59,7 +59,7 @@ settings=$(INFO="$info" BACKEND="$BACKEND" CLIENT="$CLIENT" node -e '
     // required to be non-empty by the client, unused on this stack (v2 migration, hosted providers)
     VITE_ALCHEMY_ID: "unused", VITE_WALLET_CONNECT_PROJECT_ID: "unused",
     VITE_REGEN_STAKER_ADDRESS: "0x0000000000000000000000000000000000000000",
-    VITE_SUBGRAPH_REGEN_STAKER_ADDRESS: `${o}/subgraphs/name/octant`, VITE_REGEN_STAKER_URL: `${o}/`,
+    VITE_SUBGRAPH_REGEN_STAKER_ADDRESS: `${o}/subgraphs/name/regen-staker`, VITE_REGEN_STAKER_URL: `${o}/`,
   };
   const missing = Object.keys(s).filter(k => !s[k]);
   if (missing.length) { console.error(`/info/chain-info lacks ${missing}`); process.exit(1); }

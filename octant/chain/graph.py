@@ -105,6 +105,32 @@ def execute(body) -> tuple[dict, int]:
     return answer, 200
 
 
+# The RegenStaker subgraph (Octant v2's staking, a separate subgraph the web client also asks): the local
+# chain deploys no RegenStaker, so it holds no deposits; its `deposits` collection answers an empty list.
+REGEN_STAKER_SCHEMA = build_schema("""
+scalar BigInt
+scalar Bytes
+input Deposit_filter { owner: String owner_in: [String!] regenStaker: String depositId: BigInt }
+type Deposit { id: ID! depositId: BigInt! balanceWei: BigInt! owner: Bytes! regenStaker: Bytes! }
+type Query { deposits(first: Int, skip: Int, where: Deposit_filter): [Deposit!]! }
+""")
+
+
+def execute_regen_staker(body) -> tuple[dict, int]:
+    """A GraphQL POST body to the RegenStaker subgraph: `deposits` of the local chain (there are none)."""
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return {"errors": [{"message": "The request must be a JSON object with a `query` string"}]}, 400
+    variables = body.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        return {"errors": [{"message": "`variables` must be an object"}]}, 400
+    result = graphql_sync(REGEN_STAKER_SCHEMA, body["query"], root_value={"deposits": lambda info, **_: []},
+                          variable_values=variables, operation_name=body.get("operationName"))
+    answer = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [e.formatted for e in result.errors]
+    return answer, 200
+
+
 # --- resolvers
 
 def _pin(info, block) -> int:
