@@ -1,5 +1,5 @@
 """Serves a built single-page app (Octant's web client, scripts/webclient.sh) on one port: its files as they
-are, index.html for every other path (the app routes), and /api/v1/ forwarded to the service, where the
+are, index.html for every other path without a file extension (the app routes), and /api/v1/ forwarded to the service, where the
 client, on a local network, asks its own origin for the Safe Transaction Service. Standard library only.
 
     python3 scripts/webclient_serve.py DIST --backend http://127.0.0.1:8000 [--host H] [--port P]
@@ -30,6 +30,8 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         file = (self.dist / path.lstrip("/")).resolve()
         if not file.is_file() or not file.is_relative_to(self.dist):
+            if "." in path.rsplit("/", 1)[-1]:  # a file that is not there
+                return self.send_error(404)
             file = self.dist / "index.html"  # a route of the app
         hashed = file.parent.name == "assets"  # vite names them by content
         body = file.read_bytes()

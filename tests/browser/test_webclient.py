@@ -9,8 +9,8 @@ moved with `manage.py chain`, as a developer would. Steps: the home page; connec
 terms; lock GLM (approve + lock); the next epoch opens the allocation window: the projects, a project's page;
 allocate through the drawer; another user's allocation arrives live; the window closes: the metrics of the
 finalized epoch; withdraw. Every request the page sends to the service or the client's server is recorded: any 5xx, any 4xx
-not listed in EXPECTED, any request the page could not complete, and any console error not listed fail the
-test, with the list. Each step leaves a screenshot under var/screenshots/webclient/ (and requests.json: every
+not listed in EXPECTED, any request the page could not complete, any JSON-RPC or GraphQL error answer and any
+console error an answer of the project caused fail the test, with the list. Each step leaves a screenshot under var/screenshots/webclient/ (and requests.json: every
 request and console message). Skipped, saying why, only without the client's source or a browser."""
 import json
 import os
