@@ -39,9 +39,8 @@ def rpc(request):
     return HttpResponse(status=204) if body is None else JsonResponse(body, safe=False)
 
 
-@csrf_exempt
-def subgraph(request):
-    """graph-node's query API: a GraphQL query over POST (`query`, `variables`, `operationName`)."""
+def _graphql(request, executor: str):
+    """A GraphQL query over POST (`query`, `variables`, `operationName`), answered by `graph.<executor>`."""
     from octant.chain import graph  # lazy, as above
 
     _local(request)
@@ -51,25 +50,20 @@ def subgraph(request):
         body = json.loads(request.body)
     except ValueError:
         body = None
-    answer, status = graph.execute(body)
+    answer, status = getattr(graph, executor)(body)
     return JsonResponse(answer, status=status)
 
+
+@csrf_exempt
+def subgraph(request):
+    """graph-node's query API over Octant's subgraph."""
+    return _graphql(request, "execute")
 
 
 @csrf_exempt
 def regen_staker_subgraph(request):
     """The RegenStaker subgraph's `deposits` (none on the local chain), which the web client also asks."""
-    from octant.chain import graph  # lazy, as above
-
-    _local(request)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        body = None
-    answer, status = graph.execute_regen_staker(body)
-    return JsonResponse(answer, status=status)
+    return _graphql(request, "execute_regen_staker")
 
 
 def _stored() -> None:

@@ -79,13 +79,27 @@ def _entity_types(schema) -> list[str]:
             if name != "_meta" and isinstance(_strip(f.type), GraphQLList)]
 
 
+def _malformed(body) -> dict | None:
+    """What is wrong with the shape of a GraphQL POST body (answered 400), or None."""
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return {"errors": [{"message": "The request must be a JSON object with a `query` string"}]}
+    if body.get("variables") is not None and not isinstance(body["variables"], dict):
+        return {"errors": [{"message": "`variables` must be an object"}]}
+    return None
+
+
+def _answer(result) -> tuple[dict, int]:
+    """graph-node's answer to an executed query: `data`, and `errors` if any."""
+    answer = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [e.formatted for e in result.errors]
+    return answer, 200
+
+
 def execute(body) -> tuple[dict, int]:
     """A GraphQL POST body answered as graph-node answers it: `data`, and `errors` if any; the HTTP status."""
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        return {"errors": [{"message": "The request must be a JSON object with a `query` string"}]}, 400
-    variables = body.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        return {"errors": [{"message": "`variables` must be an object"}]}, 400
+    if error := _malformed(body):
+        return error, 400
     try:
         schema = api_schema()
     except SchemaMissing as exc:
@@ -97,12 +111,10 @@ def execute(body) -> tuple[dict, int]:
     errors = validate(schema, document)
     if errors:
         return {"errors": [e.formatted for e in errors]}, 200
-    result = graphql_sync(schema, body["query"], variable_values=variables, operation_name=body.get("operationName"),
+    result = graphql_sync(schema, body["query"], variable_values=body.get("variables"),
+                          operation_name=body.get("operationName"),
                           context_value={"chain": ChainAt(), "built": {}})
-    answer = {"data": result.data}
-    if result.errors:
-        answer["errors"] = [e.formatted for e in result.errors]
-    return answer, 200
+    return _answer(result)
 
 
 # The RegenStaker subgraph (Octant v2's staking, a separate subgraph the web client also asks): the local
@@ -118,17 +130,11 @@ type Query { deposits(first: Int, skip: Int, where: Deposit_filter): [Deposit!]!
 
 def execute_regen_staker(body) -> tuple[dict, int]:
     """A GraphQL POST body to the RegenStaker subgraph: `deposits` of the local chain (there are none)."""
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        return {"errors": [{"message": "The request must be a JSON object with a `query` string"}]}, 400
-    variables = body.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        return {"errors": [{"message": "`variables` must be an object"}]}, 400
+    if error := _malformed(body):
+        return error, 400
     result = graphql_sync(REGEN_STAKER_SCHEMA, body["query"], root_value={"deposits": lambda info, **_: []},
-                          variable_values=variables, operation_name=body.get("operationName"))
-    answer = {"data": result.data}
-    if result.errors:
-        answer["errors"] = [e.formatted for e in result.errors]
-    return answer, 200
+                          variable_values=body.get("variables"), operation_name=body.get("operationName"))
+    return _answer(result)
 
 
 # --- resolvers
