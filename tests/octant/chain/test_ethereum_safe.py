@@ -3,8 +3,6 @@ JSON-RPC on a Safe-like contract of ours (octant/chain/contracts/Octant.sol `Saf
 a Safe user's terms of service and allocation through the multisig flow, signed off-chain by its owners."""
 import pytest
 from django.conf import settings
-from eth_account import Account
-from eth_account.messages import encode_defunct
 from rest_framework.test import APIClient
 
 from allocations.models import AllocationRequest
@@ -16,7 +14,8 @@ from octant.chain.models import LocalPassportScore
 from octant.core import signatures
 from octant.core.exceptions import InvalidMultisigAddress
 
-from tests.fixtures.safe import OWNERS, STRANGER, SafeService, safe_message_hash, tos_digest
+from tests.fixtures.safe import (OWNERS, SafeService, assert_two_of_three_rules, owner_signature,
+                                 safe_message_hash, tos_digest)
 from .support import ETH, GLM
 
 OWNER_ADDRESSES = [o.address for o in OWNERS]
@@ -24,11 +23,7 @@ PROJECTS = ["0x1111111111111111111111111111111111111111", "0x2222222222222222222
 EPOCH = 4
 
 
-def sig(account, digest, *, eth_sign=False) -> bytes:
-    if eth_sign:
-        raw = bytes(Account.sign_message(encode_defunct(primitive=digest), account.key).signature)
-        return raw[:64] + bytes([raw[64] + 4])
-    return bytes(Account.unsafe_sign_hash(digest, account.key).signature)
+sig = owner_signature
 
 
 def test_the_safe_answers_its_message_hash_and_signatures_over_json_rpc(deployment):
@@ -47,18 +42,8 @@ def test_the_safe_answers_its_message_hash_and_signatures_over_json_rpc(deployme
         with pytest.raises(InvalidMultisigAddress):
             chain.safe_message_hash(address, digest)
 
-    def valid(parts) -> bool:
-        return chain.is_valid_eip1271_signature(safe, digest, "0x" + b"".join(parts).hex())
-
-    a, b, c = OWNERS
-    assert valid([sig(a, msg_hash), sig(b, msg_hash)])
-    assert valid([sig(a, msg_hash), sig(c, msg_hash, eth_sign=True)])
-    assert not valid([sig(b, msg_hash), sig(a, msg_hash)])  # owners must ascend
-    assert not valid([sig(a, msg_hash), sig(a, msg_hash)])
-    assert not valid([sig(a, msg_hash)])  # below the threshold
-    assert not valid([sig(a, msg_hash), sig(STRANGER, msg_hash)] if int(STRANGER.address, 16) > int(a.address, 16)
-                     else [sig(STRANGER, msg_hash), sig(a, msg_hash)])  # in order, but not an owner
-    assert not valid([sig(a, digest), sig(b, digest)])  # signed the raw digest, not the Safe's message hash
+    assert_two_of_three_rules(chain, safe, digest, msg_hash)
+    a, b, _ = OWNERS
     assert chain.verify_signature(safe, "hello", b"".join([sig(a, msg_hash), sig(b, msg_hash)]))
 
 
