@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
-MAX_REQUEST_BYTES refused with 413; the busiest reads shared by octant.web.answers) and websockets through
+MAX_REQUEST_BYTES refused with 413, and bodies not received within REQUEST_BODY_TIMEOUT with 408; every error
+answered as JSON; the busiest reads shared by octant.web.answers) and websockets through
 Channels."""
 import gc
 import os
@@ -11,9 +12,9 @@ import django  # noqa: E402
 django.setup(set_prefix=False)  # before anything imports models (as django.core.asgi does)
 
 from octant.web.answers import SharedAnswers  # noqa: E402
-from octant.web.asgi import BodyLimit, StaticFiles, SyncChainHandler  # noqa: E402
+from octant.web.asgi import BodyLimit, JsonErrors, StaticFiles, SyncChainHandler  # noqa: E402
 
-django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler())))
+django_asgi_app = JsonErrors(SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler()))))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -3,7 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from octant import coin_prices, info_apis
+from octant.web import http
 from octant.web.front_door import front_door
+
+# Django's own error pages answer the v2 error shape, `{"message": ...}` (a bad Host header, a suspicious path,
+# an unhandled exception); octant.web.asgi.JsonErrors does the same for DEBUG's pages and the ASGI layer's errors
+handler400 = http.bad_request
+handler403 = http.permission_denied
+handler404 = http.page_not_found
+handler500 = http.server_error
 
 urlpatterns = [
     path("", front_door, name="front-door"),

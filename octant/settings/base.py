@@ -131,6 +131,7 @@ CORS_ALLOW_ALL_ORIGINS = DEBUG and not CORS_ALLOWED_ORIGINS
 # --- Limits and abuse (README "Production")
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)  # HTTP bodies and websocket frames: 413
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30.0)  # seconds to receive a whole body: 408
 ALLOCATION_MAX_ITEMS = env.int("ALLOCATION_MAX_ITEMS", default=100)  # or the epoch's project count, if more
 # Live updates: at most one websocket broadcast per epoch per this many seconds, carrying every change since
 # the last one (allocations.realtime); a change within the interval goes out when it ends.

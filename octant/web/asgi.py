@@ -1,6 +1,9 @@
 """ASGI wrappers of the HTTP application: Django's handler with one thread hop a request, the request-size
-limit and the static files."""
+limit and body read timeout, the static files, and JSON for every error."""
+import asyncio
 import json
+import logging
+from http import HTTPStatus
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
@@ -9,6 +12,8 @@ from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
+
+logger = logging.getLogger(__name__)
 
 
 class SyncChainHandler(ASGIHandler):
@@ -34,8 +39,9 @@ class StaticFiles(ASGIStaticFilesHandler):
 
 class BodyLimit:
     """Refuses an HTTP request body over settings.MAX_REQUEST_BYTES with 413 before the application sees it:
-    at once when Content-Length says so, or as soon as a chunked body passes the limit. A body within the
-    limit is handed on as one message."""
+    at once when Content-Length says so, or as soon as a chunked body passes the limit; and a body not all
+    received within settings.REQUEST_BODY_TIMEOUT seconds (a client sending it byte by byte holds a worker)
+    with 408. A body within the limits is handed on as one message."""
 
     def __init__(self, app):
         self.app = app
@@ -46,17 +52,23 @@ class BodyLimit:
         limit = settings.MAX_REQUEST_BYTES
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and not (length.isdigit() and len(length) <= 18 and int(length) <= limit):
-            return await self.refuse(send, limit, 413 if length.isdigit() else 400)
+            if length.isdigit():
+                return await refuse(send, 413, f"Request body too large: at most {limit} bytes")
+            return await refuse(send, 400, "Invalid request: bad Content-Length")
         body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > limit:
-                return await self.refuse(send, limit, 413)
-            if not message.get("more_body"):
-                break
+        try:
+            async with asyncio.timeout(settings.REQUEST_BODY_TIMEOUT):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    body += message.get("body", b"")
+                    if len(body) > limit:
+                        return await refuse(send, 413, f"Request body too large: at most {limit} bytes")
+                    if not message.get("more_body"):
+                        break
+        except TimeoutError:
+            return await refuse(send, 408, f"Request body not received within {settings.REQUEST_BODY_TIMEOUT:g} s")
         sent = False
 
         async def replay():
@@ -68,12 +80,52 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    @staticmethod
-    async def refuse(send, limit: int, status: int):
-        message = (f"Request body too large: at most {limit} bytes" if status == 413
-                   else "Invalid request: bad Content-Length")
-        content = json.dumps({"message": message}).encode()
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
-            (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": content})
+
+async def refuse(send, status: int, message: str, headers=()):
+    """Answers `{"message": message}` with `status` and closes the connection (the body may be unread)."""
+    content = json.dumps({"message": message}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        *headers, (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": content})
+
+
+class JsonErrors:
+    """Every HTTP error answers the v2 error shape, `{"message": ...}`: an error page that is not JSON (DEBUG's
+    technical pages; Django's handlers answer JSON already: octant.urls) is replaced by its status's, its
+    headers kept (Allow, Retry-After, CORS) but its body's, and an exception that escapes the application
+    before it answered is logged and answered with a JSON 500."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+        replaced = None  # the start message of an error page being replaced
+
+        async def json_send(message):
+            nonlocal started, replaced
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [(name.lower(), value) for name, value in message.get("headers") or []]
+                kind = dict(headers).get(b"content-type", b"").split(b";")[0].strip()
+                if message["status"] >= 400 and kind != b"application/json":
+                    replaced = message["status"], [(name, value) for name, value in headers
+                                                   if name not in (b"content-type", b"content-length")]
+                    return
+            elif replaced is not None:
+                if not message.get("more_body"):
+                    status, headers = replaced
+                    await refuse(send, status, HTTPStatus(status).phrase, headers)
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, json_send)
+        except Exception:
+            if started:
+                raise
+            logger.exception("Internal Server Error: %s", scope.get("path"))
+            await refuse(send, 500, HTTPStatus(500).phrase)

@@ -1,8 +1,11 @@
 """The JSON wire at the edges: DRF's renderer and parser as the reference's v2 app behaves (a None body is
-`null`, snake_case keys are accepted), and JSON for Django's own 404/405 pages. Imports no DRF view, so
+`null`, snake_case keys are accepted), and JSON for Django's own error pages (400, 403, 404, 405, 500). Imports no DRF view, so
 DRF's settings can name these classes."""
+from http import HTTPStatus
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from rest_framework import exceptions, parsers, renderers
 from rest_framework.utils import json as drf_json
@@ -129,6 +132,27 @@ class JSONErrorPagesMiddleware:
                 replacement["Allow"] = response["Allow"]
             return replacement
         return response
+
+
+def _error_page(status: int, message: str | None = None) -> JsonResponse:
+    return JsonResponse({"message": message or HTTPStatus(status).phrase}, status=status)
+
+
+# Django's error views (handler400/403/404/500 in octant/urls.py), answering the v2 error shape.
+def bad_request(request, exception):
+    return _error_page(400, "Bad Request: invalid Host header" if isinstance(exception, DisallowedHost) else None)
+
+
+def permission_denied(request, exception):
+    return _error_page(403)
+
+
+def page_not_found(request, exception):
+    return _error_page(404)
+
+
+def server_error(request):
+    return _error_page(500)
 
 
 class StreamingJSON:
