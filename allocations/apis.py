@@ -11,8 +11,8 @@ from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
 from octant.web import signing_docs
-from octant.web.api import (DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch,
-                            rows_field)
+from octant.web.api import (DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_bool,
+                            parse_epoch, rows_field)
 from octant.web.http import json_list_response
 from users import selectors as user_selectors
 from users.apis import SignatureInput
@@ -138,7 +138,7 @@ class EpochAllocationsApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("includeZeroAllocations", bool, required=False)],
                    responses=EpochAllocations)
     def get(self, request, epoch_number):
-        include_zero = request.query_params.get("includeZeroAllocations", "false").lower() in ("true", "1")
+        include_zero = parse_bool(request.query_params.get("includeZeroAllocations"), field="includeZeroAllocations")
         epoch = parse_epoch(epoch_number)
         chunks = selectors.epoch_allocations_chunks(epoch=epoch, include_zero=include_zero)
         return json_list_response(

@@ -1,11 +1,11 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from epochs.selectors import chain_view
 from octant.core.exceptions import DelegationCheckWrongParams, DelegationDoesNotExist
-from octant.web.api import AddressStringField, OutputSerializer, parse_address
+from octant.web.api import ADDRESS_PATTERN, AddressStringField, OutputSerializer, parse_address
 
 from . import selectors, services
 
@@ -63,8 +63,13 @@ class RecalculateApi(APIView):
         return Response(status=204)  # never reached: recalculation is deprecated
 
 
+ADDRESS = ADDRESS_PATTERN.strip("^$")
+
+
 class DelegationCheckApi(APIView):
-    @extend_schema(responses=DelegationCheckOut)
+    @extend_schema(parameters=[OpenApiParameter(
+        "user_addresses", str, OpenApiParameter.PATH, pattern=f"^{ADDRESS}(,{ADDRESS}){{1,9}}$",
+        description="2 to 10 comma-separated addresses")], responses=DelegationCheckOut)
     def get(self, request, user_addresses):
         raw = [a for a in user_addresses.split(",") if a.strip()]
         if not 2 <= len(raw) <= 10:

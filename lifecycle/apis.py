@@ -239,12 +239,7 @@ MAX_GLM = 10**27
 
 
 class GlmAmountInput(serializers.Serializer):
-    glmAmount = WeiStringField()
-
-    def validate_glmAmount(self, value):
-        if value > MAX_GLM:
-            raise serializers.ValidationError(f"Must be at most {MAX_GLM}.")
-        return value
+    glmAmount = WeiStringField(max_value=MAX_GLM)
 
 
 class EstimatedBudgetInput(GlmAmountInput):
@@ -252,7 +247,7 @@ class EstimatedBudgetInput(GlmAmountInput):
 
 
 class EstimatedBudgetByDaysInput(GlmAmountInput):
-    days = serializers.IntegerField(min_value=0, max_value=365_250)
+    days = serializers.IntegerField(min_value=1, max_value=365_250)
 
 
 class EstimatedBudgetApi(APIView):
@@ -316,7 +311,9 @@ class HistoryOut(OutputSerializer):
 
 class HistoryApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("cursor", str, required=False), OpenApiParameter("limit", int, required=False)],
+        parameters=[OpenApiParameter("cursor", str, required=False, description="the `nextCursor` of the page "
+                                     "before (an opaque text: one the server did not give is refused)"),
+                    OpenApiParameter("limit", {"type": "integer", "minimum": 1}, required=False)],
         responses=HistoryOut)
     def get(self, request, user_address):
         address = parse_address(user_address, field="userAddress")

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,8 +19,17 @@ def _op_type(value: str) -> str:
     return value
 
 
+OP_TYPE = OpenApiParameter("op_type", str, OpenApiParameter.PATH, enum=MultisigSignature.Type.values)
+
+
+@extend_schema_field({"anyOf": [{"type": "string"}, {"type": "object"}], "description": "a text, or an EIP-712 "
+                      "typed data object"})
+class MessageField(serializers.JSONField):
+    """A Safe message: any JSON but null in the body (the service refuses a message of the wrong kind)."""
+
+
 class MessageInput(serializers.Serializer):
-    message = serializers.JSONField()
+    message = MessageField()
 
 
 class PendingSignatureOut(OutputSerializer):  # a MultisigSignature row, or NO_PENDING_SIGNATURE
@@ -32,13 +41,13 @@ NO_PENDING_SIGNATURE = {"message": None, "safe_msg_hash": None}
 
 
 class PendingSignatureApi(APIView):
-    @extend_schema(responses=PendingSignatureOut)
+    @extend_schema(parameters=[OP_TYPE], responses=PendingSignatureOut)
     def get(self, request, user_address, op_type):
         row = services.latest_pending(address=parse_address(user_address, field="userAddress"),
                                       op_type=_op_type(op_type))
         return Response(PendingSignatureOut(row or NO_PENDING_SIGNATURE).data)
 
-    @extend_schema(request=MessageInput, responses={201: None})
+    @extend_schema(parameters=[OP_TYPE], request=MessageInput, responses={201: None})
     def post(self, request, user_address, op_type):
         address = parse_address(user_address, field="userAddress")
         op_type = _op_type(op_type)
@@ -87,7 +96,7 @@ class SafeMessageOut(OutputSerializer):
     modified = serializers.CharField()
     safe = serializers.CharField()
     messageHash = serializers.CharField()
-    message = serializers.JSONField(help_text="a text, or an EIP-712 typed data object")
+    message = MessageField()
     proposedBy = serializers.CharField()
     safeAppId = serializers.IntegerField(allow_null=True)
     confirmations = SafeConfirmationOut(many=True)
@@ -114,7 +123,7 @@ class SafeTransactionsOut(OutputSerializer):  # a `page`
 
 
 class SafeMessageIn(serializers.Serializer):
-    message = serializers.JSONField(help_text="a text, or an EIP-712 typed data object")
+    message = MessageField()
     signature = serializers.CharField(max_length=200, help_text="the proposing owner's signature of the "
                                                                 "Safe message hash (65 bytes, hex)")
     safeAppId = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)

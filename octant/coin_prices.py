@@ -8,12 +8,15 @@ from rest_framework.views import APIView
 from octant.web.api import RequestValidationError
 
 
+NAMES = r"[^,\s]"  # a comma-separated list with at least one name (blank names are left out)
+
+
 class CoinPricesApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("ids", str, required=True, description="comma-separated coin ids, e.g. "
-                                     "ethereum,golem"),
-                    OpenApiParameter("vs_currencies", str, required=True, description="comma-separated "
-                                     "currencies, e.g. usd,eur")],
+        parameters=[OpenApiParameter("ids", str, required=True, pattern=NAMES, description="comma-separated coin "
+                                     "ids, e.g. ethereum,golem"),
+                    OpenApiParameter("vs_currencies", str, required=True, pattern=NAMES, description="comma-"
+                                     "separated currencies, e.g. usd,eur")],
         responses={200: {"type": "object", "additionalProperties": {
             "type": "object", "additionalProperties": {"type": "number"}}}})
     def get(self, request):

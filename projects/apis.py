@@ -37,9 +37,13 @@ class ProjectsDetails(OutputSerializer):
     projectsDetails = ProjectDetail(many=True, source="projects_details")
 
 
+EPOCH_LIST = "^[0-9]{0,10}(,[0-9]{0,10})*$"  # comma-separated epoch numbers (blank ones are left out)
+
+
 class ProjectDetailsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("epochs", str, required=True, description="comma-separated epoch numbers"),
+        parameters=[OpenApiParameter("epochs", str, required=True, pattern=EPOCH_LIST,
+                                     description="comma-separated epoch numbers"),
                     OpenApiParameter("searchPhrases", str, required=True, description="comma-separated phrases")],
         responses=ProjectsDetails)
     def get(self, request):
@@ -49,8 +53,8 @@ class ProjectDetailsApi(APIView):
                 errors[name] = ["This query parameter is required."]
         epochs = []
         for part in request.query_params.get("epochs", "").split(","):
-            if part.strip():
-                if is_ascii_digits(part.strip()) and len(part.strip()) <= 10:
+            if part:
+                if is_ascii_digits(part) and len(part) <= 10:
                     epochs.append(int(part))
                 else:
                     errors["epochs"] = [f"Must be comma-separated integers, got {part!r}"]

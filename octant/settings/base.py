@@ -97,6 +97,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+FORMAT_MODULE_PATH = ["octant.settings.formats"]  # one date format in the admin: "2026-12-06 20:09:03 UTC"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Project images staff upload (docs/lifecycle.md §8.2): Django's default storage, files under MEDIA_ROOT,
@@ -200,8 +201,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's fields are required as they are (the patron-mode toggle's)
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "octant.web.schema.describe_path_parameters",
+                             "octant.web.schema.describe_text_fields",
                              "octant.web.schema.document_error_responses"],
 }
 

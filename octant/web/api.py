@@ -3,6 +3,7 @@ import ipaddress
 
 from django.conf import settings
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers
@@ -38,6 +39,9 @@ def json_loads(text):
 
 MAX_EPOCH = 2**31 - 1
 WEI_DIGITS = 78  # 2**256 has 78 digits: anything longer is refused before int() sees it
+# The schema's wei strings: at most 77 digits, all below 2**256 (the field also takes 78 digits below it)
+SCHEMA_WEI_DIGITS = WEI_DIGITS - 1
+ADDRESS_PATTERN = "^0x[0-9a-fA-F]{40}$"
 
 
 def is_ascii_digits(text: str) -> bool:
@@ -51,6 +55,16 @@ def parse_address(value: str, *, field: str = "address") -> str:
         raise RequestValidationError({field: [f"Invalid address: {value}"]})
 
 
+def parse_bool(value: str | None, *, field: str, default: bool = False) -> bool:
+    """A boolean query parameter: `true` or `false` (any case; `1` and `0` too), absent: `default`."""
+    if value is None:
+        return default
+    flag = {"true": True, "1": True, "false": False, "0": False}.get(value.lower())
+    if flag is None:
+        raise RequestValidationError({field: [f"Must be true or false, got {value!r}"]})
+    return flag
+
+
 def parse_epoch(value, *, field: str = "epochNumber") -> int:
     text = str(value)
     if not is_ascii_digits(text) or len(text) > 10:  # int() would take "١", "1_0" and " 1"
@@ -61,8 +75,6 @@ def parse_epoch(value, *, field: str = "epochNumber") -> int:
     return epoch
 
 
-@extend_schema_field({"type": "string", "pattern": "^[0-9]+$", "example": "1000000000000000000",
-                     "description": "integer amount in wei, as a decimal string"})
 class WeiStringField(serializers.Field):
     """An integer wei amount (stored in a `octant.core.fields.WeiField`): a decimal string on the wire; input may
     be a JSON integer or numeric string."""
@@ -71,10 +83,11 @@ class WeiStringField(serializers.Field):
         "invalid": "Must be an integer amount in wei (a JSON integer or a decimal string).",
         "negative": "Must not be negative.",
         "too_large": "Must be below 2**256.",
+        "max_value": "Must be at most {max_value}.",
     }
 
-    def __init__(self, *, signed=False, **kwargs):
-        self.signed = signed
+    def __init__(self, *, signed=False, max_value=None, **kwargs):
+        self.signed, self.max_value = signed, max_value
         super().__init__(**kwargs)
 
     def to_representation(self, value):
@@ -86,23 +99,48 @@ class WeiStringField(serializers.Field):
         if isinstance(data, int):
             value = data
         else:
-            text = data.strip()
-            digits = text.removeprefix("-") if self.signed else text
+            digits = data.removeprefix("-") if self.signed else data
             if not is_ascii_digits(digits):
-                self.fail("negative" if is_ascii_digits(text.removeprefix("-")) else "invalid")
+                self.fail("negative" if is_ascii_digits(data.removeprefix("-")) else "invalid")
             if len(digits) > WEI_DIGITS:
                 self.fail("too_large")
-            value = int(text)
+            value = int(data)
         if value < 0 and not self.signed:
             self.fail("negative")
         if abs(value) >= 2**256:
             self.fail("too_large")
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
         return value
 
 
+class WeiStringFieldSchema(OpenApiSerializerFieldExtension):
+    """The schema of a WeiStringField: a decimal string in answers; a decimal string or a JSON integer in
+    requests, with the bounds the field checks."""
+
+    target_class = WeiStringField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        sign, top = "-?" if self.target.signed else "", self.target.max_value
+        digits = SCHEMA_WEI_DIGITS if top is None else len(str(top)) - 1  # fewer digits than the bound
+        text = {"type": "string", "pattern": f"^{sign}[0-9]{{1,{digits}}}$", "example": "1000000000000000000"}
+        if direction == "response":
+            return {**text, "description": "integer amount in wei, as a decimal string"}
+        number = {"type": "integer", "minimum": -(2**256) + 1 if self.target.signed else 0,
+                  "maximum": 2**256 - 1 if top is None else top}
+        return {"anyOf": [text, number], "example": "1000000000000000000",
+                "description": "integer amount in wei: a decimal string, or a JSON integer"}
+
+
+@extend_schema_field({"type": "string", "pattern": ADDRESS_PATTERN, "example": "0x" + "ab" * 20})
 class AddressStringField(serializers.CharField):
     """A 0x-hex address in any case; returns the EIP-55 checksum form (as `octant.core.fields.AddressField`
-    stores it)."""
+    stores it). Spaces around it are not trimmed: the schema's pattern has none."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
