@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 from django.contrib import admin
+from django.utils.formats import date_format
 
 from octant.core.exceptions import OctantError
 from octant.web.admin import ReadOnlyAdmin
@@ -10,7 +11,7 @@ from .models import Epoch, PendingEpochSnapshot
 
 
 def _ts(value: int) -> str:
-    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return date_format(datetime.fromtimestamp(value, tz=UTC), "DATETIME_FORMAT")  # the admin's one format
 
 
 def _chain_view(request) -> selectors.ChainView:

@@ -30,7 +30,7 @@ class PendingEpochSnapshot(models.Model):
     total_rewards = WeiField()
     vanilla_individual_rewards = WeiField()
     operational_cost = WeiField()
-    ppf = WeiField(null=True, blank=True)
+    ppf = WeiField(null=True, blank=True, verbose_name="PPF")
     community_fund = WeiField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

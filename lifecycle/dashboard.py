@@ -2,16 +2,19 @@
 epoch in (or last out of) its allocation window."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from allocations import selectors as allocation_selectors
 from deposits.models import Budget
 from epochs import selectors
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
+from epochs.rules import epoch_rules
 from octant.core.display import short_address
 from octant.core.exceptions import OctantError
 from octant.core.fields import sum_wei
 from projects.models import Project
 from projects.selectors import project_addresses
+from rewards.variants import ProjectRewards, variant
 from withdrawals.models import Reward
 
 TOP_PROJECTS = 10
@@ -56,6 +59,7 @@ class EpochFigures:
     allocations_sum: int
     matched_rewards: int
     matched_is_estimate: bool
+    matched_cap: Decimal | None  # each project's match is at most this share of matched_rewards (capped QF)
     threshold: int | None
     leftover: int | None
     projects_count: int
@@ -117,6 +121,8 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | No
         matched = allocation_selectors.estimated_matched_rewards(epoch=epoch, now=view.now)
         leftover, estimate = None, True
         state = "allocation window open" if view.pending == epoch else "finalizing"
+    chosen = variant(epoch, rules=epoch_rules())
+    capped = chosen.project_rewards is ProjectRewards.CAPPED_QUADRATIC_FUNDING
     top = rewards[:TOP_PROJECTS]
     names = _names(epoch, (address for address, _, _ in top))
     return EpochFigures(
@@ -126,6 +132,7 @@ def epoch_figures(*, epoch: int, view: selectors.ChainView) -> EpochFigures | No
         users_with_budgets=budgets.count(), total_budgets=sum_wei(budgets, "amount"),
         donors=live.values("user_id").distinct().count(), allocations_sum=sum_wei(live, "amount"),
         matched_rewards=matched, matched_is_estimate=estimate,
+        matched_cap=chosen.funding_cap_percent if capped else None,
         threshold=allocation_selectors.epoch_threshold(epoch=epoch), leftover=leftover,
         projects_count=len(project_addresses(epoch=epoch)),
         top_projects=[ProjectRow(address, names.get(address, ""), allocated, m) for address, allocated, m in top],

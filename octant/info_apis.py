@@ -202,12 +202,36 @@ def websockets_api_yaml(request):
     return HttpResponse(_asyncapi_text(), content_type="application/yaml; charset=utf-8")
 
 
+def _markdown(text: str | None):
+    """The document's markdown (descriptions, summaries) as HTML; HTML inside it is escaped, not rendered."""
+    from markdown_it import MarkdownIt
+
+    return mark_safe(MarkdownIt("js-default").render(text or ""))  # noqa: S308 - html off: escaped
+
+
+def _pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _payload_html(payload: dict):
+    """A message's payload: its schema, then each example as pretty JSON (an example of a JSON string payload,
+    `contentMediaType: application/json`, is the JSON it holds, not that JSON escaped in a string)."""
+    schema = {key: value for key, value in payload.items() if key != "examples"}
+    examples = payload.get("examples", [])
+    if payload.get("contentMediaType") == "application/json":
+        examples = [json.loads(example) if isinstance(example, str) else example for example in examples]
+    parts = [format_html("<pre>{}</pre>", _pretty_json(schema))]
+    parts += [format_html("<p>Example:</p><pre>{}</pre>", _pretty_json(example)) for example in examples]
+    return mark_safe("".join(parts))  # noqa: S308 - each part escaped by format_html
+
+
 @require_GET
 def websockets_api_html(request):
-    """The same document as a self-contained HTML page (no script, nothing fetched from elsewhere)."""
+    """The same document as a self-contained HTML page (no script, nothing fetched from elsewhere): its
+    markdown rendered, each payload's examples as pretty JSON."""
     text = _asyncapi_text()
     spec = yaml.safe_load(text)
-    channel = next(iter(spec["channels"].values()))
+    channel_name, channel = next(iter(spec["channels"].items()))
     messages = spec["components"]["messages"]
 
     def names(operation):
@@ -220,21 +244,24 @@ def websockets_api_html(request):
         for name in names(operation):
             message = messages[name]
             rows.append(format_html(
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
-                name, direction, message.get("title", "") + (" " + message["summary"] if "summary" in message else ""),
-                json.dumps(message.get("payload", {}), indent=2)))
+                "<tr><td><code>{}</code></td><td>{}</td><td><strong>{}</strong>{}</td><td>{}</td></tr>",
+                name, direction, message.get("title", ""), _markdown(message.get("summary")),
+                _payload_html(message.get("payload", {}))))
     server = next(iter(spec["servers"].values()))
     page = format_html(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>"
         "body{{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}"
         "td,th{{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}}"
-        "table{{border-collapse:collapse}}pre{{white-space:pre-wrap;margin:0}}</style></head><body>"
-        "<h1>{title} <small>{version}</small></h1><p>AsyncAPI {asyncapi}; source: "
-        "<a href=\"websockets-api.yaml\">websockets-api.yaml</a></p><pre>{description}</pre>"
-        "<h2>Server</h2><p><code>{protocol}://{url}</code>: {server}</p>"
-        "<h2>Messages</h2><table><tr><th>event</th><th>direction</th><th>what</th><th>payload</th></tr>{rows}"
+        "table{{border-collapse:collapse}}pre{{white-space:pre-wrap;margin:0}}td p{{margin:.4em 0}}</style>"
+        "</head><body><h1>{title} <small>{version}</small></h1><p>AsyncAPI {asyncapi}; source: "
+        "<a href=\"websockets-api.yaml\">websockets-api.yaml</a></p>{description}"
+        "<h2>Server</h2><p><code>{protocol}://{url}</code></p>{server}"
+        "<h2>Messages</h2><p>Channel <code>{channel}</code>: {channel_description}</p>"
+        "<table><tr><th>event</th><th>direction</th><th>what</th><th>payload</th></tr>{rows}"
         "</table><h2>Document</h2><pre>{text}</pre></body></html>",
         title=spec["info"]["title"], version=spec["info"]["version"], asyncapi=spec["asyncapi"],
-        description=spec["info"].get("description", ""), protocol=server["protocol"], url=server["url"],
-        server=server.get("description", ""), rows=mark_safe("".join(rows)), text=text)  # noqa: S308 - escaped rows
+        description=_markdown(spec["info"].get("description")), protocol=server["protocol"], url=server["url"],
+        server=_markdown(server.get("description")), channel=channel_name,
+        channel_description=channel.get("description", ""), rows=mark_safe("".join(rows)),  # noqa: S308
+        text=text)
     return HttpResponse(page, content_type="text/html; charset=utf-8")

@@ -15,7 +15,7 @@ from epochs import selectors as epoch_selectors
 from epochs.models import PendingEpochSnapshot
 from octant.core.cids import cid_of
 from octant.core.fields import address_checksum
-from octant.web.admin import ADDRESS_OVERRIDES, address_html
+from octant.web.admin import ADDRESS_OVERRIDES, address_html, count_text
 
 from . import services
 from .models import Project
@@ -30,7 +30,9 @@ def current_epoch() -> int:
 
 
 class EpochFilter(admin.SimpleListFilter):
-    """By epoch; opens on the current epoch, 'All' shows every epoch."""
+    """By epoch; opens on the current epoch, or, while it has no project, on the last epoch before it that has
+    (during an allocation window the current epoch is the one after the projects donors fund); 'All' shows
+    every epoch."""
 
     title = "epoch"
     parameter_name = "epoch"
@@ -38,20 +40,24 @@ class EpochFilter(admin.SimpleListFilter):
 
     def __init__(self, request, params, model, model_admin):
         self.current = current_epoch()  # the page's one read of the chain (lookups and value use it)
+        self.with_projects = set(Project.objects.values_list("epoch", flat=True).distinct())
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
-        epochs = set(Project.objects.values_list("epoch", flat=True).distinct())
-        current = self.current
+        epochs, current = set(self.with_projects), self.current
         if current:
             epochs.add(current)
         return [(str(e), f"{e} (current)" if e == current else str(e)) for e in sorted(epochs, reverse=True)]
 
+    def default(self) -> str:
+        if not self.current:
+            return self.ALL
+        earlier = [epoch for epoch in self.with_projects if epoch <= self.current]
+        return str(self.current if self.current in self.with_projects or not earlier else max(earlier))
+
     def value(self):
         value = super().value()
-        if value is None:
-            return str(self.current) if self.current else self.ALL
-        return value
+        return self.default() if value is None else value
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -233,7 +239,7 @@ class ProjectAdmin(admin.ModelAdmin):
                                   messages.ERROR)
                 continue
             created = services.projects_copy_to_next_epoch(epoch=epoch)
-            self.message_user(request, f"Epoch {epoch}: copied {created} project(s) to epoch {epoch + 1}.",
+            self.message_user(request, f"Epoch {epoch}: copied {count_text(created, 'project')} to epoch {epoch + 1}.",
                               messages.SUCCESS)
 
     # --- CSV import ---------------------------------------------------------------------------------------
@@ -252,7 +258,7 @@ class ProjectAdmin(admin.ModelAdmin):
                 epoch = form.cleaned_data["epoch"]
                 result = services.projects_import_csv(epoch=epoch, text=form.cleaned_data["file"])
                 if not result.errors:
-                    self.message_user(request, f"Imported {result.created} project(s) into epoch {epoch}.",
+                    self.message_user(request, f"Imported {count_text(result.created, 'project')} into epoch {epoch}.",
                                       messages.SUCCESS)
                     return redirect(reverse("admin:projects_project_changelist") + f"?epoch={epoch}")
                 errors = result.errors

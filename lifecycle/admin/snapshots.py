@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from epochs.models import FinalizedEpochSnapshot
-from octant.web.admin import ReadOnlyAdmin, address_html, wei_html
+from octant.web.admin import ReadOnlyAdmin, address_html, count_text, wei_html
 from octant.core.display import short_address
 from projects.models import Project
 from withdrawals.models import Reward
@@ -39,13 +39,13 @@ class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
             '<div style="overflow-x:auto;max-width:100%"><table id="project-rewards" style="width:100%">'
             '<thead><tr><th>#</th><th>project</th><th style="text-align:right">allocated</th>'
             '<th style="text-align:right">matched</th><th style="text-align:right">total</th></tr></thead>'
-            "<tbody>{}</tbody><tfoot><tr><th></th><th>{} projects</th><th style=\"text-align:right\">{}</th>"
+            "<tbody>{}</tbody><tfoot><tr><th></th><th>{}</th><th style=\"text-align:right\">{}</th>"
             "<th style=\"text-align:right\">{}</th><th style=\"text-align:right\">{}</th></tr></tfoot></table></div>",
             format_html_join("", '<tr><td>{}</td><td>{}</td><td style="text-align:right">{}</td>'
                                  '<td style="text-align:right">{}</td><td style="text-align:right">{}</td></tr>',
                              ((i, address_html(a, n), wei_html(al), wei_html(m), wei_html(al + m))
                               for i, (a, n, al, m) in enumerate(rows, 1))),
-            len(rows), wei_html(total[0]), wei_html(total[1]), wei_html(total[0] + total[1]))
+            count_text(len(rows), "project"), wei_html(total[0]), wei_html(total[1]), wei_html(total[0] + total[1]))
 
     @admin.display(description="allocated and matched (log scale)")
     def chart(self, obj):

@@ -1,4 +1,4 @@
-"""Template filters for the admin: wei in ETH/GLM with the exact wei on hover, short addresses, durations."""
+"""Template filters for the admin: wei in ETH/GLM with the exact wei on hover, short addresses, durations, percentages."""
 from django import template
 
 from lifecycle.dashboard import duration_text
@@ -20,6 +20,12 @@ def glm(wei):
 @register.filter
 def address(value, name=""):
     return address_html(value, name)
+
+
+@register.filter
+def percent(share):
+    """A share (Decimal("0.2")) as a percentage ("20%")."""
+    return f"{(share * 100).normalize():f}%"
 
 
 @register.filter

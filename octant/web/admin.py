@@ -1,10 +1,16 @@
-"""Admin helpers shared by the apps: read-only admins, wei shown in ETH/GLM, addresses shortened."""
+"""Admin helpers shared by the apps: read-only admins, wei shown in ETH/GLM, addresses shortened, counts."""
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminTextInputWidget
+from django.template.defaultfilters import pluralize
 from django.utils.html import format_html
 
 from octant.core.display import short_address, token_amount, wei_exact
 from octant.core.fields import ADDRESS_INPUT_ATTRS, AddressField, WeiField
+
+
+def count_text(count: int, noun: str) -> str:
+    """'1 project', '2 projects'."""
+    return f"{count} {noun}{pluralize(count)}"
 
 
 def wei_html(wei: int | None, symbol: str = "ETH"):

@@ -1,7 +1,10 @@
+import re
+from datetime import UTC, datetime
+
 import pytest
 from model_bakery import baker
 
-from epochs.models import Epoch, FinalizedEpochSnapshot
+from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from lifecycle.charts import matched_vs_allocated_png
 from withdrawals.models import Reward
 
@@ -56,3 +59,40 @@ def test_copy_projects_to_the_next_epoch(staff, scheduled_chain):
     response = staff.post("/admin/projects/project/", {"action": "copy_to_next_epoch", "_selected_action": ids})
     assert response.status_code == 302
     assert sorted(Project.objects.filter(epoch=2).values_list("name", flat=True)) == ["One", "Two"]
+
+
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC")
+
+
+def test_one_date_format_everywhere_in_the_admin(staff, scheduled_chain):
+    """Issue 25, item 15: the dashboard, the chain's timestamps and Django's own datetime columns alike."""
+    scheduled_chain.set_time(timestamp=START + DURATION + 5)
+    baker.make("users.User", address="0x" + "1" * 40)
+    start = datetime.fromtimestamp(START, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")  # epoch 1's
+    start_2 = datetime.fromtimestamp(START + DURATION, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    for path in ("/admin/", "/admin/epochs/epoch/", "/admin/users/user/"):
+        page = staff.get(path).content.decode()
+        assert DATETIME.search(page) and not re.search(r"[ap]\.m\.", page), path
+    assert start in staff.get("/admin/epochs/epoch/").content.decode()
+    assert f"started</div><div class=\"value\">{start_2}<" in staff.get("/admin/").content.decode()
+
+
+def test_ppf_is_spelled_ppf(staff, scheduled_chain):
+    baker.make(PendingEpochSnapshot, epoch=1, locked_ratio="0.1", ppf=10**18)
+    page = staff.get("/admin/epochs/pendingepochsnapshot/").content.decode()
+    assert ">PPF<" in page and "Ppf" not in page
+
+
+def test_counts_of_one_are_singular(staff, scheduled_chain):
+    from projects.models import Project
+
+    snapshot = baker.make(FinalizedEpochSnapshot, epoch=1, withdrawals_merkle_root="0xab", leftover=0)
+    baker.make(Reward, epoch=1, address="0x" + "1" * 40, amount=3 * 10**18, matched=10**18)
+    page = staff.get(f"/admin/epochs/finalizedepochsnapshot/{snapshot.pk}/change/").content.decode()
+    assert "<th>1 project</th>" in page
+    scheduled_chain.add_project(1, "0x" + "1" * 40, name="One")
+    sync()
+    ids = list(Project.objects.filter(epoch=1).values_list("id", flat=True))
+    response = staff.post("/admin/projects/project/", {"action": "copy_to_next_epoch", "_selected_action": ids},
+                          follow=True)
+    assert "Epoch 1: copied 1 project to epoch 2." in response.content.decode()

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from decimal import Decimal
 from io import StringIO
 
 from django.core.management import call_command
@@ -62,7 +63,7 @@ def test_window_closes_with_the_props_of_the_epoch_it_runs_in(db, admin_client):
     figures = board.figures
     assert (figures.epoch, figures.state, figures.seconds_left) == (4, "allocation window open", 99)
     assert figures.window_closes.timestamp() == epoch_end + 100
-    closes = datetime.fromtimestamp(epoch_end + 100, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    closes = datetime.fromtimestamp(epoch_end + 100, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert f"(closes {closes} UTC)".encode() in admin_client.get("/admin/").content
 
     chain.set_time(timestamp=epoch_end + 101)  # the contract has closed the window; epoch 4's own props had not
@@ -79,3 +80,10 @@ def test_chart_draws_zero_and_tiny_amounts_on_a_log_scale():
 
 def test_duration_text():
     assert [duration_text(s) for s in (0, 59, 61, 3600, 90061)] == ["0m 0s", "0m 59s", "1m 1s", "1h 0m", "1d 1h 1m"]
+
+
+def test_dashboard_says_the_matched_rewards_are_capped(window, admin_client):  # noqa: F811
+    """Issue 25, item 15: capped quadratic funding (epoch 4 on): a word on the cap beside the estimate."""
+    assert epoch_dashboard(view=chain_view()).figures.matched_cap == Decimal("0.2")
+    page = admin_client.get("/admin/").content.decode()
+    assert "capped: a project's match is at most 20% of it" in page

@@ -100,3 +100,18 @@ def test_websockets_api_in_asyncapi(api, db):
     assert "<script" not in html and "http://" not in html.replace('href="websockets-api.yaml"', "")
     assert api.post("/info/websockets-api").status_code == 405
     assert api.post("/info/websockets-api").json() == {"message": "Method Not Allowed"}
+
+
+def test_websockets_api_page_renders_markdown_and_pretty_examples(api, db):
+    """Issue 25, item 15: a message's title and summary apart, markdown rendered (no literal backticks), each
+    payload example pretty JSON, escaped once."""
+    html = api.get("/info/websockets-api").content.decode()
+    page = html[:html.index("<h2>Document</h2>")]  # the YAML source itself is shown verbatim below
+    assert "`" not in page
+    assert "<code>POST /allocations/allocate</code>" in page and "<code>/</code>" in page
+    assert "<strong>Allocate a budget</strong>" in page
+    assert "Allocate a budget The body" not in page  # the title and the summary do not run together
+    assert "<li>On connect, during an allocation window:" in page  # the description's list
+    assert '\\"' not in page and "&amp;quot;" not in page  # no example escaped twice
+    assert '{\n  &quot;userAddress&quot;: &quot;0x4a62316623ad457F02cDC5D997deD67a383EC569&quot;,\n' in page
+    assert '{\n  &quot;threshold&quot;: &quot;0&quot;\n}' in page

@@ -153,3 +153,13 @@ def test_csv_import_is_all_or_nothing_with_row_errors():
 def test_csv_import_needs_its_header(text):
     result = projects_import_csv(epoch=1, text=text)
     assert result.created == 0 and result.errors[0][0] == 1 and "first line" in result.errors[0][1]
+
+
+def test_projects_list_opens_on_the_epoch_of_the_projects_while_the_current_has_none(staff, scheduled_chain):
+    """Issue 25, item 15: as after docs/walkthrough.md, projects of epoch 1 and the chain in epoch 2 (epoch 1's
+    allocation window): the list opens on epoch 1, not on an empty page."""
+    scheduled_chain.set_time(timestamp=START + DURATION + 5)
+    scheduled_chain.add_project(1, A, name="Old")
+    sync()
+    page = staff.get("/admin/projects/project/")
+    assert page.context["cl"].result_count == 1 and b">Old<" in page.content and b"2 (current)" in page.content
