@@ -74,19 +74,21 @@ EXAMPLES = {
 def _invalid_field(operation: dict, schemas: dict) -> tuple[str, str] | None:
     """(field, message) of a validation error this operation can answer: its first parameter, or its body's
     first required property; None when it takes no input."""
-    names = [(parameter["name"], parameter.get("schema", {})) for parameter in operation.get("parameters", [])]
+    names = [(parameter["name"], parameter.get("schema", {}), parameter["in"])
+             for parameter in operation.get("parameters", [])]
     body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
     body = schemas.get(body.get("$ref", "").rsplit("/", 1)[-1], body)
-    names += [(name, schema) for name, schema in body.get("properties", {}).items() if name in body.get("required", [])]
+    names += [(name, schema, "body") for name, schema in body.get("properties", {}).items()
+              if name in body.get("required", [])]
     if not names:
         return None
-    name, schema = names[0]
+    name, schema, place = names[0]
     field = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])  # the wire's camelCase
     if schema.get("pattern") == ADDRESS_PATTERN:
         return field, "Invalid address: 0x12"
     if schema.get("type") == "integer":
         return field, "Must be an integer, got 'x'"
-    return field, "This field is required."
+    return field, "This query parameter is required." if place == "query" else "This field is required."
 
 
 def document_error_responses(result, generator, request, public):
