@@ -135,7 +135,7 @@ def test_copy_projects_to_the_next_epoch(staff, live_server):
     staff.find_element(By.NAME, "index").click()
     text = loaded(staff, By.CSS_SELECTOR, "ul.messagelist").text
     screenshot(staff, "05-copy-to-next-epoch")
-    assert "Epoch 5: copied 4 project(s) to epoch 6." in text
+    assert "Epoch 5: copied 4 projects to epoch 6." in text
     assert sorted(Project.objects.filter(epoch=6).values_list("name", flat=True)) == sorted([*NAMES, "Fresh Project"])
 
 
@@ -160,9 +160,9 @@ def test_import_projects_from_csv(staff, live_server, tmp_path):
                     "Second,0x4444444444444444444444444444444444444444,,\n")
     staff.find_element(By.NAME, "file").send_keys(str(good))
     staff.find_element(By.NAME, "_import").click()
-    text = page_text(staff, "Imported 2 project(s) into epoch 5.")
+    text = page_text(staff, "Imported 2 projects into epoch 5.")
     screenshot(staff, "07-import-csv-done")
-    assert "Imported 2 project(s) into epoch 5." in text and "Good One" in text
+    assert "Imported 2 projects into epoch 5." in text and "Good One" in text
     assert Project.objects.get(name="Good One").address == to_checksum_address(LOWER)
 
 
