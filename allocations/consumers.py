@@ -18,16 +18,19 @@ import secrets
 import weakref
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from django.conf import settings
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError
 
 from epochs import selectors as epoch_selectors
 from octant.core.exceptions import OctantError
 from octant.web.api import json_loads
+from octant.web.asgi import client_ip
 from octant.web.errors import exception_handler
+from octant.web.throttles import throttle_socket_write
 
 from . import apis, realtime, selectors
 
@@ -214,10 +217,12 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
 
     async def on_allocate(self, payload):
         """Allocate, then send the sender its `threshold`; errors go back to the sender as an `exception`
-        event. The broadcast to every client follows from the service, after its transaction commits."""
+        event, the write throttle's too (an event counts as an HTTP write of the client's IP, off the ORM
+        thread). The broadcast to every client follows from the service, after its transaction commits."""
         try:
+            await sync_to_async(throttle_socket_write, thread_sensitive=False)(ip=client_ip(self.scope))
             epoch = await database_sync_to_async(apis.allocate_from_request)(_decode_allocation(payload))
-        except (OctantError, ValidationError, ParseError) as exc:
+        except (OctantError, APIException) as exc:
             await self.emit("exception", {"message": exception_handler(exc, {}).data["message"]})
             return
         except Exception:
