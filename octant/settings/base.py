@@ -148,6 +148,9 @@ THROTTLE_RATES = {
     "write": env.str("THROTTLE_WRITE_RATE", default="60/minute") or None,
     "heavy": env.str("THROTTLE_HEAVY_RATE", default="60/minute") or None,
 }
+# Open websockets per client IP in each server process; one more is closed at once with 1013 (0 = no limit).
+# A websocket `allocate` event counts against THROTTLE_RATES["write"] like an HTTP write.
+SOCKETS_PER_IP = env.int("SOCKETS_PER_IP", default=100)
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front: the client IP is taken from X-Forwarded-For
 # POST /snapshots/pending|finalized: open (the reference's cron calls them) unless a token is set; then
 # only requests with "Authorization: Bearer <token>" may trigger them
