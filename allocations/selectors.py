@@ -12,6 +12,7 @@ from deposits.selectors import budget_sql, patrons_rewards
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.selectors import ChainView, rewards_and_matched
+from octant.core.cache import figures_version
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 from octant.core.db import keyset_chunks, keyset_pages
@@ -146,10 +147,12 @@ def estimated_project_rewards(*, epoch: int, now: int) -> engine.ProjectRewardsR
 
 def funding_version(*, epoch: int, now: int, claimed: bool = False) -> str:
     """A key that changes whenever the epoch's live figures can: the projects' aggregate versions (every
-    allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`
-    and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
+    allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`,
+    the settings that change a figure (octant.core.cache.figures_version: servers of other settings may share
+    the cache) and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
     funding = _project_funding_versions(epoch=epoch)
-    key = "{}:{versions}:{rows}:{inexact}:".format(epoch, **funding) + patron_toggles_version(timestamp=now)
+    key = "{}:{versions}:{rows}:{inexact}:{figures}:".format(epoch, figures=figures_version(), **funding)
+    key += patron_toggles_version(timestamp=now)
     if claimed:
         key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
     return key
