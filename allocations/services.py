@@ -14,8 +14,8 @@ from epochs import selectors as epoch_selectors
 from octant.core import exceptions, signatures
 from octant.core.queue import enqueue_once
 from users.models import PatronEvent, User
-from users.selectors import is_patron
-from users.services import locked_user, verify_signed
+from users.selectors import is_patron, patron_mode_nonce, patron_toggles
+from users.services import locked_user, verify_patron_toggle, verify_signed
 
 from . import funding, selectors
 from .models import AllocationRequest, UniquenessQuotient
@@ -157,13 +157,16 @@ def _uq_to_freeze(user: User, frozen: str | None) -> tuple[Decimal, bool]:
 
 
 def patron_mode_toggle(*, address: str, signature: str, view: epoch_selectors.ChainView) -> bool:
-    """Switch patron mode (EIP-191 signed). While an allocation window is open, the user's allocations of
+    """Switch patron mode (EIP-191 signed: the text with the user's patron-mode nonce, or the legacy text once
+    per address and action; users.services.verify_patron_toggle). While an allocation window is open, the user's allocations of
     that epoch are withdrawn in the same transaction: a patron's budget goes to the matching pool. Returns
     the new status."""
     with transaction.atomic():
         locked_user(address)
-        enable = not is_patron(address=address)
-        verify_signed(address, signatures.patron_mode_message(address, enable=enable), signature)
+        toggles = patron_toggles(address=address)
+        enable = not is_patron(address=address, toggles=toggles)
+        verify_patron_toggle(address, enable=enable, nonce=patron_mode_nonce(address=address, toggles=toggles),
+                             signature=signature)
         PatronEvent.objects.create(address=address, enabled=enable, timestamp=view.now)
         if view.pending is not None:
             allocations_revoke(address=address, epoch=view.pending, view=view)
