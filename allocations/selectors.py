@@ -80,6 +80,25 @@ def project_allocation_terms(*, epoch: int, project: str) -> list[dict]:
             for row_id, amount, score in rows]
 
 
+def epoch_allocation_terms(*, epoch: int, chunk: int = 20_000):
+    """Every live allocation of the epoch in the order they were made, as the aggregates take them
+    (`project_allocation_terms`' rows), streamed from a server-side cursor in chunks: the rebuild of an
+    epoch's aggregates reads a million rows in one pass without holding them. Inside a transaction."""
+    quote = connection.ops.quote_name
+    allocations, uqs = quote(Allocation._meta.db_table), quote(UniquenessQuotient._meta.db_table)
+    scores = {None: None}
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.project_address, CAST(a.amount AS TEXT), q.score FROM {allocations} a LEFT JOIN {uqs} q "
+            f"ON q.user_id = a.user_id AND q.epoch = a.epoch WHERE a.epoch = %s AND a.deleted_at IS NULL "
+            f"ORDER BY a.id", [epoch])
+        while rows := cursor.fetchmany(chunk):
+            for row_id, project, amount, score in rows:
+                if score not in scores:
+                    scores[score] = Decimal(score)
+                yield {"id": row_id, "project": project, "amount": int(amount), "uq": scores[score]}
+
+
 # --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
 
 
