@@ -264,6 +264,18 @@ class PatronModeApi(APIView):
         return Response(PatronModeOut({"status": enabled}).data)
 
 
+class PatronModeNonceOut(OutputSerializer):
+    nonce = serializers.IntegerField()
+    message = serializers.CharField(help_text="the text to sign (EIP-191) to switch patron mode now")
+
+
+class PatronModeNonceApi(APIView):
+    @extend_schema(responses=PatronModeNonceOut, description=signing_docs.PATRON_MODE_NONCE)
+    def get(self, request, user_address):
+        nonce, message = user_selectors.patron_mode_to_sign(address=parse_address(user_address, field="userAddress"))
+        return Response(PatronModeNonceOut({"nonce": nonce, "message": message}).data)
+
+
 class UqField(DecimalStringField):
     """A UQ as the reference shows it: str() of the Decimal or of the stored string ("0.0" stays "0.0")."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from allocations import engine as allocations_engine
+from allocations import funding
 from allocations import selectors as allocation_selectors
 from allocations.models import DonorFunding, EpochFunding, ProjectFunding
 from deposits import selectors as deposit_selectors
@@ -243,15 +244,22 @@ def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
     project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
 
     Returns the epoch when taken, None when there is nothing to do (no finalized epoch, its pending
-    snapshot missing, or already finalized). One transaction; a concurrent run loses on the unique epoch."""
+    snapshot missing, or already finalized). One transaction, which first locks the epoch's totals
+    (allocations.funding.lock_totals) and marks them finalized: every change of the window's allocations
+    and patrons takes that lock before it commits, so a change in flight commits before the allocations are
+    read here, and one that comes later finds them finalized and is refused. A concurrent run waits there
+    and finds the snapshot taken."""
     epoch = view.finalized
     if (not epoch or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
             or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()):
         return None
-    result = finalization_compute(epoch=epoch)
-    project_leaves = result.project_leaves
     try:
         with transaction.atomic():
+            if funding.lock_totals(epoch=epoch) or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
+                return None
+            funding.mark_finalized(epoch=epoch)
+            result = finalization_compute(epoch=epoch)
+            project_leaves = result.project_leaves
             FinalizedEpochSnapshot.objects.create(
                 epoch=epoch, matched_rewards=result.matched_rewards, patrons_rewards=result.patrons_rewards,
                 leftover=result.leftover, withdrawals_merkle_root=result.merkle_root,
