@@ -192,7 +192,20 @@ def _task_finished(task_id=None, task=None, state=None, **_):
 
 
 def _worker_starts(**_):
+    """A Celery worker starts: a former run's values go; with METRICS_WORKER_PORT, the worker serves the
+    scrape of this machine's processes itself, unauthenticated, on that port of METRICS_WORKER_HOST (a
+    separate bind, for a worker with no web server beside it: a container of its own)."""
     clean_directory()
+    if settings.METRICS_WORKER_PORT:
+        from prometheus_client import start_http_server
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        worker_server.append(start_http_server(settings.METRICS_WORKER_PORT, addr=settings.METRICS_WORKER_HOST,
+                                               registry=registry)[0])
+
+
+worker_server = []  # the worker's metrics server, if it serves one
 
 
 def _worker_process_stops(**_):

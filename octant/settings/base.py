@@ -350,6 +350,10 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # multiprocess mode; it must be set before prometheus_client is imported: here, as Django starts)
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(BASE_DIR / "var" / "metrics"))
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+# A Celery worker with no web server on its machine (its own container) serves its metrics at
+# http://METRICS_WORKER_HOST:METRICS_WORKER_PORT/metrics, unauthenticated: a bind the public cannot reach
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=None)
+METRICS_WORKER_HOST = env.str("METRICS_WORKER_HOST", default="127.0.0.1")
 os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
 LOGGING = {
     "version": 1,

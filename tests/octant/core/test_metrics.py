@@ -48,3 +48,30 @@ def test_a_celery_worker_start_removes_a_former_runs_values(stale_file):
         app.conf.update(saved)
         use_broker(app)
     assert (Path(metrics.directory()) / f"counter_{os.getpid()}.db").exists()
+
+
+def test_a_worker_serves_its_machines_metrics_on_its_own_bind(settings):
+    import socket
+    import urllib.request
+
+    from celery.contrib.testing.worker import start_worker
+
+    from octant.celery import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        settings.METRICS_WORKER_PORT = s.getsockname()[1]
+    metrics.TASKS.labels("octant.test.served", "succeeded").inc()
+    saved = {key: app.conf.get(key) for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="memory://")
+    use_broker(app)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            url = f"http://127.0.0.1:{settings.METRICS_WORKER_PORT}/metrics"
+            text = urllib.request.urlopen(url, timeout=10).read().decode()
+    finally:
+        app.conf.update(saved)
+        use_broker(app)
+        while metrics.worker_server:
+            metrics.worker_server.pop().shutdown()
+    assert 'octant_celery_tasks_total{outcome="succeeded",task="octant.test.served"}' in text
