@@ -20,6 +20,8 @@ from django.conf import settings
 
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     settings.PROMETHEUS_MULTIPROC_DIR  # noqa: B018 - the settings set the directory before prometheus_client reads it
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest  # noqa: E402
 from prometheus_client.core import GaugeMetricFamily  # noqa: E402
