@@ -19,8 +19,10 @@ import uuid
 _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("octant_log_context", default=None)
 
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-# 0x + 130 hex digits is a signature (65 bytes; a Safe's concatenate several); addresses (40) and hashes (64) stay
-_SECRETS = re.compile(r"(0x)?[0-9a-fA-F]{130,}|(?i:bearer)\s+[^\s\"',]+")
+# 130 hex digits is a signature (65 bytes; a Safe's concatenate several); addresses (40) and hashes (64) stay.
+# Two patterns: one alternation of both took six times as long.
+_SIGNATURES = re.compile(r"[0-9a-fA-F]{130,}")
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr]\s+[^\s\"',]+")
 
 
 def request_id(offered: str | None = None) -> str:
@@ -70,7 +72,7 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
             line["exception"] = record.exc_text
-        return _SECRETS.sub("[redacted]", json.dumps(line, default=str, ensure_ascii=False))
+        return _BEARER.sub("[redacted]", _SIGNATURES.sub("[redacted]", json.dumps(line, default=str, ensure_ascii=False)))
 
 
 # --- Celery: the request id in the headers of the tasks a request queues, a context and a line per task -----

@@ -6,6 +6,7 @@ shared answers, refused bodies, static files) count too. It takes the request id
 X-Request-ID if sane, else makes one, and returns it in the answer's X-Request-ID header. `RouteMiddleware`
 adds what Django resolved: the route's template (the URL pattern, never the path) and the user address and
 epoch of its arguments."""
+import functools
 import hmac
 import logging
 import time
@@ -30,6 +31,7 @@ def route_of(match) -> str:
     return route if route.startswith("^") else "/" + route
 
 
+@functools.lru_cache(maxsize=1024)  # the answers served before Django are a few paths, polled hard
 def _resolved_route(path: str) -> str:
     try:
         return route_of(resolve(path))
