@@ -61,7 +61,8 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, the unit of work's fields, the record's `extra`
     fields, and the traceback if any."""
 
-    _standard = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+    # what every record has, and Django's `request` (its repr shows the query string)
+    _standard = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName", "request"}
 
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
