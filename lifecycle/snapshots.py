@@ -21,6 +21,7 @@ from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from octant.chain.backends import get_chain
 from octant.core.exceptions import MissingSnapshot, SnapshotOutOfOrder
+from octant.core import metrics
 from octant.core.fields import sum_wei
 from octant.core.numeric import decimal_string
 from projects.selectors import project_addresses
@@ -65,6 +66,7 @@ def pending_snapshot_simulate(*, view: selectors.ChainView) -> PendingSnapshotDa
                                     staking_proceeds=get_chain().staking_proceeds(view.current))
 
 
+@metrics.times_snapshot("pending")
 def pending_snapshot_take(*, view: selectors.ChainView) -> int | None:
     """Take the pending snapshot of the epoch whose allocation window is open (docs/lifecycle.md §1.5).
 
@@ -239,6 +241,7 @@ def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, patrons: li
                          with_leaves=users)
 
 
+@metrics.times_snapshot("finalized")
 def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
     """Take the finalized snapshot of the chain's finalized epoch (docs/lifecycle.md §1.6): matched rewards,
     project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
