@@ -30,6 +30,8 @@ from users.selectors import patron_toggles_version, patrons_at, window_patrons
 from withdrawals import engine as withdrawals_engine
 from withdrawals.models import Reward
 
+from .verification import epoch_verify_queue
+
 
 # --- the pending snapshot ------------------------------------------------------------------------------
 
@@ -243,7 +245,8 @@ def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
     project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
 
     Returns the epoch when taken, None when there is nothing to do (no finalized epoch, its pending
-    snapshot missing, or already finalized). One transaction; a concurrent run loses on the unique epoch."""
+    snapshot missing, or already finalized). One transaction; a concurrent run loses on the unique epoch.
+    On commit, the epoch's verification is queued (docs/lifecycle.md §1.9)."""
     epoch = view.finalized
     if (not epoch or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
             or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()):
@@ -262,6 +265,7 @@ def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
                 [Reward(epoch=epoch, address=a, amount=amount, matched=matched) for a, amount, matched in project_leaves]
                 + [Reward(epoch=epoch, address=a, amount=amount) for a, amount in result.user_rewards],
                 batch_size=5000)
+            transaction.on_commit(lambda: epoch_verify_queue(epoch=epoch))
     except IntegrityError:
         if FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
             return None
