@@ -6,6 +6,7 @@ from model_bakery import baker
 from epochs.models import FinalizedEpochSnapshot
 from octant.chain.backends import get_chain
 from octant.chain.models import ChainTransaction
+from withdrawals.models import EpochVerification
 from withdrawals.services import vault_confirm
 
 from .support import ETH
@@ -18,6 +19,7 @@ TOTAL = 5 * ETH
 def finalized(deployment):
     baker.make(FinalizedEpochSnapshot, epoch=3, withdrawals_merkle_root=ROOT, total_withdrawals=TOTAL,
                vault_confirmed_at=None)
+    baker.make(EpochVerification, epoch=3, passed=True)  # the Vault gets only verified roots
     return deployment
 
 
@@ -98,6 +100,7 @@ def test_two_workers_fund_and_set_exactly_once(settings):
         use(chain, settings)
         baker.make(FinalizedEpochSnapshot, epoch=3, withdrawals_merkle_root=ROOT, total_withdrawals=TOTAL,
                    vault_confirmed_at=None)
+        baker.make(EpochVerification, epoch=3, passed=True)
         nonce = chain.w3.eth.get_transaction_count(chain.multisig)
         barrier, errors = threading.Barrier(2), []
 
