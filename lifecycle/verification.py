@@ -80,8 +80,8 @@ def epoch_checks(*, epoch: int) -> tuple[list[Check], bool]:
     if finalized is None or pending is None:
         raise InvalidEpoch()
     rules = epoch_rules()
-    settings = variant(epoch, rules=rules)
-    exact = settings.exact
+    formulas = variant(epoch, rules=rules)
+    exact = formulas.exact
     checks: list[Check] = []
 
     # The pending snapshot: TED from the stored effective deposits, the Octant rewards from P and TED.
@@ -138,7 +138,7 @@ def epoch_checks(*, epoch: int) -> tuple[list[Check], bool]:
                           detail=f"{len(patrons)} patrons"))
     rewards = rewards_engine.octant_rewards(epoch, staking_proceeds=pending.eth_proceeds,
                                             total_effective_deposit=total_effective, patrons_rewards=patrons_rewards,
-                                            rules=rules)
+                                            rules=rules)  # the same figures, now with the patrons' rewards
     matched = rewards.matched_rewards_or_patrons
     checks.append(_amount("matched rewards", matched, finalized.matched_rewards))
     checks.append(_amount("staking part reserved for v2", rewards.staking_matched_reserved,
@@ -160,11 +160,11 @@ def epoch_checks(*, epoch: int) -> tuple[list[Check], bool]:
             "none" if actual is None else str(actual[0]), "0", expected == actual,
             f"matched: expected {None if expected is None else expected[1]}, "
             f"actual {None if actual is None else actual[1]}"))
-    float_qf = settings.project_rewards is ProjectRewards.CAPPED_QUADRATIC_FUNDING and not exact
+    float_qf = formulas.project_rewards is ProjectRewards.CAPPED_QUADRATIC_FUNDING and not exact
     if float_qf and allocations:
         integer = allocations_engine.exact_capped_qf_project_rewards(
             allocations=allocations, projects=projects, matched_rewards=matched,
-            funding_cap_percent=settings.funding_cap_percent)
+            funding_cap_percent=formulas.funding_cap_percent)
         exact_matched = {r.address: r.matched for r in integer.rewards}
         gap = max((abs(exact_matched.get(address, 0) - m) for address, (_, m) in stored_projects.items()), default=0)
         checks.append(_amount("matched vs integer quadratic funding (largest difference per project)", 0, gap,
@@ -201,7 +201,7 @@ def epoch_checks(*, epoch: int) -> tuple[list[Check], bool]:
     recomputed = [*claimed.items(), *((a, amount) for a, (amount, _) in project_leaves.items())]
     checks.append(_same("merkle root of the recomputed leaves", withdrawals_engine.merkle_tree(recomputed).root, root))
     checks.append(_proofs(tree, root))
-    checks.append(_vault(epoch, root))
+    checks.append(vault_root_check(epoch=epoch, root=root))
     return checks, exact
 
 
@@ -215,7 +215,7 @@ def _proofs(tree: withdrawals_engine.MerkleTree, root: str | None) -> Check:
                    detail="; ".join(bad[:SHOWN]))
 
 
-def _vault(epoch: int, root: str | None) -> Check:
+def vault_root_check(*, epoch: int, root: str | None) -> Check:
     """The root the Vault holds for the epoch (through the chain backend) is ours; passes while it has none."""
     try:
         vault = get_chain().vault_merkle_root(epoch)

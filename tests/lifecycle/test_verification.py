@@ -195,3 +195,33 @@ def test_the_command_verifies_any_finalized_epoch(db, capsys):
     assert "epoch 2: passed" in capsys.readouterr().out
     with pytest.raises(Exception, match="not valid"):
         call_command("verify_epoch", "3")
+
+
+def test_the_finalized_snapshot_queues_its_verification_on_commit(api, db, django_capture_on_commit_callbacks):
+    chain = random_epoch(3, 11)
+    close_window(chain, 3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert api.post("/snapshots/finalized").status_code == 201
+    assert not EpochVerification.objects.exists()  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert EpochVerification.objects.get(epoch=3).passed
+
+
+def test_staff_without_the_permission_cannot_acknowledge(client, db, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    chain = random_epoch(4, 12)
+    close_window(chain, 4)
+    with override_settings(VAULT_CONFIRM_WITHDRAWALS_ENABLED=False):
+        epochs_tick_task()
+    EpochVerification.objects.filter(epoch=4).update(passed=False)
+    viewer = django_user_model.objects.create_user("viewer", "viewer@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_finalizedepochsnapshot"))
+    client.force_login(viewer)
+    snapshot = FinalizedEpochSnapshot.objects.get(epoch=4)
+    assert "FAILED" in client.get(f"/admin/epochs/finalizedepochsnapshot/{snapshot.pk}/change/").content.decode()
+    client.post("/admin/epochs/finalizedepochsnapshot/",
+                {"action": "acknowledge_verification", "_selected_action": [snapshot.pk]})
+    assert EpochVerification.objects.get(epoch=4).acknowledged_at is None
+    assert vault_confirm() == []

@@ -38,6 +38,18 @@ def test_sets_the_root_and_funds_the_vault(finalized):
     assert vault_confirm() == []
 
 
+def test_the_verification_compares_the_vaults_root_with_ours(finalized):
+    from lifecycle.verification import vault_root_check
+
+    chain = finalized
+    assert vault_root_check(epoch=3, root=ROOT).actual == "not set yet"  # passes, compared by a later run
+    chain.vault.functions.setMerkleRoot(3, bytes.fromhex(ROOT[2:])).transact({"from": chain.multisig})
+    check = vault_root_check(epoch=3, root=ROOT)
+    assert check.passed and check.actual == ROOT
+    other = vault_root_check(epoch=3, root="0x" + "cd" * 32)
+    assert not other.passed and (other.expected, other.actual) == ("0x" + "cd" * 32, ROOT)
+
+
 def test_worker_killed_after_sending_loses_and_duplicates_nothing(finalized, settings):
     chain = finalized
     nonce = chain.w3.eth.get_transaction_count(chain.multisig)
