@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 def epochs_tick_task() -> dict:
     """Keep the epoch state current: index new deposit events (Sablier stream actions included) and started epochs, take the pending
     snapshot as soon as an allocation window opens and the finalized one as soon as it closes, queue the
-    verification of a finalized epoch that has none, then set the merkle roots of the verified ones on the Vault; then queue what allocations could not (allocations.services.catch_up).
+    verification of a finalized epoch that has none, then set the merkle roots of the verified ones on the
+    Vault; then queue what allocations could not (allocations.services.catch_up).
 
     At most one run at a time (a cache lock): after a worker outage the backlog of queued ticks (which also
     expire, see CELERY_BEAT_SCHEDULE) must not each recompute a snapshot that only one of them writes."""

@@ -31,7 +31,8 @@ def vault_confirm() -> list[int]:
     confirmed = []
     unconfirmed = FinalizedEpochSnapshot.objects.filter(vault_confirmed_at__isnull=True,
                                                         withdrawals_merkle_root__isnull=False)
-    cleared = EpochVerification.objects.filter(Q(passed=True) | Q(acknowledged_at__isnull=False), epoch=OuterRef("epoch"))
+    cleared = EpochVerification.objects.filter(Q(passed=True) | Q(acknowledged_at__isnull=False),
+                                               epoch=OuterRef("epoch"))
     pending = unconfirmed.filter(Exists(cleared))
     blocked = list(EpochVerification.objects.filter(
         passed=False, acknowledged_at__isnull=True,

@@ -58,8 +58,8 @@ class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
             '<div style="overflow-x:auto;max-width:100%"><table id="verification" style="width:100%"><thead><tr>'
             "<th></th><th>check</th><th>expected</th><th>actual</th><th>margin (wei)</th><th>detail</th></tr>"
             "</thead><tbody>{}</tbody></table></div>",
-            self._state(report), len(report.checks), " (exact mode)" if report.exact else "", f"{report.verified_at:%Y-%m-%d %H:%M:%S}",
-            hint, rows)
+            self._state(report), len(report.checks), " (exact mode)" if report.exact else "",
+            f"{report.verified_at:%Y-%m-%d %H:%M:%S}", hint, rows)
 
     def has_acknowledge_permission(self, request):
         return request.user.has_perm("withdrawals.change_epochverification")
