@@ -32,6 +32,8 @@ from users.selectors import patron_toggles_version, patrons_at, window_patrons
 from withdrawals import engine as withdrawals_engine
 from withdrawals.models import Reward
 
+from .verification import epoch_verify_queue
+
 
 # --- the pending snapshot ------------------------------------------------------------------------------
 
@@ -251,7 +253,7 @@ def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
     (allocations.funding.lock_totals) and marks them finalized: every change of the window's allocations
     and patrons takes that lock before it commits, so a change in flight commits before the allocations are
     read here, and one that comes later finds them finalized and is refused. A concurrent run waits there
-    and finds the snapshot taken."""
+    and finds the snapshot taken. On commit, the epoch's verification is queued (docs/lifecycle.md §1.9)."""
     epoch = view.finalized
     if (not epoch or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
             or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()):
@@ -273,6 +275,7 @@ def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
                 [Reward(epoch=epoch, address=a, amount=amount, matched=matched) for a, amount, matched in project_leaves]
                 + [Reward(epoch=epoch, address=a, amount=amount) for a, amount in result.user_rewards],
                 batch_size=5000)
+            transaction.on_commit(lambda: epoch_verify_queue(epoch=epoch))
     except IntegrityError:
         if FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
             return None

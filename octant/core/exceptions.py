@@ -112,6 +112,12 @@ class SnapshotOutOfOrder(OctantError):
     message = "Epoch {} cannot be snapshotted before epoch {}"
 
 
+class VerificationMissing(OctantError):
+    """A finalized epoch whose verification has not run yet (docs/lifecycle.md §1.9): a state to wait out."""
+
+    message = "Epoch {} has no verification report yet"
+
+
 class ChainError(OctantError):
     """Bad input to, or a refusal by, the chain backend (local chain commands, contract reads)."""
 
