@@ -16,6 +16,7 @@ from octant.core.exceptions import NotInAllocationWindow, PendingSnapshotMissing
 from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch
 from octant.web.http import kept_json_response
 from projects.selectors import project_addresses
+from withdrawals.selectors import epoch_verification
 
 from . import budgets, history, overview, snapshots
 
@@ -151,6 +152,41 @@ class FinalizedSnapshotApi(APIView):
         if epoch is None:
             return Response(None, status=200)
         return Response(FinalizedSnapshotTaken({"epoch": epoch}).data, status=201)
+
+
+# One check of a verification report (docs/lifecycle.md §1.9): amounts are wei as decimal strings.
+class VerificationCheck(OutputSerializer):
+    name = serializers.CharField()
+    expected = serializers.CharField()
+    actual = serializers.CharField()
+    margin = serializers.CharField(help_text="the largest |expected - actual| that passes, in wei (0: equal)")
+    passed = serializers.BooleanField()
+    detail = serializers.CharField(help_text="what differs, or why there is a margin")
+
+
+# A `withdrawals.models.EpochVerification`.
+class FinalizedSnapshotVerification(OutputSerializer):
+    epoch = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    exact = serializers.BooleanField(help_text="exact rewards mode: every margin is 0")
+    verifiedAt = serializers.DateTimeField(source="verified_at")
+    acknowledgedBy = serializers.SerializerMethodField(help_text="the staff user who let a failed report "
+                                                                 "through to the Vault")
+    acknowledgedAt = serializers.DateTimeField(source="acknowledged_at", allow_null=True)
+    checks = VerificationCheck(many=True)
+
+    def get_acknowledgedBy(self, report) -> str | None:
+        return report.acknowledged_by or None
+
+
+class FinalizedSnapshotVerificationApi(APIView):
+    @extend_schema(responses=FinalizedSnapshotVerification, description=(
+        "The report of the finalized epoch recomputed by itself from its stored inputs: 400 before the epoch is "
+        "finalized, 409 while its verification has not run yet. A failed report keeps the epoch's merkle root "
+        "off the Vault until staff acknowledge it."))
+    def get(self, request, epoch):
+        report = epoch_verification(epoch=parse_epoch(epoch, field="epoch"))
+        return Response(FinalizedSnapshotVerification(report).data)
 
 
 # A project paid out: {"address", "amount" (allocated + matched), "matched"}.

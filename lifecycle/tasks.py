@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from octant.chain.backends import get_chain
+from octant.core import metrics
 from octant.core.exceptions import SnapshotOutOfOrder
 from octant.core.queue import run_alone
 
@@ -15,7 +16,7 @@ from epochs import selectors, services
 from projects.services import projects_sync
 from withdrawals.services import vault_confirm
 
-from . import snapshots
+from . import snapshots, verification
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,9 @@ logger = logging.getLogger(__name__)
 @shared_task(name="epochs.tasks.epochs_tick", ignore_result=True)  # the name beat and queued messages use
 def epochs_tick_task() -> dict:
     """Keep the epoch state current: index new deposit events (Sablier stream actions included) and started epochs, take the pending
-    snapshot as soon as an allocation window opens and the finalized one as soon as it closes, then set
-    finalized merkle roots on the Vault; then queue what allocations could not (allocations.services.catch_up).
+    snapshot as soon as an allocation window opens and the finalized one as soon as it closes, queue the
+    verification of a finalized epoch that has none, then set the merkle roots of the verified ones on the
+    Vault; then queue what allocations could not (allocations.services.catch_up).
 
     At most one run at a time (a cache lock): after a worker outage the backlog of queued ticks (which also
     expire, see CELERY_BEAT_SCHEDULE) must not each recompute a snapshot that only one of them writes."""
@@ -50,12 +52,14 @@ def _tick() -> dict:
         logger.error("epochs_tick: %s", exc)
         pending = None
     finalized = snapshots.finalized_snapshot_take(view=view)
+    verification.verifications_catch_up()  # the Vault waits for each epoch's verification (queued on commit)
     vault = vault_confirm()
     if view.pending is not None:
         try:
             catch_up(epoch=view.pending)
         except Exception:
             logger.exception("epochs_tick: queueing the allocations' catch-up failed")
+    metrics.observe_chain(chain, epoch=view.current, indexed_epoch=selectors.indexed_epoch())
     if events or epochs or pending or finalized or vault:
         logger.info("epochs_tick: indexed %s deposit events, %s epochs; pending snapshot %s, finalized snapshot "
                     "%s, vault roots %s", events, epochs, pending, finalized, vault)

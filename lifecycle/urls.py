@@ -8,6 +8,7 @@ urlpatterns = [
     path("snapshots/pending", apis.PendingSnapshotApi.as_view()),
     path("snapshots/finalized/simulate", apis.FinalizedSnapshotSimulateApi.as_view()),
     path("snapshots/finalized", apis.FinalizedSnapshotApi.as_view()),
+    path("snapshots/finalized/<str:epoch>/verification", apis.FinalizedSnapshotVerificationApi.as_view()),
     path("rewards/budget/<str:user_address>/upcoming", apis.UpcomingBudgetApi.as_view()),
     path("rewards/estimated_budget/by_days", apis.EstimatedBudgetByDaysApi.as_view()),
     path("rewards/estimated_budget", apis.EstimatedBudgetApi.as_view()),

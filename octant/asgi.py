@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
 MAX_REQUEST_BYTES refused with 413, and bodies not received within REQUEST_BODY_TIMEOUT with 408; every error
 answered as JSON; the busiest reads shared by octant.web.answers) and websockets through
-Channels."""
+Channels (at most SOCKETS_PER_IP open per client IP)."""
 import gc
 import os
 
@@ -12,9 +12,10 @@ import django  # noqa: E402
 django.setup(set_prefix=False)  # before anything imports models (as django.core.asgi does)
 
 from octant.web.answers import SharedAnswers  # noqa: E402
-from octant.web.asgi import BodyLimit, JsonErrors, StaticFiles, SyncChainHandler  # noqa: E402
+from octant.web.asgi import BodyLimit, JsonErrors, SocketLimit, StaticFiles, SyncChainHandler  # noqa: E402
+from octant.web.observe import Observed  # noqa: E402
 
-django_asgi_app = JsonErrors(SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler()))))
+django_asgi_app = Observed(JsonErrors(SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler())))))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
@@ -22,7 +23,7 @@ from octant.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    "websocket": URLRouter(websocket_urlpatterns),
+    "websocket": SocketLimit(URLRouter(websocket_urlpatterns)),
 })
 
 # Load now what the first request would: every view (the URLconf imports them), Celery's task sender, the

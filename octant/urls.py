@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from octant import coin_prices, info_apis
 from octant.web import http
 from octant.web.front_door import front_door
+from octant.web.observe import metrics_view
 
 # Django's own error pages answer the v2 error shape, `{"message": ...}` (a bad Host header, a suspicious path,
 # an unhandled exception); octant.web.asgi.JsonErrors does the same for DEBUG's pages and the ASGI layer's errors
@@ -25,6 +26,7 @@ urlpatterns = [
     path("info/websockets-api", info_apis.websockets_api_html),
     path("info/websockets-api.yaml", info_apis.websockets_api_yaml),
     path("cps/simple/price", coin_prices.CoinPricesApi.as_view()),
+    path("metrics", metrics_view),  # Prometheus (METRICS_TOKEN)
     path("", include("lifecycle.urls")),
     path("", include("epochs.urls")),
     path("", include("deposits.urls")),

@@ -6,13 +6,13 @@ from deposits.selectors import budget_of, budgets_by_address
 from epochs import selectors as epoch_selectors
 from epochs.models import FinalizedEpochSnapshot
 from octant.chain.backends import get_chain
-from octant.core.exceptions import InvalidEpoch, MissingAddress
+from octant.core.exceptions import InvalidEpoch, MissingAddress, VerificationMissing
 from octant.core.fields import sum_wei
 from rewards import engine as rewards_engine
 from users.selectors import window_patrons
 
 from . import engine
-from .models import Reward
+from .models import EpochVerification, Reward
 
 
 def leaves(*, epoch: int) -> list[tuple[str, int]]:
@@ -76,3 +76,14 @@ def project_rewards(*, epoch: int) -> list[dict]:
     ascending as the reference lists them: `address`, `allocated` and `matched` (wei)."""
     rows = Reward.objects.filter(epoch=epoch, matched__isnull=False).order_by("address")
     return [{"address": r.address, "allocated": r.amount - r.matched, "matched": r.matched} for r in rows]
+
+
+def epoch_verification(*, epoch: int) -> EpochVerification:
+    """The verification report of a finalized epoch (docs/lifecycle.md §1.9): InvalidEpoch before its
+    finalization, VerificationMissing while its verification has not run yet."""
+    if not FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
+        raise InvalidEpoch()
+    report = EpochVerification.objects.filter(epoch=epoch).first()
+    if report is None:
+        raise VerificationMissing(epoch)
+    return report

@@ -1,22 +1,80 @@
-"""A finalized snapshot with its projects' rewards (allocated, matched) and their chart."""
-from django.contrib import admin
+"""A finalized snapshot with its projects' rewards (allocated, matched) and their chart, and its verification
+report (docs/lifecycle.md §1.9), which staff acknowledge here when it failed."""
+from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from epochs.models import FinalizedEpochSnapshot
 from octant.web.admin import ReadOnlyAdmin, address_html, count_text, wei_html
 from octant.core.display import short_address
 from projects.models import Project
-from withdrawals.models import Reward
+from withdrawals.models import EpochVerification, Reward
+from withdrawals.services import verification_acknowledge
 
 
 @admin.register(FinalizedEpochSnapshot)
 class FinalizedEpochSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
-                    "short_root", "vault_confirmed_at"]
+                    "short_root", "verified", "vault_confirmed_at"]
     fields = ["epoch", "matched_rewards", "patrons_rewards", "leftover", "total_withdrawals",
               "staking_matched_reserved_for_v2", "withdrawals_merkle_root", "vault_confirmed_at", "created_at",
-              "project_rewards", "chart"]
-    readonly_fields = ["project_rewards", "chart"]
+              "verification", "project_rewards", "chart"]
+    readonly_fields = ["verification", "project_rewards", "chart"]
+    actions = ["acknowledge_verification"]
+
+    @staticmethod
+    def _report(obj) -> EpochVerification | None:
+        return EpochVerification.objects.filter(epoch=obj.epoch).first()
+
+    @staticmethod
+    def _state(report: EpochVerification | None) -> str:
+        if report is None:
+            return "not verified yet"
+        if report.passed:
+            return "passed"
+        if report.acknowledged_at is None:
+            return "FAILED: the Vault waits for an acknowledgement"
+        return f"FAILED, acknowledged by {report.acknowledged_by} at {report.acknowledged_at:%Y-%m-%d %H:%M:%S} UTC"
+
+    @admin.display(description="verification")
+    def verified(self, obj):
+        report = self._report(obj)
+        colour = "inherit" if report is None or not report.blocks_vault else "#ba2121"
+        return format_html('<span style="color:{}">{}</span>', colour, self._state(report).split(":")[0])
+
+    @admin.display(description="verification")
+    def verification(self, obj):
+        report = self._report(obj)
+        if report is None:
+            return self._state(report)
+        rows = format_html_join("", '<tr><td>{}</td><td>{}</td><td style="text-align:right"><code>{}</code></td>'
+                                    '<td style="text-align:right"><code>{}</code></td><td style="text-align:right">'
+                                    '{}</td><td><small>{}</small></td></tr>',
+                                (("ok" if c["passed"] else "FAILED", c["name"], c["expected"], c["actual"],
+                                  c["margin"], c["detail"]) for c in report.checks))
+        hint = (" Select the epoch in the list and run “Acknowledge the failed verification” to let its root "
+                "go to the Vault." if report.blocks_vault else "")
+        return format_html(
+            '<p><strong>{}</strong>, {} checks{}, run at {} UTC.{}</p>'
+            '<div style="overflow-x:auto;max-width:100%"><table id="verification" style="width:100%"><thead><tr>'
+            "<th></th><th>check</th><th>expected</th><th>actual</th><th>margin (wei)</th><th>detail</th></tr>"
+            "</thead><tbody>{}</tbody></table></div>",
+            self._state(report), len(report.checks), " (exact mode)" if report.exact else "",
+            f"{report.verified_at:%Y-%m-%d %H:%M:%S}", hint, rows)
+
+    def has_acknowledge_permission(self, request):
+        return request.user.has_perm("withdrawals.change_epochverification")
+
+    @admin.action(description="Acknowledge the failed verification (let the root go to the Vault)",
+                  permissions=["acknowledge"])
+    def acknowledge_verification(self, request, queryset):
+        done = [epoch for epoch in queryset.order_by("epoch").values_list("epoch", flat=True)
+                if verification_acknowledge(epoch=epoch, user=request.user.get_username())]
+        if done:
+            self.message_user(request, f"Acknowledged the failed verification of epochs {done}: their roots go to "
+                                       "the Vault at the next tick.", messages.WARNING)
+        else:
+            self.message_user(request, "No failed, unacknowledged verification among the selected epochs.",
+                              messages.INFO)
 
     @admin.display(description="withdrawals merkle root", ordering="withdrawals_merkle_root")
     def short_root(self, obj):

@@ -83,6 +83,11 @@ class InvalidSignature(OctantError):
     message = "Given signature {} is invalid or does not belong to {}"
 
 
+class PatronSignatureReused(OctantError):
+    message = ("This patron-mode signature was used already and cannot be used again; sign this message "
+               "instead: {}")
+
+
 class UserNotFound(OctantError):
     message = "User with address {} not found"
 
@@ -105,6 +110,12 @@ class EmptyAllocations(OctantError):
 
 class SnapshotOutOfOrder(OctantError):
     message = "Epoch {} cannot be snapshotted before epoch {}"
+
+
+class VerificationMissing(OctantError):
+    """A finalized epoch whose verification has not run yet (docs/lifecycle.md §1.9): a state to wait out."""
+
+    message = "Epoch {} has no verification report yet"
 
 
 class ChainError(OctantError):

@@ -1,6 +1,8 @@
-"""ASGI wrappers of the HTTP application: Django's handler with one thread hop a request, the request-size
-limit and body read timeout, the static files, and JSON for every error."""
+"""ASGI wrappers: of the HTTP application (Django's handler with one thread hop a request, the request-size
+limit and body read timeout, the static files, and JSON for every error) and of the websockets (at most
+SOCKETS_PER_IP open per client IP)."""
 import asyncio
+import collections
 import json
 import logging
 from http import HTTPStatus
@@ -129,3 +131,40 @@ class JsonErrors:
                 raise
             logger.exception("Internal Server Error: %s", scope.get("path"))
             await refuse(send, 500, HTTPStatus(500).phrase)
+
+
+def client_ip(scope) -> str:
+    """The client IP of an ASGI connection (a websocket's): the address the server saw, as Django's REMOTE_ADDR
+    (the HTTP throttles' client identity while NUM_PROXIES is 0). X-Forwarded-For is not read here yet: to be
+    unified with the HTTP rule of the trusted proxies."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+class SocketLimit:
+    """Refuses a websocket from a client IP (client_ip) that already has settings.SOCKETS_PER_IP open in this
+    server process (0: no limit): accepted and closed at once with 1013 (try again later) and a reason,
+    before the application sees it; the sockets already open stay."""
+
+    def __init__(self, app):
+        self.app = app
+        self.open = collections.Counter()
+
+    async def __call__(self, scope, receive, send):
+        limit = settings.SOCKETS_PER_IP
+        if scope["type"] != "websocket" or not limit:
+            return await self.app(scope, receive, send)
+        ip = client_ip(scope)
+        if self.open[ip] >= limit:
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": 1013,
+                            "reason": f"Too many open connections from this address (at most {limit})"})
+            return
+        self.open[ip] += 1
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            self.open[ip] -= 1
+            if not self.open[ip]:
+                del self.open[ip]

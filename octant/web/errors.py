@@ -15,7 +15,8 @@ STATUSES = {
     404: (exceptions.EpochsNotFound, exceptions.BudgetNotFound, exceptions.UserNotFound, exceptions.GPStampsNotFound,
           exceptions.IpfsPathNotFound, exceptions.SafeNotFound, exceptions.SafeMessageNotFound),
     # MissingSnapshot: the reference answers 500; a missing snapshot is a state the client can wait out
-    409: (exceptions.MissingSnapshot, exceptions.SnapshotOutOfOrder, exceptions.EpochFrozen),
+    409: (exceptions.MissingSnapshot, exceptions.SnapshotOutOfOrder, exceptions.EpochFrozen,
+          exceptions.VerificationMissing),
     503: (exceptions.ChainUnavailable, exceptions.ExternalApiException, exceptions.DelegationNotConfigured),
 }
 _STATUS = {error: code for code, errors in STATUSES.items() for error in errors}

@@ -10,6 +10,7 @@ from octant.celery import app
 
 NAMES = {  # module, attribute: the Celery name
     ("lifecycle.tasks", "epochs_tick_task"): "epochs.tasks.epochs_tick",
+    ("lifecycle.verification", "epoch_verify_task"): "lifecycle.verification.epoch_verify",
     ("allocations.tasks", "project_funding_rebuild_task"): "allocations.tasks.project_funding_rebuild",
     ("allocations.tasks", "broadcast_changes_task"): "allocations.tasks.broadcast_changes",
     ("glm.tasks", "glm_transfer_task"): "glm.tasks.glm_transfer",

@@ -191,3 +191,24 @@ def test_fast_keccak_equals_eth_hash():
     for size in [0, 1, 31, 32, 64, 135, 136, 137, 300, 1000]:
         data = rng.randbytes(size)
         assert fast(data) == keccak(data)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 25, 301])
+def test_unproven_leaves_is_verify_for_every_leaf(count):
+    from dataclasses import replace
+
+    rng = random.Random(count)
+    leaves = [("0x" + rng.randbytes(20).hex(), rng.randrange(0, 2**200)) for _ in range(count)]
+    tree = engine.merkle_tree(leaves)
+
+    def unproven_by_verify(tree, root):
+        return [p for p, ((a, v), i) in enumerate(zip(tree.leaves, tree.tree_indices))
+                if root is None or not engine.verify(root, a, v, tree.proof_at(i))]
+
+    assert engine.unproven_leaves(tree, tree.root) == unproven_by_verify(tree, tree.root) == []
+    other = "0x" + "ab" * 32
+    assert engine.unproven_leaves(tree, other) == unproven_by_verify(tree, other) == list(range(count))
+    assert engine.unproven_leaves(tree, None) == engine.unproven_leaves(tree, "0xnothex") == list(range(count))
+    # a leaf whose amount changed after the tree was built: its own proof fails, the others' still hold
+    changed = replace(tree, leaves=[(leaves[0][0], leaves[0][1] + 1), *leaves[1:]])
+    assert engine.unproven_leaves(changed, tree.root) == unproven_by_verify(changed, tree.root) == [0]

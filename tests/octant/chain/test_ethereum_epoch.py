@@ -116,6 +116,12 @@ def test_an_epoch_on_the_ethereum_backend(chain_under_test, django_capture_on_co
     assert chain.w3.eth.get_balance(chain.vault.address) == total_withdrawals
     assert sorted(ChainTransaction.objects.values_list("key", "status")) == [
         (f"vault-fund:{EPOCH}", "mined"), (f"vault-root:{EPOCH}", "mined")]
+    # verified by itself before the Vault got its root, and again now with the Vault's root read on chain
+    from lifecycle.verification import epoch_verify
+
+    report = epoch_verify(epoch=EPOCH)
+    vault = next(check for check in report.checks if check["name"] == "the Vault's root")
+    assert report.passed and vault["passed"] and vault["actual"] == snapshot.withdrawals_merkle_root
 
     # withdrawals: proofs verify, available once the root is on chain; Alice claims on chain
     [entry] = api.get(f"/withdrawals/{alice.address}").json()

@@ -6,6 +6,7 @@ from model_bakery import baker
 from epochs.models import FinalizedEpochSnapshot
 from octant.chain.backends import get_chain
 from octant.chain.models import ChainTransaction
+from withdrawals.models import EpochVerification
 from withdrawals.services import vault_confirm
 
 from .support import ETH
@@ -18,6 +19,7 @@ TOTAL = 5 * ETH
 def finalized(deployment):
     baker.make(FinalizedEpochSnapshot, epoch=3, withdrawals_merkle_root=ROOT, total_withdrawals=TOTAL,
                vault_confirmed_at=None)
+    baker.make(EpochVerification, epoch=3, passed=True)  # the Vault gets only verified roots
     return deployment
 
 
@@ -34,6 +36,18 @@ def test_sets_the_root_and_funds_the_vault(finalized):
     assert get_chain().vault_merkle_root(3) == ROOT
     assert FinalizedEpochSnapshot.objects.get(epoch=3).vault_confirmed_at is not None
     assert vault_confirm() == []
+
+
+def test_the_verification_compares_the_vaults_root_with_ours(finalized):
+    from lifecycle.verification import vault_root_check
+
+    chain = finalized
+    assert vault_root_check(epoch=3, root=ROOT).actual == "not set yet"  # passes, compared by a later run
+    chain.vault.functions.setMerkleRoot(3, bytes.fromhex(ROOT[2:])).transact({"from": chain.multisig})
+    check = vault_root_check(epoch=3, root=ROOT)
+    assert check.passed and check.actual == ROOT
+    other = vault_root_check(epoch=3, root="0x" + "cd" * 32)
+    assert not other.passed and (other.expected, other.actual) == ("0x" + "cd" * 32, ROOT)
 
 
 def test_worker_killed_after_sending_loses_and_duplicates_nothing(finalized, settings):
@@ -98,6 +112,7 @@ def test_two_workers_fund_and_set_exactly_once(settings):
         use(chain, settings)
         baker.make(FinalizedEpochSnapshot, epoch=3, withdrawals_merkle_root=ROOT, total_withdrawals=TOTAL,
                    vault_confirmed_at=None)
+        baker.make(EpochVerification, epoch=3, passed=True)
         nonce = chain.w3.eth.get_transaction_count(chain.multisig)
         barrier, errors = threading.Barrier(2), []
 
