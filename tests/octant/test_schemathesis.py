@@ -43,6 +43,7 @@ REFUSED_BY_STATE = {  # operation: (why a valid request may be refused, the fiel
     "GET /rewards/merkle_tree/{epoch_number}": (NOT_YET, set()),
     "GET /rewards/unused/{epoch_number}": (NOT_YET, set()),
     "GET /snapshots/status/{epoch}": (NOT_YET, set()),
+    "GET /snapshots/finalized/{epoch}/verification": (NOT_YET, set()),
     "PATCH /user/{user_address}/patron-mode": (SIGNED, set()),
     "POST /user/{user_address}/tos": (SIGNED, set()),
     "GET /user/patrons/{epoch_number}": (NOT_YET, set()),
