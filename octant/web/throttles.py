@@ -1,11 +1,13 @@
-"""Rate limits per client IP (DRF throttles), configured by settings.THROTTLE_RATES (None = off):
-`read` counts every request, `write` the unsafe methods, `heavy` the costly reads that views mark with
-`heavy = True` (simulations, every budget or allocation of an epoch). The counters live in the cache; if
-the cache is down a request is let through rather than refused."""
+"""Rate limits per client IP (DRF throttles; the address is octant.web.client_ip's), configured by
+settings.THROTTLE_RATES (None = off): `read` counts every request, `write` the unsafe methods, `heavy` the
+costly reads that views mark with `heavy = True` (simulations, every budget or allocation of an epoch). The
+counters live in the cache; if the cache is down a request is let through rather than refused."""
 import logging
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from .client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +18,9 @@ class _IpThrottle(SimpleRateThrottle):
 
     def applies(self, request, view) -> bool:
         return True
+
+    def get_ident(self, request):
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         if not self.applies(request, view):
