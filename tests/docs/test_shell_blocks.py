@@ -75,7 +75,7 @@ def fresh_clone():
         if name == ".env" or not source.is_file():  # a developer's .env; a file deleted but not staged
             continue
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, clone / name)  # keeps mtimes: requirements.txt stays older than .venv/.installed
+        shutil.copy2(source, clone / name)  # keeps mtimes
     (clone / ".venv").symlink_to(venv)
     yield clone
     embedded_db.stop(clone / "var" / "postgres")
