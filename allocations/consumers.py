@@ -18,16 +18,20 @@ import secrets
 import weakref
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from django.conf import settings
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from rest_framework.exceptions import ParseError, ValidationError
+from redis.exceptions import RedisError
+from rest_framework.exceptions import APIException, ParseError
 
 from epochs import selectors as epoch_selectors
 from octant.core.exceptions import OctantError
 from octant.web.api import json_loads
+from octant.web.client_ip import client_ip
 from octant.web.errors import exception_handler
+from octant.web.throttles import throttle_socket_write
 
 from . import apis, realtime, selectors
 
@@ -35,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 SOCKET_IO_PACKET = re.compile(r"(?P<type>\d)(?:(?P<namespace>/[^,]*),)?(?P<ack>\d+)?(?P<data>.*)", re.DOTALL)
 UNEXPECTED_ERROR = "An unexpected error has occurred"
+# What the channel layer raises while Redis is unreachable; the sockets stay open and retry, with backoff
+# from LAYER_RETRY_FIRST to LAYER_RETRY_MAX seconds, then join the broadcast group again
+LAYER_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
+LAYER_RETRY_FIRST, LAYER_RETRY_MAX = 0.5, 10.0
 
 
 def _decode_allocation(payload):
@@ -107,6 +115,7 @@ class ConnectFrames:
 class SocketIOConsumer(AsyncWebsocketConsumer):
     connected = False  # to the default namespace
     heartbeat = None
+    rejoin = False  # the group membership may be lost (a channel layer outage): join again once it is back
 
     def __init__(self, *args, ping_interval: float = 25.0, ping_timeout: float = 20.0, **kwargs):
         """as_asgi(ping_interval=..., ping_timeout=...), in seconds, changes the heartbeat."""
@@ -152,7 +161,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
                 await self.close()
                 return
             if self.connected:  # renew the group membership before the layer's group_expiry drops it
-                await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+                await self.join_group()
 
     # --- Engine.IO
     async def receive(self, text_data=None, bytes_data=None):
@@ -199,7 +208,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         if self.connected:
             return
         self.connected = True
-        await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+        await self.join_group()
         await self.send(text_data="40" + json.dumps({"sid": secrets.token_urlsafe(15)}))
         for frame in await ConnectFrames.of_this_loop().get():
             await self.send(text_data=frame)
@@ -207,17 +216,29 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     async def leave(self):
         if self.connected:
             self.connected = False
-            await self.channel_layer.group_discard(realtime.GROUP, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(realtime.GROUP, self.channel_name)
+            except LAYER_ERRORS:  # the membership lapses after the layer's group_expiry
+                logger.warning("socket.io: leaving the broadcast group failed", exc_info=True)
+
+    async def join_group(self):
+        try:
+            await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+        except LAYER_ERRORS:  # the socket stays; the layer receive loop joins once the layer is back
+            logger.warning("socket.io: joining the broadcast group failed", exc_info=True)
+            self.rejoin = True
 
     async def emit(self, event: str, data):
         await self.send(text_data=realtime.event_frame(event, data))
 
     async def on_allocate(self, payload):
         """Allocate, then send the sender its `threshold`; errors go back to the sender as an `exception`
-        event. The broadcast to every client follows from the service, after its transaction commits."""
+        event, the write throttle's too (an event counts as an HTTP write of the client's IP, off the ORM
+        thread). The broadcast to every client follows from the service, after its transaction commits."""
         try:
+            await sync_to_async(throttle_socket_write, thread_sensitive=False)(ip=client_ip(self.scope))
             epoch = await database_sync_to_async(apis.allocate_from_request)(_decode_allocation(payload))
-        except (OctantError, ValidationError, ParseError) as exc:
+        except (OctantError, APIException) as exc:
             await self.emit("exception", {"message": exception_handler(exc, {}).data["message"]})
             return
         except Exception:
@@ -231,6 +252,31 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
             logger.exception("socket.io: reading the threshold after an allocation failed")
 
     # --- channel layer
+    @property
+    def channel_receive(self):
+        """What Channels' consumer loop awaits for the layer's messages: the layer's receive on our channel,
+        kept through an outage of the layer (Redis): retried with backoff instead of closing the socket, and
+        the group joined again before the first receive that follows (a restarted Redis has lost it)."""
+        return self._receive_through_outages
+
+    @channel_receive.setter
+    def channel_receive(self, receive):  # Channels' __call__ sets the layer's own receive
+        self._layer_receive = receive
+
+    async def _receive_through_outages(self):
+        delay = LAYER_RETRY_FIRST
+        while True:
+            try:
+                if self.rejoin and self.connected:
+                    await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+                self.rejoin = False
+                return await self._layer_receive()
+            except LAYER_ERRORS:
+                logger.warning("socket.io: the channel layer is unreachable; retrying in %.1f s", delay)
+                self.rejoin = True
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, LAYER_RETRY_MAX)
+
     async def socketio_frames(self, message):
         if not self.connected:
             return

@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from epochs.selectors import chain_view
 from octant.core.queue import coalesced_task
 
@@ -17,7 +19,15 @@ def _until_broadcast_allowed(epoch: int) -> float:
     return realtime.broadcast_wait(epoch=epoch)
 
 
-@coalesced_task(wait=_until_broadcast_allowed, name="allocations.tasks.broadcast_changes")
+def _broadcast_lost_after() -> float:
+    """A queued broadcast not started within the interval (at least a second) counts as lost (its worker
+    killed): the next change or beat tick queues another, so live updates stop for about an interval, not a
+    minute. One queued a little late only costs a run that finds nothing left to send."""
+    return max(1.0, settings.BROADCAST_MIN_INTERVAL_SECONDS)
+
+
+@coalesced_task(wait=_until_broadcast_allowed, lost_after=_broadcast_lost_after,
+                name="allocations.tasks.broadcast_changes")
 def broadcast_changes_task(epoch: int) -> int:
     """Send every websocket client the projects changed since the last broadcast (queued with
     octant.core.queue.enqueue_once). A run that starts inside BROADCAST_MIN_INTERVAL_SECONDS of the last

@@ -8,7 +8,12 @@ chain in its allocation window), over a real socket:
 - an allocate and a leverage simulation with a 5,000-digit amount;
 - a JSON body nested 100,000 deep;
 - a 10 MB body (refused with 413 from its Content-Length).
-Target: each answered (a 4xx) in under 50 ms. BENCH_ABUSE_PORT (default 21090) is the server's port.
+Target: each answered (a 4xx) in under 50 ms. Then the websocket (/socket.io/):
+- a flood of FLOOD_EVENTS `allocate` events on one socket as fast as it takes them: each answered (an
+  `exception` event and its ack), at most the write limit's 60 a minute let through (the HTTP writes above
+  count too), the others throttled, and the socket still open;
+- SOCKETS_PER_IP (100) sockets from one address, then one more: closed at once with 1013.
+BENCH_ABUSE_PORT (default 21090) is the server's port.
 """
 import http.client
 import json
@@ -22,6 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_ABUSE_PORT", "21090"))
 TARGET_MS = 50.0
+FLOOD_EVENTS = 1_000
+WRITES_PER_MINUTE = 60  # THROTTLE_WRITE_RATE's default
+SOCKETS_PER_IP = 100  # its default
+THROTTLED = "Request was throttled"
 PROJECTS = ["0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222"]
 USER = "0x00000000000000000000000000000000000000aA".replace("aA", "AA")
 START = 2_000_000_000
@@ -108,7 +117,12 @@ def main() -> int:
             failed = False
             print(f"{'request':36} {'status':>6} {'ms (best of 5)':>15}")
             for name, method, path, body, headers in cases:
-                runs = [_request(method, path, body, headers) for _ in range(5)]
+                try:
+                    runs = [_request(method, path, body, headers) for _ in range(5)]
+                except ConnectionError as exc:  # the server closed before the body was sent: no answer read
+                    failed = True
+                    print(f"{name:36} {type(exc).__name__}   <- no answer")
+                    continue
                 statuses = {status for status, _, _ in runs}
                 best = min(ms for _, ms, _ in runs)
                 ok = best < TARGET_MS and all(400 <= s < 500 for s in statuses)
@@ -116,10 +130,74 @@ def main() -> int:
                 print(f"{name:36} {'/'.join(map(str, sorted(statuses))):>6} {best:15.1f}"
                       + ("" if ok else "   <- over target or not a 4xx"))
             print(f"target: each a 4xx in under {TARGET_MS:.0f} ms")
+            failed |= not _socket_flood()
+            failed |= not _socket_count()
             return 1 if failed else 0
         finally:
             server.terminate()
             server.wait(10)
+
+
+def _socket(timeout: float = 10):
+    from websockets.sync.client import connect
+
+    socket = connect(f"ws://127.0.0.1:{PORT}/socket.io/?EIO=4&transport=websocket", open_timeout=timeout)
+    assert socket.recv(timeout=timeout).startswith("0{")  # the Engine.IO open packet
+    return socket
+
+
+def _socket_flood() -> bool:
+    """FLOOD_EVENTS allocate events sent at once on one socket; every answer read back."""
+    socket = _socket()
+    try:
+        socket.send("40")
+        assert socket.recv(timeout=10).startswith("40")  # then the state of the open window, ignored below
+        body = json.dumps(_allocate(1).decode())
+        started = time.perf_counter()
+        for ack in range(FLOOD_EVENTS):
+            socket.send(f"42{ack}[\"allocate\",{body}]")
+        acks, passed, throttled = 0, 0, 0
+        while acks < FLOOD_EVENTS:
+            frame = socket.recv(timeout=60)
+            if frame.startswith("43"):
+                acks += 1
+            elif frame.startswith('42["exception"'):
+                if THROTTLED in frame:
+                    throttled += 1
+                else:
+                    passed += 1
+        seconds = time.perf_counter() - started
+        socket.send("2")
+        alive = socket.recv(timeout=10) == "3"
+    finally:
+        socket.close()
+    ok = alive and passed <= WRITES_PER_MINUTE and passed + throttled == FLOOD_EVENTS
+    print(f"websocket flood: {FLOOD_EVENTS} allocate events answered in {seconds:.2f} s "
+          f"({FLOOD_EVENTS / seconds:.0f}/s): {passed} let through, {throttled} throttled, socket "
+          + ("kept" if alive else "lost") + ("" if ok else f"   <- over {WRITES_PER_MINUTE} let through or lost"))
+    return ok
+
+
+def _socket_count() -> bool:
+    """SOCKETS_PER_IP sockets from 127.0.0.1, then one more."""
+    from websockets.exceptions import ConnectionClosed
+
+    sockets = [_socket() for _ in range(SOCKETS_PER_IP)]
+    try:
+        started = time.perf_counter()
+        code = None
+        try:
+            _socket().close()
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+        ms = (time.perf_counter() - started) * 1000
+    finally:
+        for socket in sockets:
+            socket.close()
+    ok = code == 1013
+    print(f"websocket socket {SOCKETS_PER_IP + 1} from one address: closed with {code} in {ms:.1f} ms"
+          + ("" if ok else "   <- not refused"))
+    return ok
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP through Django (static files included, for the admin and Swagger UI; bodies over
 MAX_REQUEST_BYTES refused with 413; the busiest reads shared by octant.web.answers) and websockets through
-Channels."""
+Channels (at most SOCKETS_PER_IP open per client IP)."""
 import gc
 import os
 
@@ -11,7 +11,7 @@ import django  # noqa: E402
 django.setup(set_prefix=False)  # before anything imports models (as django.core.asgi does)
 
 from octant.web.answers import SharedAnswers  # noqa: E402
-from octant.web.asgi import BodyLimit, StaticFiles, SyncChainHandler  # noqa: E402
+from octant.web.asgi import BodyLimit, SocketLimit, StaticFiles, SyncChainHandler  # noqa: E402
 
 django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler())))
 
@@ -21,7 +21,7 @@ from octant.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    "websocket": URLRouter(websocket_urlpatterns),
+    "websocket": SocketLimit(URLRouter(websocket_urlpatterns)),
 })
 
 # Load now what the first request would: every view (the URLconf imports them), Celery's task sender, the

@@ -56,9 +56,12 @@ settings=$(INFO="$info" BACKEND="$BACKEND" CLIENT="$CLIENT" node -e '
     VITE_PROPOSALS_ADDRESS: at.Projects, VITE_VAULT_ADDRESS: at.Vault,
     VITE_CLIENT_ENDPOINT: `${process.env.CLIENT}/`,
     VITE_ARE_CURRENT_EPOCHS_PROJECTS_HIDDEN_OUTSIDE_ALLOCATION_WINDOW: "false",
-    // required to be non-empty by the client, unused on this stack (v2 migration, hosted providers)
-    VITE_ALCHEMY_ID: "unused", VITE_WALLET_CONNECT_PROJECT_ID: "unused",
-    VITE_REGEN_STAKER_ADDRESS: "0x0000000000000000000000000000000000000000",
+    // hosted providers, required to be non-empty by the client: Alchemy serves RainbowKit's ENS lookups on
+    // mainnet (without a key of yours they fail: the client toasts "Sorry, something went wrong there")
+    VITE_ALCHEMY_ID: process.env.VITE_ALCHEMY_ID || "unused",
+    VITE_WALLET_CONNECT_PROJECT_ID: process.env.VITE_WALLET_CONNECT_PROJECT_ID || "unused",
+    // Octant v2 staking, whose minimum the client reads for its migration status: the local chain has one
+    VITE_REGEN_STAKER_ADDRESS: at.RegenStaker || "0x0000000000000000000000000000000000000000",
     VITE_SUBGRAPH_REGEN_STAKER_ADDRESS: `${o}/subgraphs/name/regen-staker`, VITE_REGEN_STAKER_URL: `${o}/`,
   };
   const missing = Object.keys(s).filter(k => !s[k]);

@@ -25,7 +25,8 @@ from .models import LocalLog, LocalTransaction
 COMPILED = json.loads((Path(__file__).parent / "contracts" / "compiled.json").read_text())["contracts"]
 # the contract each of the local chain's addresses runs (our contracts carry Octant's function and event signatures)
 CONTRACT_ABI = {"Epochs": "Epochs", "Deposits": "Deposits", "GLM": "Token", "Projects": "Proposals",
-                "Vault": "Vault", "Auth": "Auth", "WithdrawalsTarget": "WithdrawalsTarget"}
+                "Vault": "Vault", "Auth": "Auth", "WithdrawalsTarget": "WithdrawalsTarget",
+                "RegenStaker": "RegenStaker"}
 ZERO_ADDRESS = "0x" + "00" * 20
 
 

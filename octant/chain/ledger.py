@@ -1,6 +1,7 @@
 """The local chain's contracts over the database (docs/lifecycle.md §3.4): GLM, Deposits, Epochs, Proposals, Vault,
-Auth and WithdrawalsTarget at their local addresses (`blocks.address_of`), and the Safes of `chain safe add`,
-answering in the ABI of our contracts (octant/chain/contracts/Octant.sol, which carry Octant's signatures) with
+Auth, WithdrawalsTarget and Octant v2's RegenStaker (its minimum stake, which the web client reads) at their
+local addresses (`blocks.address_of`), and the Safes of `chain safe add`, answering in the ABI of our contracts
+(octant/chain/contracts/Octant.sol, which carry Octant's signatures) with
 their checks, revert reasons and events. `run` executes one call: a view reads the ledger, any other function
 writes it in the transaction the caller mined (`Context.tx`), and a failed check raises `Revert` with the
 contract's reason, so the caller's database transaction rolls everything back.
@@ -57,6 +58,7 @@ EIP1271_LEGACY_MAGIC = bytes.fromhex("20c13b0b")
 GAS = {"transfer": 52_000, "approve": 46_000, "transferFrom": 60_000, "lock": 90_000, "unlock": 70_000,
        "batchWithdraw": 80_000, "setMerkleRoot": 50_000, "receive": 21_055}
 PLAIN_GAS = 21_000
+REGEN_STAKER_MINIMUM = 100 * 10**18  # Octant.sol's RegenStaker.minimumStakeAmount
 
 
 class Revert(Exception):
@@ -513,6 +515,11 @@ def target__version(ctx):
 @function("WithdrawalsTarget")
 def target__multisig(ctx):
     return multisig()
+
+
+@function("RegenStaker")
+def regen_staker__minimumStakeAmount(ctx):
+    return REGEN_STAKER_MINIMUM
 
 
 @function("Safe")

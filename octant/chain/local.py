@@ -244,10 +244,11 @@ class LocalChain(ChainBackend):
         return settings.CHAIN_ID
 
     def contract_addresses(self) -> dict[str, str]:
-        """The simulated contracts' stable addresses (octant/chain/ledger.py answers at them on `/rpc`)."""
+        """The simulated contracts' stable addresses (octant/chain/ledger.py answers at them on `/rpc`): v2's and,
+        last, Octant v2's RegenStaker, which the web client reads for its users' migration status."""
         from .blocks import address_of  # lazy, as in `_deposit`
 
-        return {n: address_of(n) for n in CONTRACT_NAMES}
+        return {n: address_of(n) for n in (*CONTRACT_NAMES, "RegenStaker")}
 
     def block_height(self) -> int | None:
         """The head block (octant/chain/blocks.py)."""

@@ -4,8 +4,10 @@ A coalesced task is declared with `@coalesced_task(...)` and queued with `enqueu
 run clears its queued mark (`started`) before the body reads the state it acts on. A change committed
 after that read then finds the mark gone and queues the next run, so a burst costs a few runs and no
 change is left unhandled. The mark lives in the cache, shared by every process: Redis in production, a
-file cache under var/ without it."""
+file cache under var/ without it. It lapses after the task's `lost_after` seconds (while a run waits, its
+wait plus that): a run lost with a killed worker holds back the next one that long at most."""
 import functools
+import math
 import time
 
 from celery import shared_task
@@ -20,17 +22,23 @@ RETRY_ON_OUTAGE = {"autoretry_for": (DatabaseError, BrokerError, RedisError, Con
                    "retry_backoff": 1, "retry_backoff_max": 60, "retry_jitter": True, "max_retries": 10}
 
 QUEUED_TIMEOUT = 60  # seconds: should a queued run be lost (a worker killed), runs resume after this
+_lost_after = {}  # task name -> seconds() for a coalesced task declared with `lost_after`
 
 
 def _key(task, args) -> str:
     return "octant:queued:" + ":".join([task.name, *map(str, args)])
 
 
+def _mark_seconds(task) -> float:
+    seconds = _lost_after.get(task.name)
+    return QUEUED_TIMEOUT if seconds is None else seconds()
+
+
 def enqueue_once(task, *args, countdown: float = 0) -> bool:
     """Queue task(*args) unless that run is queued and not started yet. True if it was queued now. With a
     `countdown` the run starts that many seconds later at the earliest (and coalesces what comes meanwhile)."""
     key = _key(task, args)
-    if cache.add(key, True, timeout=QUEUED_TIMEOUT + countdown):
+    if cache.add(key, True, timeout=math.ceil(_mark_seconds(task) + countdown)):
         try:
             if countdown > 0:
                 task.apply_async(args, countdown=countdown)
@@ -48,12 +56,14 @@ def started(task, *args) -> None:
     cache.delete(_key(task, args))
 
 
-def coalesced_task(*, wait=None, **options):
+def coalesced_task(*, wait=None, lost_after=None, **options):
     """Declare a coalesced Celery task (a `shared_task`, by default without result and retried on an
     outage, RETRY_ON_OUTAGE): each run marks itself started (`started`) before its body runs, so the body
     needs no first-line convention. `wait(*args)`, if given, returns how many seconds the run should still
     wait before it starts (0 or less: none); the run sleeps meanwhile still marked queued, so the changes
-    committed during the wait coalesce into it (not when run eagerly, in tests and in-process). `options`
+    committed during the wait coalesce into it (not when run eagerly, in tests and in-process), its mark
+    renewed for the wait. `lost_after()`, if given, is how many seconds the queued mark lives (by default
+    QUEUED_TIMEOUT): after that a run queued but not started counts as lost. `options`
     are more `shared_task` options, or overrides (e.g. `name`, by default the body's module and name)."""
 
     def decorate(body):
@@ -62,14 +72,17 @@ def coalesced_task(*, wait=None, **options):
             if wait is not None and not self.request.is_eager:
                 seconds = wait(*args)
                 while seconds > 0:
+                    cache.set(_key(self, args), True, timeout=math.ceil(seconds + _mark_seconds(self)))
                     time.sleep(seconds)
                     seconds = wait(*args)
             started(self, *args)
             return body(*args)
 
         del run.__wrapped__  # the task's signature is the wrapper's (the body has no `self`)
-        return shared_task(bind=True, **{"name": f"{body.__module__}.{body.__name__}", "ignore_result": True,
-                                         **RETRY_ON_OUTAGE, **options})(run)
+        name = options.pop("name", f"{body.__module__}.{body.__name__}")
+        if lost_after is not None:
+            _lost_after[name] = lost_after
+        return shared_task(bind=True, **{"name": name, "ignore_result": True, **RETRY_ON_OUTAGE, **options})(run)
 
     return decorate
 

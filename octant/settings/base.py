@@ -153,9 +153,12 @@ THROTTLE_RATES = {
     "write": env.str("THROTTLE_WRITE_RATE", default="60/minute") or None,
     "heavy": env.str("THROTTLE_HEAVY_RATE", default="60/minute") or None,
 }
-# The client's IP (octant.web.client_ip: throttles, admin lockout, consents): the socket peer, unless it is one
-# of TRUSTED_PROXIES (addresses or networks) and NUM_PROXIES proxies stand in front: then the NUM_PROXIES-th
-# X-Forwarded-For entry from the right
+# Open websockets per client IP in each server process; one more is closed at once with 1013 (0 = no limit).
+# A websocket `allocate` event counts against THROTTLE_RATES["write"] like an HTTP write.
+SOCKETS_PER_IP = env.int("SOCKETS_PER_IP", default=100)
+# The client's IP (octant.web.client_ip: throttles, sockets, admin lockout, consents): the socket peer, unless it
+# is one of TRUSTED_PROXIES (addresses or networks) and NUM_PROXIES proxies stand in front: then the
+# NUM_PROXIES-th X-Forwarded-For entry from the right
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 # POST /snapshots/pending|finalized: open (the reference's cron calls them) unless a token is set; then

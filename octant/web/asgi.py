@@ -1,5 +1,6 @@
-"""ASGI wrappers of the HTTP application: Django's handler with one thread hop a request, the request-size
-limit and the static files."""
+"""ASGI wrappers: of the HTTP application (Django's handler with one thread hop a request, the request-size
+limit and the static files) and of the websockets (at most SOCKETS_PER_IP open per client IP)."""
+import collections
 import json
 
 from asgiref.sync import sync_to_async
@@ -9,6 +10,8 @@ from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
+
+from .client_ip import client_ip
 
 
 class SyncChainHandler(ASGIHandler):
@@ -77,3 +80,32 @@ class BodyLimit:
             (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
             (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": content})
+
+
+class SocketLimit:
+    """Refuses a websocket from a client IP (client_ip) that already has settings.SOCKETS_PER_IP open in this
+    server process (0: no limit): accepted and closed at once with 1013 (try again later) and a reason,
+    before the application sees it; the sockets already open stay."""
+
+    def __init__(self, app):
+        self.app = app
+        self.open = collections.Counter()
+
+    async def __call__(self, scope, receive, send):
+        limit = settings.SOCKETS_PER_IP
+        if scope["type"] != "websocket" or not limit:
+            return await self.app(scope, receive, send)
+        ip = client_ip(scope)
+        if self.open[ip] >= limit:
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": 1013,
+                            "reason": f"Too many open connections from this address (at most {limit})"})
+            return
+        self.open[ip] += 1
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            self.open[ip] -= 1
+            if not self.open[ip]:
+                del self.open[ip]

@@ -1,5 +1,6 @@
-"""The client's IP address: the one rule the throttles, the admin login lockout (django-axes) and the address
-stored with a terms-of-service consent or a multisig signature all use.
+"""The client's IP address: the one rule the throttles (HTTP and websocket writes), the open websockets' limit,
+the admin login lockout (django-axes) and the address stored with a terms-of-service consent or a multisig
+signature all use.
 
 The socket peer (REMOTE_ADDR) is the client, unless NUM_PROXIES proxies stand in front of the server and the
 peer is one of them (its address in TRUSTED_PROXIES): then the client is the NUM_PROXIES-th address from the
@@ -13,11 +14,16 @@ from django.conf import settings
 
 
 def client_ip(request) -> str:
-    """`request`: a Django HttpRequest or a DRF Request."""
-    peer = request.META.get("REMOTE_ADDR") or ""
+    """`request`: a Django HttpRequest, a DRF Request or an ASGI scope (a websocket's)."""
+    if isinstance(request, dict):
+        peer = str(request["client"][0]) if request.get("client") else ""
+        header = b",".join(value for name, value in request.get("headers", ()) if name == b"x-forwarded-for")
+        header = header.decode("latin-1")
+    else:
+        peer, header = request.META.get("REMOTE_ADDR") or "", request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = settings.NUM_PROXIES
     if hops and _trusted(peer, tuple(settings.TRUSTED_PROXIES)):
-        forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [entry.strip() for entry in header.split(",")]
         forwarded = [entry for entry in forwarded if entry]
         if forwarded:  # fewer entries than proxies: the request skipped the outer ones; the first is its peer's
             address = _address(forwarded[-min(hops, len(forwarded))])

@@ -1,10 +1,12 @@
 """Rate limits per client IP (DRF throttles; the address is octant.web.client_ip's), configured by
 settings.THROTTLE_RATES (None = off): `read` counts every request, `write` the unsafe methods, `heavy` the
 costly reads that views mark with `heavy = True` (simulations, every budget or allocation of an epoch). The
-counters live in the cache; if the cache is down a request is let through rather than refused."""
+counters live in the cache; if the cache is down a request is let through rather than refused. A websocket
+`allocate` event counts as a write (`throttle_socket_write`)."""
 import logging
 
 from django.conf import settings
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 from .client_ip import client_ip
@@ -51,3 +53,24 @@ class HeavyThrottle(_IpThrottle):
 
     def applies(self, request, view) -> bool:
         return getattr(view, "heavy", False)
+
+
+class _SocketWriteThrottle(WriteThrottle):
+    def __init__(self, ip: str):
+        super().__init__()
+        self.ip = ip
+
+    def applies(self, request, view) -> bool:
+        return True
+
+    def get_ident(self, request):
+        return self.ip
+
+
+def throttle_socket_write(*, ip: str) -> None:
+    """Count a websocket write (an `allocate` event) of the client at `ip` against the write limit, in the
+    same counters as its HTTP writes (the cache key of WriteThrottle for that IP); raises Throttled, with
+    the seconds to wait, when over it."""
+    throttle = _SocketWriteThrottle(ip)
+    if not throttle.allow_request(None, None):
+        raise Throttled(throttle.wait())

@@ -1,6 +1,7 @@
 """Headless Chromium for the web client's test: a wallet injected into every page (tests/browser/wallet.py), no
 host but 127.0.0.1 reachable, every request, response and console message recorded from Chrome's logs, and
-every JSON-RPC or GraphQL error answer logged as a console error."""
+every JSON-RPC or GraphQL error answer, every toast and every failed query or mutation of the page logged as a
+console error."""
 import json
 import shutil
 import tempfile
@@ -30,6 +31,53 @@ ANSWERED_ERRORS = r"""(() => {
   };
 })();"""
 
+# every toast the page shows is logged as a console error with its text ("Sorry, something went wrong there" is
+# the client's toast for any failed query: a read of the chain, the subgraph or the API), so none goes unseen
+TOASTS = r"""(() => {
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const toast of document.querySelectorAll('.Toastify__toast')) {
+      if (seen.has(toast)) continue;
+      seen.add(toast);
+      setTimeout(() => console.error(`Toast shown: ${toast.innerText.replace(/\s+/g, ' ').trim()}`), 50);
+    }
+  }).observe(document, {childList: true, subtree: true});
+})();"""
+# every query and mutation of the page's react-query client (the app's, which wagmi and RainbowKit share) that
+# fails for good is logged as a console error with its key: a toast above says that something failed, this says what
+FAILURES = r"""(() => {
+  const text = value => {
+    try { return JSON.stringify(value, (_, v) => typeof v === 'bigint' ? v.toString() : v); } catch (e) { return String(value); }
+  };
+  const client = () => {  // the QueryClientProvider's client, found in React's fibers from the root element
+    const root = document.getElementById('root');
+    const container = root && Object.keys(root).find(k => k.startsWith('__reactContainer$'));
+    const fibers = container ? [root[container]] : [];
+    for (let n = 0; fibers.length && n < 10000; n++) {
+      const fiber = fibers.pop();
+      const found = fiber.memoizedProps && fiber.memoizedProps.client;
+      if (found && typeof found.getQueryCache === 'function') return found;
+      if (fiber.sibling) fibers.push(fiber.sibling);
+      if (fiber.child) fibers.push(fiber.child);
+    }
+  };
+  const reason = error => (error && (error.shortMessage || error.message || error.reason) || text(error)).slice(0, 300);
+  // react-query's CancelledError (a query the page cancelled, or replaced by a newer fetch): no failure, no toast
+  const cancelled = error => error && typeof error === 'object' && 'revert' in error && 'silent' in error;
+  const watch = setInterval(() => {
+    const found = client();
+    if (!found) return;
+    clearInterval(watch);
+    found.getQueryCache().subscribe(event => {
+      if (event.type === 'updated' && event.action.type === 'error' && !cancelled(event.action.error))
+        console.error(`Query failed: ${text(event.query.queryKey)}: ${reason(event.action.error)}`);
+    });
+    found.getMutationCache().subscribe(event => {
+      if (event.type === 'updated' && event.action.type === 'error')
+        console.error(`Mutation failed: ${text(event.mutation.options.mutationKey)}: ${reason(event.action.error)}`);
+    });
+  }, 100);
+})();"""
 
 @dataclass
 class Exchange:
@@ -61,7 +109,7 @@ class Browser:
         options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
         self.driver = webdriver.Chrome(service=Service(executable_path=driver), options=options)
         self.driver.set_page_load_timeout(60)
-        for script in (ANSWERED_ERRORS, wallet_script):
+        for script in (ANSWERED_ERRORS, TOASTS, FAILURES, wallet_script):
             self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
         self.shots = shots
         self.exchanges: dict[str, Exchange] = {}

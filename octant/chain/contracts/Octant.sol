@@ -332,6 +332,12 @@ contract WithdrawalsTarget {
     }
 }
 
+/// Octant v2's RegenStaker as far as the v1 web client reads it (its migration status asks the minimum stake):
+/// the local chain runs no v2 staking, so nothing can be staked here.
+contract RegenStaker {
+    uint256 public constant minimumStakeAmount = 100 ether;  // 100 GLM, v1's minimum for rewards
+}
+
 /// A contract wallet (a stand-in for a Gnosis Safe): executes calls for its owner and answers the legacy
 /// EIP-1271 `isValidSignature(bytes,bytes)` with 0x20c13b0b when its owner signed the 32-byte hash.
 contract Wallet {

@@ -94,6 +94,8 @@ def test_reads_of_the_chain_and_its_contracts(node, live_server):
     assert contract(w3, "Vault").functions.lastClaimedEpoch(WALLET.address).call() == 0
     with pytest.raises(ContractLogicError, match="setCID is not offered by the local chain"):
         projects.setCID("Qm").call()
+    # Octant v2's RegenStaker, whose minimum stake the web client reads for its users' migration status
+    assert contract(w3, "RegenStaker").functions.minimumStakeAmount().call() == 100 * GLM
 
     # JSON-RPC itself: a batch, an unknown method, a bad body, bad params
     url = live_server.url

@@ -84,3 +84,18 @@ def test_a_coalesced_task_waits_still_queued():
     assert queue.cache.get(queue._key(coalesced_waiting, (1,))) is None
     waits.clear()
     assert coalesced_waiting.apply(args=[1]).get() == 1 and waits == []  # run eagerly: no wait
+
+
+
+@queue.coalesced_task(lost_after=lambda: 1)
+def coalesced_soon_lost(n: int) -> int:
+    return n
+
+
+def test_a_task_s_own_lost_after_bounds_its_mark(monkeypatch):
+    import time
+
+    monkeypatch.setattr(coalesced_soon_lost, "delay", lambda *args: None)  # queued, then lost with its worker
+    assert queue.enqueue_once(coalesced_soon_lost, 2) and not queue.enqueue_once(coalesced_soon_lost, 2)
+    time.sleep(1.1)
+    assert queue.enqueue_once(coalesced_soon_lost, 2)  # lost after its second, not QUEUED_TIMEOUT

@@ -1,13 +1,15 @@
-"""One client-IP rule (octant.web.client_ip) for the throttles, the admin login lockout and the address stored
-with a consent (issue 25, item 3): X-Forwarded-For counts only when the socket peer is a trusted proxy, and
-X-Real-IP never does."""
+"""One client-IP rule (octant.web.client_ip) for the throttles, the open websockets' limit, the admin login
+lockout and the address stored with a consent (issue 25, item 3): X-Forwarded-For counts only when the socket
+peer is a trusted proxy, and X-Real-IP never does."""
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import RequestFactory
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from octant.core.signatures import tos_message
+from octant.web.asgi import SocketLimit
 from octant.web.client_ip import client_ip
 
 PROXY = "127.0.0.1"  # in the default TRUSTED_PROXIES
@@ -58,6 +60,43 @@ def test_two_proxies_take_the_second_entry_from_the_right(settings):
     settings.NUM_PROXIES, settings.TRUSTED_PROXIES = 2, [PROXY]
     assert ip(PROXY, f"{ATTACKER}, {CLIENT}, 10.9.9.9") == CLIENT
     assert ip(PROXY, CLIENT) == CLIENT  # the outer proxy skipped: its peer is the first entry
+
+
+def test_an_asgi_scope_follows_the_same_rule(behind_one_proxy):
+    def scope(peer, *forwarded):
+        return {"type": "websocket", "client": (peer, 40000),
+                "headers": [(b"x-forwarded-for", value.encode()) for value in forwarded]}
+
+    assert client_ip(scope(PROXY, f"{ATTACKER}, {CLIENT}")) == CLIENT
+    assert client_ip(scope(PROXY, ATTACKER, CLIENT)) == CLIENT  # the header twice: one list
+    assert client_ip(scope(ATTACKER, CLIENT)) == ATTACKER
+    assert client_ip({"type": "websocket", "headers": []}) == "unknown"
+
+
+async def test_open_websockets_are_counted_per_client_behind_the_proxy(settings, behind_one_proxy):
+    settings.SOCKETS_PER_IP = 1
+
+    async def echo(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    app = SocketLimit(echo)
+
+    async def connect(peer, forwarded):
+        socket = WebsocketCommunicator(app, "/socket.io/?EIO=4&transport=websocket",
+                                       headers=[(b"x-forwarded-for", forwarded.encode())])
+        socket.scope["client"] = (peer, 40000)
+        assert (await socket.connect())[0]
+        return socket
+
+    sockets = [await connect(PROXY, CLIENT), await connect(PROXY, OTHER), await connect(ATTACKER, "10.0.0.1")]
+    assert app.open == {CLIENT: 1, OTHER: 1, ATTACKER: 1}
+    forged = await connect(ATTACKER, "10.0.0.2")  # another forged address: still the attacker's second socket
+    assert (await forged.receive_output())["code"] == 1013
+    for socket in sockets:
+        await socket.disconnect()
 
 
 def test_a_forged_x_forwarded_for_does_not_escape_the_throttle(api, scheduled_chain, settings, behind_one_proxy):
