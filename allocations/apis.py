@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from epochs import selectors as epoch_selectors
 from epochs.selectors import EpochState
+from octant.core import logs, metrics
 from octant.core.exceptions import AllocationWindowClosed, NotImplementedForGivenEpochState
 from octant.web import signing_docs
 from octant.web.api import (DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch,
@@ -51,11 +52,13 @@ class AllocateApi(APIView):
         return Response(None, status=201)
 
 
+@metrics.counts_allocations
 def allocate_from_request(data) -> int:
     """Parse an allocate body (this view's, or the websocket's `allocate` event: allocations.consumers) and
     allocate. Returns the epoch."""
     view = epoch_selectors.chain_view()
     body = inputs.allocate_request(data, view=view)
+    logs.bind(user=body.user_address, epoch=view.pending)
     return services.allocate(user_address=body.user_address, allocations=body.allocations, nonce=body.nonce,
                              signature=body.signature, is_manually_edited=body.is_manually_edited,
                              view=view).epoch
@@ -262,6 +265,18 @@ class PatronModeApi(APIView):
         enabled = services.patron_mode_toggle(address=address, signature=body.validated_data["signature"],
                                              view=epoch_selectors.chain_view())
         return Response(PatronModeOut({"status": enabled}).data)
+
+
+class PatronModeNonceOut(OutputSerializer):
+    nonce = serializers.IntegerField()
+    message = serializers.CharField(help_text="the text to sign (EIP-191) to switch patron mode now")
+
+
+class PatronModeNonceApi(APIView):
+    @extend_schema(responses=PatronModeNonceOut, description=signing_docs.PATRON_MODE_NONCE)
+    def get(self, request, user_address):
+        nonce, message = user_selectors.patron_mode_to_sign(address=parse_address(user_address, field="userAddress"))
+        return Response(PatronModeNonceOut({"nonce": nonce, "message": message}).data)
 
 
 class UqField(DecimalStringField):

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from rest_framework.exceptions import APIException, ParseError
 
 from epochs import selectors as epoch_selectors
+from octant.core import metrics
 from octant.core.exceptions import OctantError
 from octant.web.api import json_loads
 from octant.web.client_ip import client_ip
@@ -126,6 +127,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.pong = asyncio.Event()
         await self.accept()
+        metrics.socket_opened(self)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if query.get("EIO") != ["4"] or query.get("transport", ["websocket"]) != ["websocket"]:
             await self.close(code=1008, reason="Only Engine.IO protocol 4 (EIO=4) over websocket is supported")
@@ -146,6 +148,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code):
+        metrics.socket_closed(self)
         if self.heartbeat:
             self.heartbeat.cancel()
         await self.leave()
@@ -283,3 +286,4 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         frames = message["frames"] if "stored" not in message else await realtime.stored_frames(message["stored"])
         for frame in frames:
             await self.send(text_data=frame)
+        metrics.broadcast_delivered(message.get("at"))

@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from octant.core import exceptions
-from octant.web.api import AddressStringField, WeiStringField
+from octant.web.api import AddressStringField, IntegerInputField, WeiStringField
 from projects.selectors import project_addresses
 
 
@@ -17,7 +17,7 @@ class AllocationItemInput(serializers.Serializer):
 
 class AllocationPayloadInput(serializers.Serializer):
     allocations = AllocationItemInput(many=True, allow_empty=True)
-    nonce = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+    nonce = IntegerInputField(min_value=0, max_value=2**63 - 1)
 
 
 class AllocateInput(serializers.Serializer):

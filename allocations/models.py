@@ -95,8 +95,11 @@ class DonorFunding(models.Model):
 class EpochFunding(models.Model):
     """Totals of an epoch's live allocations, kept in the allocation's transaction: Σ claimed over donors
     (so the live total withdrawals cost O(projects)) and a version bumped by every change, the key of
-    what is cached per epoch state (merkle tree, list bodies)."""
+    what is cached per epoch state (merkle tree, list bodies). Its row is the lock that serialises the
+    window's last changes with the finalized snapshot, which sets `finalized`."""
 
     epoch = models.PositiveIntegerField(unique=True)
     claimed = WeiField(default=0)
     version = models.PositiveBigIntegerField(default=0)
+    finalized = models.BooleanField(default=False, help_text="the finalized snapshot is stored: the window's "
+                                    "allocations are closed (allocations.funding.lock_open_window)")

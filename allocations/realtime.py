@@ -25,6 +25,7 @@ from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_l
 from django.conf import settings
 from django.core.cache import cache
 
+from octant.core import metrics
 from octant.core.queue import enqueue_once
 
 logger = logging.getLogger(__name__)
@@ -78,15 +79,17 @@ def batches(frames: list[str], limit: int = MAX_BATCH_CHARS) -> list[list[str]]:
     return result
 
 
-async def group_send_frames(layer, frames: list[str], *, close: bool = False, stored: str | None = None) -> None:
+async def group_send_frames(layer, frames: list[str], *, close: bool = False, stored: str | None = None,
+                            at: float | None = None) -> None:
     """The frames to every member of the group: in messages of at most MAX_BATCH_CHARS, or, `stored` under
-    that cache key (store_frames), one message naming the key."""
+    that cache key (store_frames), one message naming the key. `at`: when the broadcast started (its sockets'
+    delay, octant.core.metrics.broadcast_delivered)."""
     try:
         if stored is not None:
-            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "stored": stored})
+            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "stored": stored, "at": at})
             return
         for batch in batches(frames):
-            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": batch})
+            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": batch, "at": at})
     finally:
         if close:
             await layer.close_pools()
@@ -145,8 +148,9 @@ def layer_is_shared() -> bool:
     return hasattr(get_channel_layer(), "close_pools")
 
 
-def emit_frames(frames: list[str]) -> None:
-    """Send ready frames to every connected client, from sync code (a view, a service, a Celery task)."""
+def emit_frames(frames: list[str], *, at: float | None = None) -> None:
+    """Send ready frames to every connected client, from sync code (a view, a service, a Celery task); `at`:
+    when the broadcast started."""
     layer = get_channel_layer()
     if layer is None or not frames:
         return
@@ -156,11 +160,12 @@ def emit_frames(frames: list[str]) -> None:
         # its pools before the loop ends: no "Event loop is closed" later, and the connections this
         # process's consumers are receiving on are never touched.
         sender = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        async_to_sync(group_send_frames, force_new_loop=True)(sender, frames, close=True, stored=store_frames(frames))
+        async_to_sync(group_send_frames, force_new_loop=True)(sender, frames, close=True, stored=store_frames(frames),
+                                                              at=at)
     else:
         # The in-memory layer (one process: development and tests) must be used on the loop its
         # consumers run on; async_to_sync returns to it when called from a sync_to_async thread.
-        async_to_sync(group_send_frames)(layer, frames)
+        async_to_sync(group_send_frames)(layer, frames, at=at)
 
 
 def listening() -> bool:
@@ -218,10 +223,14 @@ def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = 
     changed (None: all). Does nothing if that epoch's allocation window is not open in the chain `view`."""
     from .selectors import socket_payload
 
+    started = time.time()
     state = socket_payload(view=view, projects=projects)
     if state is None or state["epoch"] != epoch:
         return
-    emit_frames(state_frames(state, skip_none_threshold=True))  # clients had it on connect
+    frames = state_frames(state, skip_none_threshold=True)  # clients had it on connect
+    metrics.broadcast_sent(frames, build_seconds=time.time() - started)
+    logger.info("broadcast of epoch %s: %s projects", epoch, len(projects) if projects is not None else "all")
+    emit_frames(frames, at=started)
 
 
 # --- coalescing: at most one broadcast per epoch per BROADCAST_MIN_INTERVAL_SECONDS -----------------------

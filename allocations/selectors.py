@@ -12,6 +12,7 @@ from deposits.selectors import budget_sql, patrons_rewards
 from epochs.models import Epoch, FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from epochs.selectors import ChainView, rewards_and_matched
+from octant.core.cache import figures_version
 from octant.core.exceptions import MissingSnapshot
 from octant.core.fields import sum_wei
 from octant.core.db import keyset_chunks, keyset_pages
@@ -77,6 +78,25 @@ def project_allocation_terms(*, epoch: int, project: str) -> list[dict]:
             scores[score] = Decimal(score)
     return [{"id": row_id, "project": project, "amount": int(amount), "uq": scores[score]}
             for row_id, amount, score in rows]
+
+
+def epoch_allocation_terms(*, epoch: int, chunk: int = 20_000):
+    """Every live allocation of the epoch in the order they were made, as the aggregates take them
+    (`project_allocation_terms`' rows), streamed from a server-side cursor in chunks: the rebuild of an
+    epoch's aggregates reads a million rows in one pass without holding them. Inside a transaction."""
+    quote = connection.ops.quote_name
+    allocations, uqs = quote(Allocation._meta.db_table), quote(UniquenessQuotient._meta.db_table)
+    scores = {None: None}
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.project_address, CAST(a.amount AS TEXT), q.score FROM {allocations} a LEFT JOIN {uqs} q "
+            f"ON q.user_id = a.user_id AND q.epoch = a.epoch WHERE a.epoch = %s AND a.deleted_at IS NULL "
+            f"ORDER BY a.id", [epoch])
+        while rows := cursor.fetchmany(chunk):
+            for row_id, project, amount, score in rows:
+                if score not in scores:
+                    scores[score] = Decimal(score)
+                yield {"id": row_id, "project": project, "amount": int(amount), "uq": scores[score]}
 
 
 # --- live estimates during the allocation window (O(projects), from the aggregates) --------------------
@@ -146,10 +166,12 @@ def estimated_project_rewards(*, epoch: int, now: int) -> engine.ProjectRewardsR
 
 def funding_version(*, epoch: int, now: int, claimed: bool = False) -> str:
     """A key that changes whenever the epoch's live figures can: the projects' aggregate versions (every
-    allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`
-    and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
+    allocation change bumps one; a rebuild makes an inexact row exact), the patron-mode toggles up to `now`,
+    the settings that change a figure (octant.core.cache.figures_version: servers of other settings may share
+    the cache) and, with `claimed`, the version of the epoch's Σ claimed (every donor's change bumps it)."""
     funding = _project_funding_versions(epoch=epoch)
-    key = "{}:{versions}:{rows}:{inexact}:".format(epoch, **funding) + patron_toggles_version(timestamp=now)
+    key = "{}:{versions}:{rows}:{inexact}:{figures}:".format(epoch, figures=figures_version(), **funding)
+    key += patron_toggles_version(timestamp=now)
     if claimed:
         key += ":{}".format(EpochFunding.objects.filter(epoch=epoch).values_list("version", flat=True).first())
     return key

@@ -14,8 +14,8 @@ from epochs import selectors as epoch_selectors
 from octant.core import exceptions, signatures
 from octant.core.queue import enqueue_once
 from users.models import PatronEvent, User
-from users.selectors import is_patron
-from users.services import locked_user, verify_signed
+from users.selectors import is_patron, patron_mode_nonce, patron_toggles
+from users.services import locked_user, verify_patron_toggle, verify_signed
 
 from . import funding, selectors
 from .models import AllocationRequest, UniquenessQuotient
@@ -54,7 +54,7 @@ def allocate(*, user_address: str, allocations: list[tuple[str, int]], nonce: in
     verify_signed(user_address, signatures.allocation_digest(payload, chain_id=settings.CHAIN_ID), signature)
     try:
         with transaction.atomic():
-            user, locked = _recheck(user_address, nonce, checked)
+            user, locked = _recheck(user_address, nonce, checked, projects=[p for p, _ in allocations])
             result = _write(user, allocations, nonce=nonce, signature=signature,
                             is_manually_edited=is_manually_edited, now=view.now, checked=checked, locked=locked)
     except IntegrityError:
@@ -115,15 +115,18 @@ def _check_payload(user_address, allocations, facts: AllocationFacts) -> None:
         raise exceptions.DuplicatedProjects(duplicated)
 
 
-def _recheck(user_address: str, nonce: int, checked: AllocationFacts) -> tuple[User, funding.Locked]:
+def _recheck(user_address: str, nonce: int, checked: AllocationFacts, *,
+             projects: list[str]) -> tuple[User, funding.Locked]:
     """The locked re-check: lock the user's row by moving the nonce (step 1), then check patron mode again
     (a toggle may have committed since the first check) on the reads made under that lock (the patron-mode
     toggles up to the window's close, for this check and the matching pool, the user's live allocations
-    and the projects' aggregates)."""
+    and the projects' aggregates, rebuilt first if those of the user, the epoch or `projects` are missing or
+    disagree with the allocations)."""
     user = funding.move_nonce(address=user_address, user_id=checked.user_id, last=checked.nonce, nonce=nonce)
     if user is None:
         raise exceptions.WrongAllocationsNonce(nonce, _expected_nonce(user_address))
-    locked = funding.locked_reads(epoch=checked.epoch, user_id=user.id, until=checked.details.finalized_at)
+    locked = funding.locked_reads(epoch=checked.epoch, user_id=user.id, address=user_address,
+                                  until=checked.details.finalized_at, projects=projects)
     if is_patron(address=user_address, at=checked.details.finalized_at, toggles=locked.toggles):
         raise exceptions.NotAllowedInPatronMode(user_address)
     return user, locked
@@ -157,13 +160,21 @@ def _uq_to_freeze(user: User, frozen: str | None) -> tuple[Decimal, bool]:
 
 
 def patron_mode_toggle(*, address: str, signature: str, view: epoch_selectors.ChainView) -> bool:
-    """Switch patron mode (EIP-191 signed). While an allocation window is open, the user's allocations of
-    that epoch are withdrawn in the same transaction: a patron's budget goes to the matching pool. Returns
-    the new status."""
+    """Switch patron mode (EIP-191 signed: the text with the user's patron-mode nonce, or the legacy text
+    once per address and action; users.services.verify_patron_toggle). While an allocation window is open,
+    the user's allocations of that epoch are withdrawn in the same transaction: a patron's budget goes to
+    the matching pool. Returns the new status. In a window the epoch's totals are locked once the signature
+    is verified (funding.lock_open_window): a toggle that finds the window's finalized snapshot taken
+    meanwhile (its chain view read before the close) is refused (AllocationWindowClosed), since the
+    snapshot counted the patrons without it."""
     with transaction.atomic():
         locked_user(address)
-        enable = not is_patron(address=address)
-        verify_signed(address, signatures.patron_mode_message(address, enable=enable), signature)
+        toggles = patron_toggles(address=address)
+        enable = not is_patron(address=address, toggles=toggles)
+        verify_patron_toggle(address, enable=enable, nonce=patron_mode_nonce(address=address, toggles=toggles),
+                             signature=signature)
+        if view.pending is not None:
+            funding.lock_open_window(epoch=view.pending)
         PatronEvent.objects.create(address=address, enabled=enable, timestamp=view.now)
         if view.pending is not None:
             allocations_revoke(address=address, epoch=view.pending, view=view)
@@ -182,6 +193,7 @@ def allocations_revoke(*, address: str, epoch: int, view: epoch_selectors.ChainV
             "id", "project_address", "amount"))
         if not previous:
             return 0
+        funding.trusted_aggregates(epoch=epoch, user_id=user.id, address=address, previous=previous)
         uq = Decimal(UniquenessQuotient.objects.get(user=user, epoch=epoch).score)
         budget = budget_of(epoch=epoch, address=address) or 0
         result = Allocated(epoch=epoch, projects=funding.write(funding.Change(epoch, user, previous, [], uq, budget)))

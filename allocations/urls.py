@@ -15,5 +15,6 @@ urlpatterns = [
     path("rewards/leverage/<str:epoch_number>", apis.EpochLeverageApi.as_view()),
     path("user/uq/<str:epoch_number>/all", apis.AllUniquenessQuotientsApi.as_view()),
     path("user/<str:user_address>/patron-mode", apis.PatronModeApi.as_view()),
+    path("user/<str:user_address>/patron-mode/nonce", apis.PatronModeNonceApi.as_view()),
     path("user/<str:user_address>/uq/<str:epoch_number>", apis.UniquenessQuotientApi.as_view()),
 ]

@@ -136,9 +136,8 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
     EPOCH's pending snapshot, budgets, users, UQ scores, projects, allocations, allocation requests and
     project funding aggregates, all consistent. The first KEYED_FRESH users have real keys and no
     allocation; the next KEYED_REALLOC have real keys and one allocation request (nonce 0)."""
-    from allocations import engine as allocations_engine
-    from allocations.models import (Allocation, AllocationRequest, DonorFunding, EpochFunding, ProjectFunding,
-                                    UniquenessQuotient)
+    from allocations import funding
+    from allocations.models import Allocation, AllocationRequest, DonorFunding, UniquenessQuotient
     from deposits.models import Budget
     from rewards import engine as rewards_engine
     from epochs.models import PendingEpochSnapshot
@@ -203,24 +202,7 @@ def load_allocation_epoch(*, users: int = 100_000, allocations: int = 1_000_000,
                 ((row_id, user_id, EPOCH, 0, project, amount, None, now)
                  for row_id, (user_id, project, amount, _) in enumerate(allocation_rows, start=1)))
 
-    first_ids = {}
-    for row_id, (_, project, _, _) in enumerate(allocation_rows, start=1):
-        first_ids.setdefault(project, row_id)
-    aggregates = allocations_engine.aggregate_allocations(
-        {"project": project, "amount": amount, "uq": uq} for _, project, amount, uq in allocation_rows)
-    ProjectFunding.objects.bulk_create(
-        ProjectFunding(epoch=EPOCH, project_address=a.address, allocated=a.allocated, sqrt_sum=str(a.sqrt_sum),
-                       first_allocation_id=first_ids[a.address], exact=True) for a in aggregates)
-    donors = {}  # user id -> [allocated, first allocation id]
-    for row_id, (user_id, _, amount, _) in enumerate(allocation_rows, start=1):
-        donor = donors.setdefault(user_id, [0, row_id])
-        donor[0] += amount
-    claimed = {user_id: max(budgets[addresses[user_id - 1]] - allocated, 0)
-               for user_id, (allocated, _) in donors.items()}
-    insert_rows(DonorFunding, ["epoch", "address", "allocated", "claimed", "first_allocation_id"],
-                ((EPOCH, addresses[user_id - 1], allocated, claimed[user_id], first)
-                 for user_id, (allocated, first) in donors.items()))
-    EpochFunding.objects.create(epoch=EPOCH, claimed=sum(claimed.values()), version=1)
+    funding.epoch_funding_rebuild(epoch=EPOCH)  # every aggregate, as a bulk load must (manage.py funding_rebuild)
     finish_load(User, Allocation, DonorFunding)
     return {"users": len(user_rows), "budgets": len(budgets), "allocations": len(allocation_rows),
             "requests": len(request_rows), "projects": projects}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from allocations import engine as allocations_engine
+from allocations import funding
 from allocations import selectors as allocation_selectors
 from allocations.models import DonorFunding, EpochFunding, ProjectFunding
 from deposits import selectors as deposit_selectors
@@ -20,6 +21,7 @@ from epochs.models import FinalizedEpochSnapshot, PendingEpochSnapshot
 from epochs.rules import epoch_rules
 from octant.chain.backends import get_chain
 from octant.core.exceptions import MissingSnapshot, SnapshotOutOfOrder
+from octant.core import metrics
 from octant.core.fields import sum_wei
 from octant.core.numeric import decimal_string
 from projects.selectors import project_addresses
@@ -64,6 +66,7 @@ def pending_snapshot_simulate(*, view: selectors.ChainView) -> PendingSnapshotDa
                                     staking_proceeds=get_chain().staking_proceeds(view.current))
 
 
+@metrics.times_snapshot("pending")
 def pending_snapshot_take(*, view: selectors.ChainView) -> int | None:
     """Take the pending snapshot of the epoch whose allocation window is open (docs/lifecycle.md §1.5).
 
@@ -238,20 +241,28 @@ def _finalization_from_aggregates(snapshot: PendingEpochSnapshot, *, patrons: li
                          with_leaves=users)
 
 
+@metrics.times_snapshot("finalized")
 def finalized_snapshot_take(*, view: selectors.ChainView) -> int | None:
     """Take the finalized snapshot of the chain's finalized epoch (docs/lifecycle.md §1.6): matched rewards,
     project and user rewards (the merkle leaves), total withdrawals, leftover and the merkle root.
 
     Returns the epoch when taken, None when there is nothing to do (no finalized epoch, its pending
-    snapshot missing, or already finalized). One transaction; a concurrent run loses on the unique epoch."""
+    snapshot missing, or already finalized). One transaction, which first locks the epoch's totals
+    (allocations.funding.lock_totals) and marks them finalized: every change of the window's allocations
+    and patrons takes that lock before it commits, so a change in flight commits before the allocations are
+    read here, and one that comes later finds them finalized and is refused. A concurrent run waits there
+    and finds the snapshot taken."""
     epoch = view.finalized
     if (not epoch or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists()
             or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists()):
         return None
-    result = finalization_compute(epoch=epoch)
-    project_leaves = result.project_leaves
     try:
         with transaction.atomic():
+            if funding.lock_totals(epoch=epoch) or FinalizedEpochSnapshot.objects.filter(epoch=epoch).exists():
+                return None
+            funding.mark_finalized(epoch=epoch)
+            result = finalization_compute(epoch=epoch)
+            project_leaves = result.project_leaves
             FinalizedEpochSnapshot.objects.create(
                 epoch=epoch, matched_rewards=result.matched_rewards, patrons_rewards=result.patrons_rewards,
                 leftover=result.leftover, withdrawals_merkle_root=result.merkle_root,

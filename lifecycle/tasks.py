@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from octant.chain.backends import get_chain
+from octant.core import metrics
 from octant.core.exceptions import SnapshotOutOfOrder
 from octant.core.queue import run_alone
 
@@ -56,6 +57,7 @@ def _tick() -> dict:
             catch_up(epoch=view.pending)
         except Exception:
             logger.exception("epochs_tick: queueing the allocations' catch-up failed")
+    metrics.observe_chain(chain, epoch=view.current, indexed_epoch=selectors.indexed_epoch())
     if events or epochs or pending or finalized or vault:
         logger.info("epochs_tick: indexed %s deposit events, %s epochs; pending snapshot %s, finalized snapshot "
                     "%s, vault roots %s", events, epochs, pending, finalized, vault)

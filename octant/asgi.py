@@ -12,8 +12,9 @@ django.setup(set_prefix=False)  # before anything imports models (as django.core
 
 from octant.web.answers import SharedAnswers  # noqa: E402
 from octant.web.asgi import BodyLimit, SocketLimit, StaticFiles, SyncChainHandler  # noqa: E402
+from octant.web.observe import Observed  # noqa: E402
 
-django_asgi_app = SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler())))
+django_asgi_app = Observed(SharedAnswers(BodyLimit(StaticFiles(SyncChainHandler()))))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -4,9 +4,13 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
 
+from octant.core import logs, metrics  # noqa: E402 - metrics loads the settings (its directory) first
+
 app = Celery("octant")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+metrics.connect_celery()  # task runs, failures, retries; the metrics directory cleaned as a worker starts
+logs.connect_celery()  # a JSON line per task, with the id of the request that queued it
 
 
 @signals.task_postrun.connect

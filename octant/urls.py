@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from octant import coin_prices, info_apis
 from octant.web.front_door import front_door
+from octant.web.observe import metrics_view
 
 urlpatterns = [
     path("", front_door, name="front-door"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("info/websockets-api", info_apis.websockets_api_html),
     path("info/websockets-api.yaml", info_apis.websockets_api_yaml),
     path("cps/simple/price", coin_prices.CoinPricesApi.as_view()),
+    path("metrics", metrics_view),  # Prometheus (METRICS_TOKEN)
     path("", include("lifecycle.urls")),
     path("", include("epochs.urls")),
     path("", include("deposits.urls")),

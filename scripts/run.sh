@@ -4,8 +4,9 @@
 # in-memory channel layer is per process) and run the periodic jobs (a Celery worker with embedded beat,
 # logging to var/log/worker-$PORT.log). Needs no database or Redis server: without DATABASE_URL it uses the
 # embedded PostgreSQL under var/postgres (started unless it runs, stopped on exit if started here); without
-# REDIS_URL, Celery uses a file-system broker under var/ and Channels an in-memory layer. Ctrl-C or SIGTERM
-# stops them all.
+# REDIS_URL, Celery uses a file-system broker under var/ and Channels an in-memory layer. Both write their metrics
+# to var/metrics (PROMETHEUS_MULTIPROC_DIR; each clears a former run's values as it starts) and the server's
+# /metrics shows them (with METRICS_TOKEN set; README "Metrics and logs"). Ctrl-C or SIGTERM stops them all.
 source "$(dirname "$0")/_venv.sh"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"

@@ -4,10 +4,15 @@ default; uvicorn restarts a worker that dies) and a graceful stop on SIGTERM/SIG
 
     python scripts/serve.py [--host 0.0.0.0] [--port 8000] [--processes N] [-- extra uvicorn options]
 (WEB_PROCESSES sets the default count.) Client addresses behind a reverse proxy come from the app's own rule
-(octant/web/client_ip.py: NUM_PROXIES, TRUSTED_PROXIES), so uvicorn's reading of X-Forwarded-For stays off."""
+(octant/web/client_ip.py: NUM_PROXIES, TRUSTED_PROXIES), so uvicorn's reading of X-Forwarded-For stays off. At
+start, the metric values of a former run's processes are removed from PROMETHEUS_MULTIPROC_DIR
+(octant.core.metrics.clean_directory)."""
 import argparse
 import os
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def command(argv=None) -> list[str]:
@@ -25,6 +30,20 @@ def command(argv=None) -> list[str]:
             *[a for a in extra if a != "--"]]
 
 
+def clean_metrics() -> None:
+    """The metrics directory of the settings (the environment, .env, or var/metrics), set for the server's
+    processes, without the values of processes that are gone."""
+    import environ
+
+    sys.path.insert(0, str(ROOT))
+    environ.Env.read_env(ROOT / ".env", overwrite=False)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "metrics"))
+    from octant.core.metrics import clean_directory
+
+    clean_directory()
+
+
 if __name__ == "__main__":
     argv = command()
+    clean_metrics()
     os.execv(argv[0], argv)

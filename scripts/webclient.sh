@@ -56,7 +56,7 @@ settings=$(INFO="$info" BACKEND="$BACKEND" CLIENT="$CLIENT" node -e '
     VITE_PROPOSALS_ADDRESS: at.Projects, VITE_VAULT_ADDRESS: at.Vault,
     VITE_CLIENT_ENDPOINT: `${process.env.CLIENT}/`,
     VITE_ARE_CURRENT_EPOCHS_PROJECTS_HIDDEN_OUTSIDE_ALLOCATION_WINDOW: "false",
-    // hosted providers, required to be non-empty by the client: Alchemy serves RainbowKit's ENS lookups on
+    // hosted providers, required to be non-empty by the client: Alchemy serves the ENS lookups of RainbowKit on
     // mainnet (without a key of yours they fail: the client toasts "Sorry, something went wrong there")
     VITE_ALCHEMY_ID: process.env.VITE_ALCHEMY_ID || "unused",
     VITE_WALLET_CONNECT_PROJECT_ID: process.env.VITE_WALLET_CONNECT_PROJECT_ID || "unused",

@@ -36,3 +36,14 @@ class UserConsent(models.Model):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="consents")
     ip = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class UsedPatronMessage(models.Model):
+    """A legacy patron-mode text (octant.core.signatures.patron_mode_message without a nonce) accepted once:
+    its EIP-191 digest. That text carries no nonce, so a signature of it would switch the mode every time it
+    is sent; the digest, not the signature's bytes, is what is remembered, since one signed text has several
+    valid encodings (v as 27/28 or 0/1, a Safe's owners). A toggle of the same address and action then signs
+    the text with the user's nonce (allocations.services.patron_mode_toggle)."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="keccak256 EIP-191 digest, hex")
+    created_at = models.DateTimeField(auto_now_add=True)

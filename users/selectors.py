@@ -5,6 +5,7 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from epochs.selectors import epoch_details
+from octant.core import signatures
 from rewards import engine as rewards_engine
 
 from .models import PatronEvent, UserConsent
@@ -17,6 +18,21 @@ def is_patron(*, address: str, at: int | None = None, toggles: list[dict] | None
     if toggles is None:
         toggles = patron_toggles(address=address)
     return address in rewards_engine.patrons(toggles, at=math.inf if at is None else at)
+
+
+def patron_mode_nonce(*, address: str, toggles: list[dict] | None = None) -> int:
+    """The user's patron-mode nonce: how many times their mode was switched (`toggles`: every toggle of the
+    user, when the caller has read them). A toggle signs it (octant.core.signatures.patron_mode_message),
+    and it moves with each toggle."""
+    return len(patron_toggles(address=address) if toggles is None else toggles)
+
+
+def patron_mode_to_sign(*, address: str) -> tuple[int, str]:
+    """The user's patron-mode nonce and the text that switches their mode now (with that nonce)."""
+    toggles = patron_toggles(address=address)
+    nonce = patron_mode_nonce(address=address, toggles=toggles)
+    enable = not is_patron(address=address, toggles=toggles)
+    return nonce, signatures.patron_mode_message(address, enable=enable, nonce=nonce)
 
 
 def has_accepted_tos(*, address: str) -> bool:

@@ -83,6 +83,11 @@ class InvalidSignature(OctantError):
     message = "Given signature {} is invalid or does not belong to {}"
 
 
+class PatronSignatureReused(OctantError):
+    message = ("This patron-mode signature was used already and cannot be used again; sign this message "
+               "instead: {}")
+
+
 class UserNotFound(OctantError):
     message = "User with address {} not found"
 

@@ -146,9 +146,13 @@ def tos_message(address: str) -> str:
     )
 
 
-def patron_mode_message(address: str, *, enable: bool) -> str:
+def patron_mode_message(address: str, *, enable: bool, nonce: int | None = None) -> str:
+    """The patron-mode toggle's text. Without `nonce` the legacy text (Octant's web client signs it), the same
+    bytes every time: accepted once per address and action. With the user's patron-mode nonce (one more
+    each toggle), a text that is signed once and cannot be replayed (docs/signing.md)."""
     action = "enable" if enable else "disable"
-    return f"Signing this message will {action} patron mode for address {to_checksum_address(address)}."
+    text = f"Signing this message will {action} patron mode for address {to_checksum_address(address)}."
+    return text if nonce is None else f"{text} Nonce: {nonce}."
 
 
 def delegation_message(secondary: str, primary: str) -> str:

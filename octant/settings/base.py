@@ -1,4 +1,5 @@
 """Settings, read from the environment (django-environ). Production differs only by environment."""
+import os
 from pathlib import Path
 
 import environ
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "octant.web.http.JSONErrorPagesMiddleware",  # unknown routes and wrong methods answer JSON
+    "octant.web.observe.RouteMiddleware",  # the route template, user and epoch of the request's log line
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -180,7 +182,7 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 # --- HTTPS (DEBUG off): HSTS and secure cookies; the redirect to https can be switched off when a
 # TLS-terminating proxy does it, and SECURE_PROXY_SSL_HEADER trusts its X-Forwarded-Proto
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^info/healthcheck$"]  # plain-HTTP liveness probes inside the cluster
+SECURE_REDIRECT_EXEMPT = [r"^info/healthcheck$", r"^metrics$"]  # plain-HTTP probes and scrapes inside the cluster
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
@@ -352,9 +354,22 @@ if GLM_CLAIM_ENABLED:
 OCTANT_ENV = env.str("OCTANT_ENV", default="development")
 DEPLOYMENT_ID = env.str("DEPLOYMENT_ID", default="")  # /info/version id; unset: package version + git commit
 
+# --- Metrics and logs (README "Metrics and logs")
+# GET /metrics (Prometheus) answers only "Authorization: Bearer <token>"; without a token it answers 404
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The directory where every web and Celery process of this machine writes its metric values (prometheus_client's
+# multiprocess mode; it must be set before prometheus_client is imported: here, as Django starts)
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(BASE_DIR / "var" / "metrics"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+# A Celery worker with no web server on its machine (its own container) serves its metrics at
+# http://METRICS_WORKER_HOST:METRICS_WORKER_PORT/metrics, unauthenticated: a bind the public cannot reach
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=None)
+METRICS_WORKER_HOST = env.str("METRICS_WORKER_HOST", default="127.0.0.1")
+os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "octant.core.logs.JsonFormatter"}, "text": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="json")}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

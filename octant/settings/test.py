@@ -1,4 +1,7 @@
 """Test settings: the environment still chooses the database and Redis (CI uses PostgreSQL and Redis)."""
+import os
+import tempfile
+
 from .base import *  # noqa: F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -28,3 +31,7 @@ BAKER_CUSTOM_FIELDS_GEN = {"octant.core.fields.WeiField": _random_wei}
 # The suite walks fresh local chains through epochs 1-3 to exercise every historic variant, so it follows
 # the mainnet history; tests of the default ("current" rules off mainnet) override this.
 EPOCH_RULES = env.str("EPOCH_RULES", default="mainnet")  # noqa: F405
+
+# The metric values of a test run apart from a dev server's (var/metrics); the run's subprocesses inherit its directory
+if PROMETHEUS_MULTIPROC_DIR == str(BASE_DIR / "var" / "metrics"):  # noqa: F405 - not set by the environment
+    PROMETHEUS_MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="octant-metrics-")

@@ -3,8 +3,9 @@
 A cached answer has a name (which list: `allocations-4-nonzero`) and a key (the state of the data it was
 built from, given by the caller's selector). The file of (name, key) lives in settings.ANSWER_CACHE_DIR as
 `<name>.<digest>.json`; the digest also covers the database (its settings, and on PostgreSQL the
-database's oid, new when it is created again) and the project's source code, so that a file built from
-another database or by other code is never served.
+database's oid, new when it is created again), the settings that change a figure
+(octant.core.cache.figures_version) and the project's source code, so that a file built from another
+database, under other rules or by other code is never served.
 
 A miss streams the freshly built body to the client and writes it at the same time to a temporary file in
 the same directory; only a body streamed to the end is moved into place (os.replace: atomic, so another
@@ -28,6 +29,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django.http import StreamingHttpResponse
+
+from octant.core.cache import figures_version
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,8 @@ def answer_path(*, name: str, key: str) -> Path | None:
     folder = directory()
     if folder is None:
         return None
-    digest = hashlib.sha256("\n".join([code_stamp(), database_identity(), key]).encode()).hexdigest()[:40]
+    digest = hashlib.sha256("\n".join([code_stamp(), database_identity(), figures_version(), key]).encode())
+    digest = digest.hexdigest()[:40]
     return folder / f"{name}.{digest}.json"
 
 

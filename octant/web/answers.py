@@ -8,7 +8,8 @@ rebuilds, snapshots, broadcasts, syncs) and every `chain` command. A process com
 the one it read before building its copy (one Redis read, about 0.1 ms) and builds again on any change.
 What changes by the clock alone (a window opening or closing) is seen within SHARED_ANSWERS_SECONDS: a copy
 is never older than that. A request with a body, credentials or a query string is never shared, and copies
-are kept apart by the Origin header (CORS answers differ by origin).
+are kept apart by the Origin header (CORS answers differ by origin) and the settings that change a figure
+(octant.core.cache.figures_version).
 
 Without Redis (the embedded default) or with SHARED_ANSWERS_SECONDS = 0, nothing is shared."""
 import asyncio
@@ -16,6 +17,8 @@ import re
 import time
 
 from django.conf import settings
+
+from octant.core.cache import figures_version
 
 GENERATION_KEY = "octant:answers:generation"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -53,7 +56,7 @@ class SharedAnswers:
     def __init__(self, app, paths=None):
         self.app = app
         self.paths = re.compile(paths or settings.SHARED_ANSWER_PATHS)
-        self.copies: dict[tuple, tuple] = {}  # (path, origin) -> (generation, expires, start message, body)
+        self.copies: dict[tuple, tuple] = {}  # (path, origin, figures) -> (generation, expires, start, body)
         self.client, self.loop = None, None
 
     async def __call__(self, scope, receive, send):
@@ -69,7 +72,7 @@ class SharedAnswers:
         generation = await self._generation()
         if generation is None:  # Redis unreachable: answer without sharing
             return await self.app(scope, receive, send)
-        key = (scope["path"], headers.get(b"origin"))
+        key = (scope["path"], headers.get(b"origin"), figures_version())
         copy = self.copies.get(key)
         if copy and copy[0] == generation and copy[1] > time.monotonic():
             await send(copy[2])

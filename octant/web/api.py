@@ -97,6 +97,16 @@ class WeiStringField(serializers.Field):
         return value
 
 
+class IntegerInputField(serializers.IntegerField):
+    """An integer as DRF's IntegerField takes it (a JSON integer or a numeric string), but only in ASCII: Python's
+    int() also reads other scripts' digits ("٠", "１"), which no client sends and amounts and epochs refuse."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class AddressStringField(serializers.CharField):
     """A 0x-hex address in any case; returns the EIP-55 checksum form (as `octant.core.fields.AddressField`
     stores it)."""

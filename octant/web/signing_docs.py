@@ -67,16 +67,31 @@ Worked example (private key `{EXAMPLE_KEY}`, address `{EXAMPLE_ADDRESS}`): the s
 
 TOS_EXAMPLE = OpenApiExample("signed by the example key", value={"signature": TOS_SIGNATURE}, request_only=True)
 
+PATRON_ENABLE_NONCE_SIGNATURE = ("0x0fd2919b65fc258a34ee9802b200f6ea3479aa58ec6a80aafd7da1c26e59b40260e5556def3e66628fb8"
+                                 "b7de4e7bf53fd8bb2f23813fe2b23ee7fe908748dc321c")
+
 PATRON_MODE = f"""Toggle patron mode; answers the new status. Patrons cannot allocate: their budget goes to
-the matching pool.
+the matching pool (switching it on during an allocation window withdraws the user's allocations).
 
-**What to sign: an EIP-191 personal message** (`personal_sign`) by the user. To switch it on (when it is
-off): `Signing this message will enable patron mode for address <checksummed address>.`; to switch it
-off: `Signing this message will disable patron mode for address <checksummed address>.`
+**What to sign: an EIP-191 personal message** (`personal_sign`) by the user, with the user's patron-mode
+nonce (`GET /user/{{address}}/patron-mode/nonce` → `nonce`, and the whole text as `message`: 0 at first,
+one more after each toggle). To switch it on (when it is off):
+`Signing this message will enable patron mode for address <checksummed address>. Nonce: <nonce>.`; to
+switch it off, the same with `disable`. A signed text switches the mode once: its nonce then moves on.
 
-Worked example (private key `{EXAMPLE_KEY}`, address `{EXAMPLE_ADDRESS}`, patron mode off): enabling
-signs `Signing this message will enable patron mode for address {EXAMPLE_ADDRESS}.`, signature
+The legacy text without the nonce (`Signing this message will enable patron mode for address
+<checksummed address>.`, or `disable`; Octant's web client signs it) is accepted once per address and
+action: a wallet signs it to the same bytes every time, so it could be sent again by anyone who saw it. Sent
+a second time it is refused (400) with the text to sign instead.
+
+Worked example (private key `{EXAMPLE_KEY}`, address `{EXAMPLE_ADDRESS}`, patron mode off, nonce 2):
+enabling signs `Signing this message will enable patron mode for address {EXAMPLE_ADDRESS}. Nonce: 2.`,
+signature `{PATRON_ENABLE_NONCE_SIGNATURE}`; the legacy text
+`Signing this message will enable patron mode for address {EXAMPLE_ADDRESS}.` has the signature
 `{PATRON_ENABLE_SIGNATURE}`."""
 
-PATRON_MODE_EXAMPLE = OpenApiExample("enable, signed by the example key", value={"signature": PATRON_ENABLE_SIGNATURE},
-                                     request_only=True)
+PATRON_MODE_NONCE = """The user's patron-mode nonce (how many times their mode was switched) and `message`, the
+EIP-191 text that switches it now (`PATCH /user/{address}/patron-mode` with its signature)."""
+
+PATRON_MODE_EXAMPLE = OpenApiExample("enable with nonce 2, signed by the example key",
+                                     value={"signature": PATRON_ENABLE_NONCE_SIGNATURE}, request_only=True)

@@ -9,6 +9,8 @@ from django.conf import settings
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
+from octant.core import metrics
+
 from .client_ip import client_ip
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ class _IpThrottle(SimpleRateThrottle):
         except Exception:  # the cache is down: better unthrottled than an outage of the API
             logger.warning("throttle %s: the cache is unavailable; request let through", self.scope, exc_info=True)
             return True
+
+    def throttle_failure(self):
+        metrics.THROTTLED.labels(self.scope).inc()
+        return False
 
 
 class ReadThrottle(_IpThrottle):

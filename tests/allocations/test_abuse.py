@@ -65,6 +65,22 @@ def test_huge_or_non_ascii_amounts_are_a_400(api, window, amount):
     assert response.status_code == 400 and "amount" in response.json()["message"]
 
 
+@pytest.mark.parametrize("nonce", ["٠", "０", " ٠"])
+def test_non_ascii_digits_in_the_nonce_are_a_400(api, window, nonce):
+    """int() reads other scripts' digits: "٠" was taken as nonce 0 (and the signature of nonce 0 held). It is
+    refused as any other bad nonce is, and nothing is stored."""
+    body = sign(ALICE, [(P1, 1)], 0)
+    body["payload"]["nonce"] = "x"
+    expected = post(api, body).json()
+    assert expected["errors"] == {"payload": ["nonce: A valid integer is required."]}
+    body["payload"]["nonce"] = nonce
+    response = post(api, body)
+    assert response.status_code == 400 and response.json() == expected
+    assert not Allocation.objects.exists()
+    body["payload"]["nonce"] = "0"  # the ASCII twin is still taken
+    assert post(api, body).status_code == 201
+
+
 def test_78_digit_amounts_still_parse(api, window):
     body = sign(ALICE, [(P1, 10**77)], 0)
     assert post(api, body).json() == {"message": "You cannot allocate more funds than your rewards budget."}

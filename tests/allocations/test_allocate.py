@@ -238,17 +238,18 @@ def test_rebuild_reads_unlocked_and_skips_a_project_changed_meanwhile(api, windo
 
 
 def test_queries_per_allocation(api, window, django_assert_num_queries):
-    """An allocation costs a fixed number of statements, 8, the test's savepoint (2) included: the chain's
+    """An allocation costs a fixed number of statements, 9, the test's savepoint (2) included: the chain's
     view (1, the local chain's), the checks' reads (1), the nonce's move (1), the locked reads (1: patron
-    toggles, the user's allocations and every project's aggregate), the project locks (1) and the writes
-    with the donor's row and the epoch totals (1). An EOA's signature is recovered without asking the chain
+    toggles, the user's allocations, every project's aggregate and whether the aggregates are there), the
+    epoch totals' lock with the window's re-check (1), the project locks (1) and the writes with the donor's
+    row and the epoch totals (1). An EOA's signature is recovered without asking the chain
     whether the address is a contract. A first allocation reads the passport (2: the lists and stamps, the
     local chain's score) and inserts the user row instead of moving the nonce; a project's first
     allocation creates its aggregate row in the statement that locks the others."""
     assert post(api, sign(ALICE, [(P1, 10**15), (P2, 10**15)], 0)).status_code == 201
     many = sign(BOB, [(P1, 10**15), (P2, 10**15), (P3, 10**15)], 0)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert post(api, many).status_code == 201
     body = sign(ALICE, [(P1, 10**15), (P3, 2 * 10**15)], 1)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert post(api, body).status_code == 201

@@ -22,9 +22,13 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in found]
 
 
-def test_two_worker_processes_share_the_port_and_stop_on_sigterm(scratch_database_url):
+def test_two_worker_processes_share_the_port_and_stop_on_sigterm(scratch_database_url, tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_99999999.db").write_bytes(b"a former run's")  # no such process (above pid_max)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "octant.settings.test", "REDIS_URL": "",
-           "DATABASE_URL": scratch_database_url}
+           "DATABASE_URL": scratch_database_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+           "METRICS_TOKEN": "scrape"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(port),
@@ -48,6 +52,13 @@ def test_two_worker_processes_share_the_port_and_stop_on_sigterm(scratch_databas
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", "/info/healthcheck")
             assert connection.getresponse().status == 200
+        assert not (metrics_dir / "counter_99999999.db").exists()  # cleaned at start
+        assert all((metrics_dir / f"histogram_{pid}.db").exists() for pid in workers)  # each process writes
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/metrics", headers={"Authorization": "Bearer scrape"})
+        scraped = connection.getresponse().read().decode()
+        count = 'octant_http_request_duration_seconds_count{method="GET",route="/info/healthcheck",status="200"}'
+        assert float(next(line for line in scraped.splitlines() if line.startswith(count)).split()[-1]) >= 20  # (the last may still be on its way)
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
         time.sleep(0.5)

@@ -85,6 +85,19 @@ def test_only_plain_gets_of_the_listed_paths_are_shared_and_origins_apart(shared
     assert request(app, ESTIMATE, headers=two) != request(app, ESTIMATE, headers=one)
 
 
+def test_copies_are_kept_apart_by_the_settings_that_change_a_figure(shared):
+    """A process's copy built under one rule set is not the answer under another (a test's settings, or a
+    server started again with other settings)."""
+    inner = Counting()
+    app = SharedAnswers(inner)
+    shared.EXACT_REWARDS_FROM_EPOCH = None
+    assert request(app, ESTIMATE) == request(app, ESTIMATE) == (200, b"1")
+    shared.EXACT_REWARDS_FROM_EPOCH = 4
+    assert request(app, ESTIMATE) == request(app, ESTIMATE) == (200, b"2")
+    shared.EXACT_REWARDS_FROM_EPOCH = None
+    assert request(app, ESTIMATE) == (200, b"1")
+
+
 def test_a_copy_expires(shared):
     shared.SHARED_ANSWERS_SECONDS = 0.05
     inner = Counting()

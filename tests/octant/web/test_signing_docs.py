@@ -20,6 +20,9 @@ def test_the_worked_examples_verify():
     assert signatures.recover_address(tos, docs.TOS_SIGNATURE) == docs.EXAMPLE_ADDRESS
     patron = signatures.eip191_digest(signatures.patron_mode_message(docs.EXAMPLE_ADDRESS, enable=True))
     assert signatures.recover_address(patron, docs.PATRON_ENABLE_SIGNATURE) == docs.EXAMPLE_ADDRESS
+    patron = signatures.eip191_digest(signatures.patron_mode_message(docs.EXAMPLE_ADDRESS, enable=True, nonce=2))
+    assert signatures.recover_address(patron, docs.PATRON_ENABLE_NONCE_SIGNATURE) == docs.EXAMPLE_ADDRESS
+    assert signatures.patron_mode_message(docs.EXAMPLE_ADDRESS, enable=True, nonce=2) in docs.PATRON_MODE
     # the texts shown are the texts checked
     assert signatures.tos_message(docs.EXAMPLE_ADDRESS).replace(docs.EXAMPLE_ADDRESS, "<checksummed address>") in docs.TOS
     assert signatures.patron_mode_message(docs.EXAMPLE_ADDRESS, enable=True) in docs.PATRON_MODE
@@ -36,7 +39,9 @@ def test_the_schema_carries_the_signing_documentation(api, db):
     tos = schema["paths"]["/user/{user_address}/tos"]["post"]
     assert "Welcome to Octant." in tos["description"] and docs.TOS_SIGNATURE in tos["description"]
     patron = schema["paths"]["/user/{user_address}/patron-mode"]["patch"]
-    assert "enable patron mode for address" in patron["description"]
+    assert "enable patron mode for address" in patron["description"] and "Nonce: <nonce>." in patron["description"]
+    nonce = schema["paths"]["/user/{user_address}/patron-mode/nonce"]["get"]
+    assert "EIP-191" in nonce["description"]
 
 
 def _python_block(path) -> str:
