@@ -3,7 +3,7 @@ FROM python:3.11-slim AS build
 WORKDIR /app
 RUN python -m venv /venv
 COPY requirements.txt .
-RUN /venv/bin/pip install --no-cache-dir -r requirements.txt
+RUN /venv/bin/pip install --no-cache-dir -r requirements.txt  # the runtime set; the test tools are in requirements-dev.txt
 
 FROM python:3.11-slim AS runtime
 ENV PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=octant.settings.base

@@ -30,7 +30,7 @@ from epochs import selectors as epoch_selectors
 from octant.core import metrics
 from octant.core.exceptions import OctantError
 from octant.web.api import json_loads
-from octant.web.asgi import client_ip
+from octant.web.client_ip import client_ip
 from octant.web.errors import exception_handler
 from octant.web.throttles import throttle_socket_write
 

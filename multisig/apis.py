@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from allocations import inputs as allocation_inputs
 from epochs.selectors import chain_view
 from octant.chain import safe_service
-from octant.web.api import OutputSerializer, RequestValidationError, client_ip, parse_address
+from octant.web.api import OutputSerializer, RequestValidationError, consent_ip, parse_address
 from octant.web.http import KeysAsSentJSONParser
 
 from . import services
@@ -56,7 +56,7 @@ class PendingSignatureApi(APIView):
         message, view = body.validated_data["message"], None
         if op_type == MultisigSignature.Type.ALLOCATION:  # parsed here: services take no DRF input
             message, view = allocation_inputs.allocation_message(message), chain_view()
-        services.submit(address=address, op_type=op_type, message=message, ip=client_ip(request), view=view)
+        services.submit(address=address, op_type=op_type, message=message, ip=consent_ip(request), view=view)
         return Response(None, status=201)
 
 

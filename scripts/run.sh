@@ -8,12 +8,26 @@
 # to var/metrics (PROMETHEUS_MULTIPROC_DIR; each clears a former run's values as it starts) and the server's
 # /metrics shows them (with METRICS_TOKEN set; README "Metrics and logs"). Ctrl-C or SIGTERM stops them all.
 source "$(dirname "$0")/_venv.sh"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+# the port first: if the server cannot listen there, nothing starts (it would fail after everything else had)
+.venv/bin/python - "$HOST" "$PORT" <<'EOF' || exit 1
+import errno, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port in TIME_WAIT is free
+try:
+    s.bind((host.strip("[]"), port))
+except OSError as error:
+    sys.exit(f"Port {port} on {host} is taken (another server, or this service already running?). Pick another "
+             f"port: PORT={port + 1} bash scripts/run.sh" if error.errno == errno.EADDRINUSE else
+             f"Cannot listen on {host}:{port}: {error.strerror or error}. Set HOST and PORT: "
+             f"HOST=127.0.0.1 PORT=8000 bash scripts/run.sh")
+EOF
 source scripts/_database.sh
 trap stop_database EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-HOST="${HOST:-127.0.0.1}"
-PORT="${PORT:-8000}"
 LOG="var/log/worker-$PORT.log"
 .venv/bin/python manage.py migrate --noinput -v0
 if [ "${SEED_DEMO:-1}" != 0 ]; then

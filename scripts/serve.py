@@ -3,9 +3,10 @@ big answer instead of it piling up in memory), several worker processes sharing 
 default; uvicorn restarts a worker that dies) and a graceful stop on SIGTERM/SIGINT.
 
     python scripts/serve.py [--host 0.0.0.0] [--port 8000] [--processes N] [-- extra uvicorn options]
-(WEB_PROCESSES sets the default count.) Client addresses behind a reverse proxy come from NUM_PROXIES (the
-throttles' setting), so uvicorn's own reading of X-Forwarded-For stays off. At start, the metric values of a
-former run's processes are removed from PROMETHEUS_MULTIPROC_DIR (octant.core.metrics.clean_directory)."""
+(WEB_PROCESSES sets the default count.) Client addresses behind a reverse proxy come from the app's own rule
+(octant/web/client_ip.py: NUM_PROXIES, TRUSTED_PROXIES), so uvicorn's reading of X-Forwarded-For stays off. At
+start, the metric values of a former run's processes are removed from PROMETHEUS_MULTIPROC_DIR
+(octant.core.metrics.clean_directory)."""
 import argparse
 import os
 import sys

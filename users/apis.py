@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from octant.web import signing_docs
-from octant.web.api import OutputSerializer, client_ip, parse_address
+from octant.web.api import OutputSerializer, consent_ip, parse_address
 
 from . import selectors, services
 
@@ -29,5 +29,5 @@ class TosApi(APIView):
         address = parse_address(user_address, field="userAddress")
         body = SignatureInput(data=request.data)
         body.is_valid(raise_exception=True)
-        services.tos_accept(address=address, signature=body.validated_data["signature"], ip=client_ip(request))
+        services.tos_accept(address=address, signature=body.validated_data["signature"], ip=consent_ip(request))
         return Response(TosOut({"accepted": True}).data, status=201)

@@ -10,7 +10,12 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else "")
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off: set it in the environment or in .env "
+                               "(e.g. SECRET_KEY=$(openssl rand -base64 48)), or DEBUG=1 for development")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 
 INSTALLED_APPS = [
@@ -159,16 +164,23 @@ THROTTLE_RATES = {
 # Open websockets per client IP in each server process; one more is closed at once with 1013 (0 = no limit).
 # A websocket `allocate` event counts against THROTTLE_RATES["write"] like an HTTP write.
 SOCKETS_PER_IP = env.int("SOCKETS_PER_IP", default=100)
-NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front: the client IP is taken from X-Forwarded-For
+# The client's IP (octant.web.client_ip: throttles, sockets, admin lockout, consents): the socket peer, unless it
+# is one of TRUSTED_PROXIES (addresses or networks) and NUM_PROXIES proxies stand in front: then the
+# NUM_PROXIES-th X-Forwarded-For entry from the right
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 # POST /snapshots/pending|finalized: open (the reference's cron calls them) unless a token is set; then
 # only requests with "Authorization: Bearer <token>" may trigger them
 SNAPSHOT_TRIGGER_TOKEN = env.str("SNAPSHOT_TRIGGER_TOKEN", default="")
 
-# --- Admin login lockout (django-axes): AXES_FAILURE_LIMIT failures per user and IP lock out for an hour
+# --- Admin login lockout (django-axes): AXES_FAILURE_LIMIT failures from one client IP (octant.web.client_ip),
+# whatever user names they try, lock that IP out for an hour: password spraying is locked too, and an attacker
+# locks out their own address only, never a user for everyone
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "octant.web.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner on every command
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
@@ -195,7 +207,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["octant.web.throttles.ReadThrottle", "octant.web.throttles.WriteThrottle",
                                  "octant.web.throttles.HeavyThrottle"],
-    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Octant backend API",
@@ -262,7 +273,7 @@ LOCAL_CHAIN_CLOCK_RUNNING = env.bool("LOCAL_CHAIN_CLOCK_RUNNING", default=True)
 # path is from the checkout
 OCTANT_SUBGRAPH_DIR = BASE_DIR / env.str("OCTANT_SUBGRAPH_DIR", default="../shared/octant-subgraph")
 # Set finalized merkle roots on the Vault by itself (always on the local chain; opt-in on ethereum).
-X_REAL_IP_REQUIRED = env.bool("X_REAL_IP_REQUIRED", default=False)  # behind a proxy: set it
+X_REAL_IP_REQUIRED = env.bool("X_REAL_IP_REQUIRED", default=False)  # v2's check: refuse a consent without X-Real-IP
 VAULT_CONFIRM_WITHDRAWALS_ENABLED = env.bool("VAULT_CONFIRM_WITHDRAWALS_ENABLED", default=CHAIN_BACKEND == "local")
 ETH_RPC_PROVIDER_URL = env.str("ETH_RPC_PROVIDER_URL", default="")
 SUBGRAPH_ENDPOINT = env.str("SUBGRAPH_ENDPOINT", default="")

@@ -1,6 +1,4 @@
 """DRF glue shared by every app's views: input parsing and wire fields (the errors: octant.web.errors)."""
-import ipaddress
-
 from django.conf import settings
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -13,6 +11,7 @@ from octant.core import exceptions
 from octant.core.addresses import checksum
 from octant.core.numeric import decimal_string
 
+from .client_ip import client_ip
 from .http import loads_camel
 
 
@@ -20,15 +19,13 @@ class RequestValidationError(drf_exceptions.ValidationError):
     """Input that fails validation outside a serializer (path parameters and the like)."""
 
 
-def client_ip(request) -> str:
-    """The client's IP from X-Real-IP (set by the proxy), stored only if it is a valid IP address."""
-    try:
-        return str(ipaddress.ip_address(request.headers.get("X-Real-IP", "").strip()))
-    except ValueError:
-        pass
-    if settings.X_REAL_IP_REQUIRED:
+def consent_ip(request) -> str:
+    """The client's IP to store with a consent or a signature: octant.web.client_ip's rule (X-Real-IP is
+    never read: a client could choose it). With X_REAL_IP_REQUIRED a request without the header is refused,
+    as v2 does."""
+    if settings.X_REAL_IP_REQUIRED and not request.headers.get("X-Real-IP", "").strip():
         raise exceptions.XRealIpHeaderMissing()
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return client_ip(request)
 
 
 def json_loads(text):

@@ -15,6 +15,8 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 
+from .client_ip import client_ip
+
 logger = logging.getLogger(__name__)
 
 
@@ -131,14 +133,6 @@ class JsonErrors:
                 raise
             logger.exception("Internal Server Error: %s", scope.get("path"))
             await refuse(send, 500, HTTPStatus(500).phrase)
-
-
-def client_ip(scope) -> str:
-    """The client IP of an ASGI connection (a websocket's): the address the server saw, as Django's REMOTE_ADDR
-    (the HTTP throttles' client identity while NUM_PROXIES is 0). X-Forwarded-For is not read here yet: to be
-    unified with the HTTP rule of the trusted proxies."""
-    client = scope.get("client")
-    return str(client[0]) if client else ""
 
 
 class SocketLimit:

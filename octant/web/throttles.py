@@ -1,8 +1,8 @@
-"""Rate limits per client IP (DRF throttles), configured by settings.THROTTLE_RATES (None = off):
-`read` counts every request, `write` the unsafe methods, `heavy` the costly reads that views mark with
-`heavy = True` (simulations, every budget or allocation of an epoch). The counters live in the cache; if
-the cache is down a request is let through rather than refused. A websocket `allocate` event counts as a
-write (`throttle_socket_write`)."""
+"""Rate limits per client IP (DRF throttles; the address is octant.web.client_ip's), configured by
+settings.THROTTLE_RATES (None = off): `read` counts every request, `write` the unsafe methods, `heavy` the
+costly reads that views mark with `heavy = True` (simulations, every budget or allocation of an epoch). The
+counters live in the cache; if the cache is down a request is let through rather than refused. A websocket
+`allocate` event counts as a write (`throttle_socket_write`)."""
 import logging
 
 from django.conf import settings
@@ -10,6 +10,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 from octant.core import metrics
+
+from .client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,9 @@ class _IpThrottle(SimpleRateThrottle):
 
     def applies(self, request, view) -> bool:
         return True
+
+    def get_ident(self, request):
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         if not self.applies(request, view):

@@ -22,7 +22,7 @@ def browser():
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        pytest.skip("selenium is not installed (pip install -r requirements.txt)")
+        pytest.skip("selenium is not installed (pip install -r requirements-dev.txt)")
     binary = _find("CHROMIUM", "chromium", "chromium-browser", "google-chrome")
     driver_path = _find("CHROMEDRIVER", "chromedriver")
     if not binary or not driver_path:

@@ -87,7 +87,7 @@ def _free_port(start: int) -> int:
 
 
 def _copy_checkout(destination: Path) -> None:
-    """The checkout's tracked and new files (mtimes kept: requirements.txt stays older than .venv/.installed)."""
+    """The checkout's tracked and new files (mtimes kept)."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
                             capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, listed):

@@ -3,7 +3,8 @@
 
 What counts as a read: in the Python modules outside tests/ (octant/, the apps, scripts/, bench/,
 manage.py), django-environ's `env(NAME)` and `env.<reader>(NAME)`, `os.environ[NAME]`, `os.environ.get(NAME)`
-and `os.getenv(NAME)`; in scripts/*.sh and docker-compose.yml, `${NAME:-...}` and `${NAME-...}`. A name that is
+and `os.getenv(NAME)`; in scripts/*.sh and docker-compose.yml, `${NAME:-...}` and `${NAME-...}`, and in docker-compose.yml
+`${NAME:?...}` (required). A name that is
 not a string literal (or a conditional between literals) fails the test, since it cannot be checked.
 `os.environ.setdefault` sets a default (DJANGO_SETTINGS_MODULE) and is not a read. Exceptions: the
 benchmarks' own knobs (`BENCH_*`) are described in the docstrings of bench/ instead, so each must be named in
@@ -19,6 +20,7 @@ READERS = {"bool", "bytes", "cache", "cache_url", "channels", "channels_url", "d
            "email_url", "float", "get_value", "int", "json", "list", "path", "search_url", "str", "tuple", "url"}
 SYSTEM = {"TMPDIR"}
 SHELL_READ = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?-")
+COMPOSE_READ = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?[-?]")  # in a script, ${NAME:?} guards a variable of its own
 LISTED = re.compile(r"^#?([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
@@ -73,7 +75,7 @@ def _reads() -> dict[str, set[str]]:
         for name in python_reads(path.read_text()):
             reads.setdefault(name or "<computed>", set()).add(str(path.relative_to(ROOT)))
     for path in [*ROOT.joinpath("scripts").glob("*.sh"), ROOT / "docker-compose.yml"]:
-        for name in SHELL_READ.findall(path.read_text()):
+        for name in (COMPOSE_READ if path.suffix == ".yml" else SHELL_READ).findall(path.read_text()):
             reads.setdefault(name, set()).add(str(path.relative_to(ROOT)))
     return reads
 
@@ -130,3 +132,4 @@ h = os.environ.get(name)
 '''
     assert sorted(python_reads(source), key=str) == ["A", "B", "C", "C1", "C2", "D", "E", "F", "G", None]
     assert SHELL_READ.findall('HOST="${HOST:-127.0.0.1}" ${PORT-80} ${NOT_A_DEFAULT} $ALSO_NOT') == ["HOST", "PORT"]
+    assert COMPOSE_READ.findall('${HOST:-127.0.0.1} ${KEY:?set KEY} ${NOT_A_DEFAULT}') == ["HOST", "KEY"]

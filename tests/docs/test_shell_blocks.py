@@ -1,8 +1,9 @@
-"""The README and the walkthrough run as written: in a fresh copy of the checkout (its tracked and new
-files, no database, no var/; the checkout's .venv linked in, so nothing is installed), start the Quick start
-run command on a free port, run every ```bash block of README.md and then docs/walkthrough.md in order, in
-one shell, as a user at a terminal would, then stop the service as a user would and check that the server,
-the worker and the copy's embedded PostgreSQL server are gone."""
+"""The README, the walkthrough and the signing guide run as written: in a fresh copy of the checkout (its
+tracked and new files, no database, no var/; the checkout's .venv linked in, so nothing is installed), start
+the Quick start run command on a free port, run every ```bash block of README.md, docs/walkthrough.md and
+docs/signing.md in order, then signing.md's Python client, in one shell, as a user at a terminal would, then
+stop the service as a user would and check that the server, the worker and the copy's embedded PostgreSQL
+server are gone."""
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import pytest
 from octant import embedded_db
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["README.md", "docs/walkthrough.md"]
+DOCS = ["README.md", "docs/walkthrough.md", "docs/signing.md"]
 QUICK_START = ["bash scripts/run.sh", "bash scripts/test.sh"]  # run by this test / running this test
 # settings a developer's shell or CI may carry; the README's commands must work without any of them
 UNSET = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "CHAIN_BACKEND", "CHAIN_ID", "SEED_DEMO",
@@ -75,7 +76,7 @@ def fresh_clone():
         if name == ".env" or not source.is_file():  # a developer's .env; a file deleted but not staged
             continue
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, clone / name)  # keeps mtimes: requirements.txt stays older than .venv/.installed
+        shutil.copy2(source, clone / name)  # keeps mtimes
     (clone / ".venv").symlink_to(venv)
     yield clone
     embedded_db.stop(clone / "var" / "postgres")
@@ -136,7 +137,10 @@ def test_every_readme_and_walkthrough_block_runs_in_a_fresh_clone_and_sigterm_st
     (quick_line, quick), *readme = shell_blocks(fresh_clone / "README.md")
     assert quick.splitlines() == QUICK_START, "the Quick start block is run by this test as it was written"
     blocks = [("README.md", line, text) for line, text in readme]
-    blocks += [("docs/walkthrough.md", line, text) for line, text in shell_blocks(fresh_clone / DOCS[1])]
+    for name in DOCS[1:]:
+        blocks += [(name, line, text) for line, text in shell_blocks(fresh_clone / name)]
+    [client] = re.findall(r"^```python\n(.*?)^```$", (fresh_clone / DOCS[2]).read_text(), re.S | re.M)
+    blocks.append((DOCS[2], "of its Python client", f".venv/bin/python - <<'PYTHON'\n{client}PYTHON\n"))
     assert len(blocks) >= 5
     script = "set -euo pipefail\n" + "".join(
         f"echo '### {name} line {line}'\n{text}" for name, line, text in blocks)
@@ -149,6 +153,8 @@ def test_every_readme_and_walkthrough_block_runs_in_a_fresh_clone_and_sigterm_st
         assert run.returncode == 0, f"{run.stdout}\n{run.stderr}\n--- service:\n{service.output()}"
         # the walkthrough got as far as a live update and a withdrawal proof
         assert "live update:" in run.stdout and '"proof":' in run.stdout, run.stdout
+        assert '"status":"available"' in run.stdout, run.stdout  # the pending withdrawal, asked again
+        assert run.stdout.endswith("201 null\n"), run.stdout  # and then signing.md's client allocated
         assert (fresh_clone / "var" / "log" / f"worker-{service.port}.log").stat().st_size > 0
         assert service.stop(lambda pid: os.kill(pid, signal.SIGTERM)) == 143  # SIGTERM to run.sh alone
     finally:

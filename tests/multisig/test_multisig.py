@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("safe_window")
 
 def post(api, kind, message, address=SAFE, **headers):
     return api.post(f"/multisig-signatures/pending/{address}/type/{kind}", {"message": message}, format="json",
-                    HTTP_X_REAL_IP="10.1.2.3", **headers)
+                    REMOTE_ADDR="10.1.2.3", **headers)  # the client (octant.web.client_ip)
 
 
 def allocation_message(allocations, nonce, edited=False):
