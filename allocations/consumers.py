@@ -107,6 +107,7 @@ class ConnectFrames:
 class SocketIOConsumer(AsyncWebsocketConsumer):
     connected = False  # to the default namespace
     heartbeat = None
+    outbox = None  # the broadcasts to write (realtime.Outbox), once connected to the namespace
 
     def __init__(self, *args, ping_interval: float = 25.0, ping_timeout: float = 20.0, **kwargs):
         """as_asgi(ping_interval=..., ping_timeout=...), in seconds, changes the heartbeat."""
@@ -139,6 +140,8 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.heartbeat:
             self.heartbeat.cancel()
+        if self.outbox:
+            self.outbox.close()
         await self.leave()
 
     async def ping_loop(self):
@@ -201,8 +204,10 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         self.connected = True
         await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
         await self.send(text_data="40" + json.dumps({"sid": secrets.token_urlsafe(15)}))
-        for frame in await ConnectFrames.of_this_loop().get():
-            await self.send(text_data=frame)
+        if self.outbox is None:
+            self.outbox = realtime.Outbox(lambda frame: self.send(text_data=frame))
+        # queued before any broadcast (handled after this returns), which replaces what it makes out of date
+        self.outbox.put(await ConnectFrames.of_this_loop().get())
 
     async def leave(self):
         if self.connected:
@@ -232,8 +237,8 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
 
     # --- channel layer
     async def socketio_frames(self, message):
+        """A broadcast: queued in the outbox, which a task of its own writes (a slow reader skips states)."""
         if not self.connected:
             return
         frames = message["frames"] if "stored" not in message else await realtime.stored_frames(message["stored"])
-        for frame in frames:
-            await self.send(text_data=frame)
+        self.outbox.put(frames, started=message.get("started"))
