@@ -148,14 +148,21 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(self.ping_interval)
             self.pong.clear()
-            await self.send(text_data="2")
+            written = self.outbox.written if self.outbox else 0
             try:
-                await asyncio.wait_for(self.pong.wait(), self.ping_timeout)
+                await asyncio.wait_for(self.ping(), self.ping_timeout)
             except asyncio.TimeoutError:
-                await self.close()
-                return
+                # a client still reading the broadcasts answers once it reaches the ping: only a silent
+                # one that took no frame meanwhile is dropped
+                if not (self.outbox and self.outbox.written != written):
+                    await self.close()
+                    return
             if self.connected:  # renew the group membership before the layer's group_expiry drops it
                 await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
+
+    async def ping(self):
+        await self.send(text_data="2")  # waits while the client's buffer is full
+        await self.pong.wait()
 
     # --- Engine.IO
     async def receive(self, text_data=None, bytes_data=None):

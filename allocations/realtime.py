@@ -169,6 +169,7 @@ class Outbox:
         self.frames: dict[tuple[str, str | None], str] = {}
         self.ready = asyncio.Event()
         self.started: list[float] = []  # the broadcasts queued since this socket last had nothing to write
+        self.written = 0  # frames written so far (a reader that is behind still takes some)
         self.writer = asyncio.get_running_loop().create_task(self._write(send))
 
     def put(self, frames: list[str], *, started: float | None = None) -> None:
@@ -186,6 +187,7 @@ class Outbox:
                 while self.frames:
                     key = next(iter(self.frames))
                     await send(self.frames.pop(key))
+                    self.written += 1
                 self.ready.clear()
                 self._release(time.time())
         except asyncio.CancelledError:

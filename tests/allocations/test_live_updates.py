@@ -158,3 +158,44 @@ def test_the_interval_stretches_with_the_egress(window, a_listener):
     with override_settings(BROADCAST_MIN_INTERVAL_SECONDS=1, LIVE_EGRESS_BYTES_PER_SECOND=0):
         realtime._mark_broadcast(EPOCH, time.time(), egress=10**9)  # no limit
         assert realtime.broadcast_wait(epoch=EPOCH) <= 1
+
+
+async def test_a_reader_that_is_behind_is_kept_while_it_takes_frames(open_window):
+    """The heartbeat spares a client whose pong waits behind the broadcasts it is still reading; a client
+    that takes nothing and does not answer is dropped."""
+    tokens = asyncio.Semaphore(0)  # one websocket frame the client takes each
+    app = URLRouter([re_path(r"^socket\.io/$", SocketIOConsumer.as_asgi(ping_interval=0.3, ping_timeout=0.3))])
+
+    async def trickled(scope, receive, send):
+        async def slow_send(message):
+            if message["type"] == "websocket.send":
+                await tokens.acquire()
+            await send(message)
+
+        await app(scope, receive, slow_send)
+
+    async def outputs() -> list[dict]:
+        found = []
+        while not await client.receive_nothing(timeout=0.05):
+            found.append(await client.receive_output())
+        return found
+
+    client = WebsocketCommunicator(trickled, URL)
+    for _ in range(2 + 2 + len(PROJECTS)):  # open, connect, the state on connect
+        tokens.release()
+    assert (await client.connect())[0]
+    await client.send_to(text_data="40")
+    await asyncio.sleep(0.2)
+    assert len(await outputs()) == 2 + 2 + len(PROJECTS)
+    started = time.monotonic()
+    nonce = 0
+    while time.monotonic() - started < 2:  # several heartbeats: changes keep coming, it takes a frame each 0.1 s
+        await database_sync_to_async(allocate_everywhere)(nonce)
+        nonce += 1
+        tokens.release()
+        await asyncio.sleep(0.1)
+    taken = await outputs()
+    assert taken and all(o["type"] == "websocket.send" for o in taken), taken  # never closed
+    assert "2" in [o.get("text") for o in taken]  # pinged, never answered
+    await asyncio.sleep(1.5)  # now it takes nothing: dropped
+    assert (await outputs())[-1]["type"] == "websocket.close"
