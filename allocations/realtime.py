@@ -17,7 +17,6 @@ import contextvars
 import json
 import logging
 import os
-import sys
 import time
 import weakref
 
@@ -159,14 +158,17 @@ class Outbox:
     (at most 2 + the epoch's projects), so a slow reader skips the states it had no time for and always ends
     on the latest one, never on a backlog. Frames keep the place of the first one of their key; one task
     writes them with `send` (which waits while the socket's transport buffer is full), so the consumer
-    never waits for a slow reader. Frames are interned: the sockets of a process share one copy of each.
+    never waits for a slow reader. A broadcast frame is kept once per process (`_latest`, the newest
+    broadcast's per key, while a socket still has it to write) and written as it is when its turn comes:
+    however far behind its sockets are, a process holds one state, not one per socket. The frames on
+    connect (`started` None) are the socket's own: a broadcast that follows replaces them.
 
     Each broadcast's `started` time is noted per socket until the socket has written everything queued
     after it; when the last socket of this process has, the delay to the last socket is reported
     (`delivered_to_last_socket`)."""
 
     def __init__(self, send):
-        self.frames: dict[tuple[str, str | None], str] = {}
+        self.frames: dict[tuple[str, str | None], str | None] = {}  # key -> its own frame, or None: `_latest`
         self.ready = asyncio.Event()
         self.started: list[float] = []  # the broadcasts queued since this socket last had nothing to write
         self.written = 0  # frames written so far (a reader that is behind still takes some)
@@ -174,7 +176,17 @@ class Outbox:
 
     def put(self, frames: list[str], *, started: float | None = None) -> None:
         for frame in frames:
-            self.frames[frame_key(frame)] = sys.intern(frame)
+            key = frame_key(frame)
+            if started is None:
+                self._drop(key)
+                self.frames[key] = frame
+                continue
+            if key not in _latest or started >= _latest[key][0]:  # never an older one (Redis orders per socket)
+                _latest[key] = (started, frame)
+            if self.frames.get(key, "") is not None:  # not yet waiting for the shared one
+                self._drop(key)
+                self.frames[key] = None
+                _needed[key] = _needed.get(key, 0) + 1
         if started is not None and started not in self.started[-1:]:
             self.started.append(started)
             _waiting[started] = _waiting.get(started, 0) + 1
@@ -186,7 +198,9 @@ class Outbox:
                 await self.ready.wait()
                 while self.frames:
                     key = next(iter(self.frames))
-                    await send(self.frames.pop(key))
+                    frame = self.frames[key] or _latest[key][1]
+                    self._drop(key)
+                    await send(frame)
                     self.written += 1
                 self.ready.clear()
                 self._release(time.time())
@@ -198,8 +212,20 @@ class Outbox:
     def close(self) -> None:
         """The socket is gone: stop writing; its broadcasts no longer wait for it."""
         self.writer.cancel()
-        self.frames.clear()
+        for key in list(self.frames):
+            self._drop(key)
         self._release(None)
+
+    def pending(self) -> list[str]:
+        """The frames it has still to write."""
+        return [frame or _latest[key][1] for key, frame in self.frames.items()]
+
+    def _drop(self, key) -> None:
+        """Forget the frame of `key`; the shared one goes once no socket of the process needs it."""
+        if key in self.frames and self.frames.pop(key) is None:
+            _needed[key] -= 1
+            if not _needed[key]:
+                del _needed[key], _latest[key]
 
     def _release(self, now: float | None) -> None:
         started, self.started = self.started, []
@@ -213,6 +239,8 @@ class Outbox:
                 delivered_to_last_socket(now - moment)
 
 
+_latest: dict[tuple, tuple[float, str]] = {}  # key -> (the broadcast's start, its frame) sockets have to write
+_needed: dict[tuple, int] = {}  # key -> how many sockets of this process have its `_latest` frame to write
 _waiting: dict[float, int] = {}  # a broadcast's start -> the sockets of this process still writing it
 last_delivery_seconds: float | None = None  # the last broadcast's delay to the last socket of this process
 

@@ -270,20 +270,24 @@ class Memory(threading.Thread):
     def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
         self.pids, self.peak, self.stop = pids, 0.0, threading.Event()
+        self.parts: list[float] = []  # each given process with its descendants, MB, at the peak
 
     def run(self) -> None:
         import psutil
 
         while not self.stop.wait(0.2):
-            total = 0
+            parts = []
             for pid in self.pids:
+                part = 0
                 try:
                     root = psutil.Process(pid)
                     for process in [root, *root.children(recursive=True)]:
-                        total += process.memory_info().rss
+                        part += process.memory_info().rss
                 except psutil.Error:
-                    continue
-            self.peak = max(self.peak, total / 1e6)
+                    pass
+                parts.append(part / 1e6)
+            if sum(parts) > self.peak:
+                self.peak, self.parts = sum(parts), parts
 
 
 def main() -> int:
@@ -357,7 +361,7 @@ def main() -> int:
               f"{r['latest_p99']:.1f} s, max {r['latest_max']:.1f} s; clients not on it within {DRAIN:g} s: "
               f"{r['not_latest']}")
     print(f"sockets dropped: {r['dropped']}; server processes' peak memory together (RSS): {memory.peak:.0f} MB "
-          f"(target {MEMORY_TARGET_MB:g}); load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+          f"(target {MEMORY_TARGET_MB:g}; uvicorn, Celery worker, broadcaster: {', '.join(f'{p:.0f}' for p in memory.parts)} MB); load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     ok = r["missing"] == 0 and r["delay_max"] is not None and r["delay_max"] < TARGET
     return 0 if ok else 1
 
