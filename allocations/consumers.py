@@ -117,6 +117,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     connected = False  # to the default namespace
     heartbeat = None
     rejoin = False  # the group membership may be lost (a channel layer outage): join again once it is back
+    outbox = None  # the broadcasts to write (realtime.Outbox), once connected to the namespace
 
     def __init__(self, *args, ping_interval: float = 25.0, ping_timeout: float = 20.0, **kwargs):
         """as_asgi(ping_interval=..., ping_timeout=...), in seconds, changes the heartbeat."""
@@ -151,20 +152,29 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         metrics.socket_closed(self)
         if self.heartbeat:
             self.heartbeat.cancel()
+        if self.outbox:
+            self.outbox.close()
         await self.leave()
 
     async def ping_loop(self):
         while True:
             await asyncio.sleep(self.ping_interval)
             self.pong.clear()
-            await self.send(text_data="2")
+            written = self.outbox.written if self.outbox else 0
             try:
-                await asyncio.wait_for(self.pong.wait(), self.ping_timeout)
+                await asyncio.wait_for(self.ping(), self.ping_timeout)
             except asyncio.TimeoutError:
-                await self.close()
-                return
+                # a client still reading the broadcasts answers once it reaches the ping: only a silent
+                # one that took no frame meanwhile is dropped
+                if not (self.outbox and self.outbox.written != written):
+                    await self.close()
+                    return
             if self.connected:  # renew the group membership before the layer's group_expiry drops it
                 await self.join_group()
+
+    async def ping(self):
+        await self.send(text_data="2")  # waits while the client's buffer is full
+        await self.pong.wait()
 
     # --- Engine.IO
     async def receive(self, text_data=None, bytes_data=None):
@@ -213,8 +223,10 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         self.connected = True
         await self.join_group()
         await self.send(text_data="40" + json.dumps({"sid": secrets.token_urlsafe(15)}))
-        for frame in await ConnectFrames.of_this_loop().get():
-            await self.send(text_data=frame)
+        if self.outbox is None:
+            self.outbox = realtime.Outbox(lambda frame: self.send(text_data=frame))
+        # queued before any broadcast (handled after this returns), which replaces what it makes out of date
+        self.outbox.put(await ConnectFrames.of_this_loop().get())
 
     async def leave(self):
         if self.connected:
@@ -281,9 +293,8 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
                 delay = min(2 * delay, LAYER_RETRY_MAX)
 
     async def socketio_frames(self, message):
+        """A broadcast: queued in the outbox, which a task of its own writes (a slow reader skips states)."""
         if not self.connected:
             return
         frames = message["frames"] if "stored" not in message else await realtime.stored_frames(message["stored"])
-        for frame in frames:
-            await self.send(text_data=frame)
-        metrics.broadcast_delivered(message.get("at"))
+        self.outbox.put(frames, started=message.get("started"))

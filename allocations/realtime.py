@@ -80,16 +80,16 @@ def batches(frames: list[str], limit: int = MAX_BATCH_CHARS) -> list[list[str]]:
 
 
 async def group_send_frames(layer, frames: list[str], *, close: bool = False, stored: str | None = None,
-                            at: float | None = None) -> None:
+                            started: float | None = None) -> None:
     """The frames to every member of the group: in messages of at most MAX_BATCH_CHARS, or, `stored` under
-    that cache key (store_frames), one message naming the key. `at`: when the broadcast started (its sockets'
-    delay, octant.core.metrics.broadcast_delivered)."""
+    that cache key (store_frames), one message naming the key. `started`: when the broadcast began (the
+    sockets measure their delay from it, `Outbox`)."""
     try:
         if stored is not None:
-            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "stored": stored, "at": at})
+            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "stored": stored, "started": started})
             return
         for batch in batches(frames):
-            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": batch, "at": at})
+            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": batch, "started": started})
     finally:
         if close:
             await layer.close_pools()
@@ -143,14 +143,127 @@ async def stored_frames(key: str) -> list[str]:
     return await asyncio.shield(reading[key])
 
 
+# --- each socket's outgoing broadcasts: the newest frame per (event, project), written by a task of its own --
+
+def frame_key(frame: str) -> tuple[str, str | None]:
+    """(event, project) of a broadcast frame (`state_frames`): a newer frame of the same key replaces it."""
+    event = frame[4:frame.index('"', 4)]  # 42["<event>",...
+    if event != "project_donors":
+        return event, None
+    start = frame.index('"project":"', 4) + 11
+    return event, frame[start:frame.index('"', start)]
+
+
+class Outbox:
+    """A socket's queue of broadcast frames, bounded: it keeps only the newest frame per (event, project)
+    (at most 2 + the epoch's projects), so a slow reader skips the states it had no time for and always ends
+    on the latest one, never on a backlog. Frames keep the place of the first one of their key; one task
+    writes them with `send` (which waits while the socket's transport buffer is full), so the consumer
+    never waits for a slow reader. A broadcast frame is kept once per process (`_latest`, the newest
+    broadcast's per key, while a socket still has it to write) and written as it is when its turn comes:
+    however far behind its sockets are, a process holds one state, not one per socket. The frames on
+    connect (`started` None) are the socket's own: a broadcast that follows replaces them.
+
+    Each broadcast's `started` time is noted per socket until the socket has written everything queued
+    after it; when the last socket of this process has, the delay to the last socket is reported
+    (`delivered_to_last_socket`)."""
+
+    def __init__(self, send):
+        self.frames: dict[tuple[str, str | None], str | None] = {}  # key -> its own frame, or None: `_latest`
+        self.ready = asyncio.Event()
+        self.started: list[float] = []  # the broadcasts queued since this socket last had nothing to write
+        self.written = 0  # frames written so far (a reader that is behind still takes some)
+        self.writer = asyncio.get_running_loop().create_task(self._write(send))
+
+    def put(self, frames: list[str], *, started: float | None = None) -> None:
+        for frame in frames:
+            key = frame_key(frame)
+            if started is None:
+                self._drop(key)
+                self.frames[key] = frame
+                continue
+            if key not in _latest or started >= _latest[key][0]:  # never an older one (Redis orders per socket)
+                _latest[key] = (started, frame)
+            if self.frames.get(key, "") is not None:  # not yet waiting for the shared one
+                self._drop(key)
+                self.frames[key] = None
+                _needed[key] = _needed.get(key, 0) + 1
+        if started is not None and started not in self.started[-1:]:
+            self.started.append(started)
+            _waiting[started] = _waiting.get(started, 0) + 1
+        self.ready.set()
+
+    async def _write(self, send) -> None:
+        try:
+            while True:
+                await self.ready.wait()
+                while self.frames:
+                    key = next(iter(self.frames))
+                    frame = self.frames[key] or _latest[key][1]
+                    self._drop(key)
+                    await send(frame)
+                    self.written += 1
+                self.ready.clear()
+                self._release(time.time())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the socket is gone (its disconnect closes this outbox)
+            logger.debug("socket.io: writing a broadcast failed", exc_info=True)
+
+    def close(self) -> None:
+        """The socket is gone: stop writing; its broadcasts no longer wait for it."""
+        self.writer.cancel()
+        for key in list(self.frames):
+            self._drop(key)
+        self._release(None)
+
+    def pending(self) -> list[str]:
+        """The frames it has still to write."""
+        return [frame or _latest[key][1] for key, frame in self.frames.items()]
+
+    def _drop(self, key) -> None:
+        """Forget the frame of `key`; the shared one goes once no socket of the process needs it."""
+        if key in self.frames and self.frames.pop(key) is None:
+            _needed[key] -= 1
+            if not _needed[key]:
+                del _needed[key], _latest[key]
+
+    def _release(self, now: float | None) -> None:
+        started, self.started = self.started, []
+        for moment in started:
+            if now is not None:  # this socket has the broadcast: its delay (and the last socket's) in the metrics
+                metrics.broadcast_delivered(moment)
+            left = _waiting.get(moment, 1) - 1
+            if left > 0:
+                _waiting[moment] = left
+                continue
+            _waiting.pop(moment, None)
+            if now is not None:
+                delivered_to_last_socket(now - moment)
+
+
+_latest: dict[tuple, tuple[float, str]] = {}  # key -> (the broadcast's start, its frame) sockets have to write
+_needed: dict[tuple, int] = {}  # key -> how many sockets of this process have its `_latest` frame to write
+_waiting: dict[float, int] = {}  # a broadcast's start -> the sockets of this process still writing it
+last_delivery_seconds: float | None = None  # the last broadcast's delay to the last socket of this process
+
+
+def delivered_to_last_socket(seconds: float) -> None:
+    """Every socket of this process has written a broadcast (or a newer state of everything in it)
+    `seconds` after the broadcast started (the metrics have each socket's delay: Outbox._release)."""
+    global last_delivery_seconds
+    last_delivery_seconds = seconds
+
+
 def layer_is_shared() -> bool:
     """True when the channel layer reaches other processes (Redis), so any process may broadcast."""
     return hasattr(get_channel_layer(), "close_pools")
 
 
-def emit_frames(frames: list[str], *, at: float | None = None) -> None:
-    """Send ready frames to every connected client, from sync code (a view, a service, a Celery task); `at`:
-    when the broadcast started."""
+def emit_frames(frames: list[str], *, started: float | None = None) -> None:
+    """Send ready frames to every connected client, from sync code (a view, a service, a Celery task);
+    `started`: when the broadcast began (time.time(), default now)."""
+    started = time.time() if started is None else started
     layer = get_channel_layer()
     if layer is None or not frames:
         return
@@ -161,22 +274,27 @@ def emit_frames(frames: list[str], *, at: float | None = None) -> None:
         # process's consumers are receiving on are never touched.
         sender = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         async_to_sync(group_send_frames, force_new_loop=True)(sender, frames, close=True, stored=store_frames(frames),
-                                                              at=at)
+                                                              started=started)
     else:
         # The in-memory layer (one process: development and tests) must be used on the loop its
         # consumers run on; async_to_sync returns to it when called from a sync_to_async thread.
-        async_to_sync(group_send_frames)(layer, frames, at=at)
+        async_to_sync(group_send_frames)(layer, frames, started=started)
 
 
 def listening() -> bool:
-    """Whether any socket is in the clients' group now: the in-memory layer's groups, or the Redis layer's
+    """Whether any socket is in the clients' group now (`listeners`); True when the layer cannot tell."""
+    return listeners() != 0
+
+
+def listeners() -> int | None:
+    """How many sockets are in the clients' group now: the in-memory layer's groups, or the Redis layer's
     group set (channels_redis keeps each member with the time it joined; members older than the layer's
-    group_expiry are gone). True when the layer cannot tell, or on any error: then the broadcast goes out."""
+    group_expiry are gone). None when the layer cannot tell, or on any error: then the broadcast goes out."""
     layer = get_channel_layer()
     if isinstance(getattr(layer, "groups", None), dict):
-        return bool(layer.groups.get(GROUP))
+        return len(layer.groups.get(GROUP) or ())
     if not all(hasattr(layer, name) for name in ("_group_key", "consistent_hash", "connection", "group_expiry")):
-        return True
+        return None
 
     async def members() -> int:
         reader = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)  # as emit_frames: a loop and pools of its own
@@ -187,10 +305,10 @@ def listening() -> bool:
             await reader.close_pools()
 
     try:
-        return async_to_sync(members, force_new_loop=True)() > 0
+        return async_to_sync(members, force_new_loop=True)()
     except Exception:  # noqa: BLE001 - unknown: broadcast
         logger.warning("could not count the connected sockets", exc_info=True)
-        return True
+        return None
 
 
 def broadcast_changes(*, epoch: int, view) -> int:
@@ -206,31 +324,36 @@ def broadcast_changes(*, epoch: int, view) -> int:
     seen = funding.unsent(epoch=epoch)
     if not seen:
         return 0
-    if not listening():
+    sockets = listeners()
+    if sockets == 0:
         _mark_broadcast(epoch, time.time())  # unheard too: the next run waits the interval, as after a broadcast
         funding.record_sent(epoch=epoch, sent=seen)
         return 0
     started = time.time()
     _mark_broadcast(epoch, started)
-    broadcast_project_updates(epoch=epoch, view=view, projects=sorted(seen))
-    _mark_broadcast(epoch, started, took=time.time() - started)
+    sent = broadcast_project_updates(epoch=epoch, view=view, projects=sorted(seen), started=started)
+    _mark_broadcast(epoch, started, took=time.time() - started, egress=sent * (sockets or 1))
     funding.record_sent(epoch=epoch, sent=seen)
     return len(seen)
 
 
-def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = None) -> None:
+def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = None,
+                              started: float | None = None) -> int:
     """Broadcast the state of `epoch` after a committed allocation; `projects` are those whose donors
-    changed (None: all). Does nothing if that epoch's allocation window is not open in the chain `view`."""
+    changed (None: all). Does nothing if that epoch's allocation window is not open in the chain `view`.
+    Returns the characters sent to each socket (about its bytes: the frames are ASCII JSON but for names)."""
     from .selectors import socket_payload
 
-    started = time.time()
+    began = time.time()
+    started = began if started is None else started
     state = socket_payload(view=view, projects=projects)
     if state is None or state["epoch"] != epoch:
-        return
-    frames = state_frames(state, skip_none_threshold=True)  # clients had it on connect
-    metrics.broadcast_sent(frames, build_seconds=time.time() - started)
+        return 0
+    frames = state_frames(state, skip_none_threshold=True)  # clients had the missing threshold on connect
+    metrics.broadcast_sent(frames, build_seconds=time.time() - began)
     logger.info("broadcast of epoch %s: %s projects", epoch, len(projects) if projects is not None else "all")
-    emit_frames(frames, at=started)
+    emit_frames(frames, started=started)
+    return sum(map(len, frames))
 
 
 # --- coalescing: at most one broadcast per epoch per BROADCAST_MIN_INTERVAL_SECONDS -----------------------
@@ -239,22 +362,28 @@ def _last_key(epoch: int) -> str:
     return f"octant:broadcast:last:{epoch}"
 
 
-def _mark_broadcast(epoch: int, started: float, took: float = 0.0) -> None:
+def _mark_broadcast(epoch: int, started: float, took: float = 0.0, egress: int = 0) -> None:
     """Record that a broadcast of `epoch` started at `started` (before its read: a change committed after
     the read then waits for the interval from here, and its own scheduled run carries it), and once sent,
-    how long it `took`: the next one waits at least BROADCAST_BUSY_FACTOR times that, so that building the
-    broadcasts (the donor lists of every changed project) never takes more than its share of the machine."""
-    interval = max(settings.BROADCAST_MIN_INTERVAL_SECONDS, settings.BROADCAST_BUSY_FACTOR * took)
+    how long it `took` and its `egress` (bytes to each socket times the sockets): the next one waits at
+    least BROADCAST_BUSY_FACTOR times that time, so that building the broadcasts (the donor lists of every
+    changed project) never takes more than its share of the machine, and egress / LIVE_EGRESS_BYTES_PER_SECOND,
+    so that the sockets are sent no more than that on average (a slow socket skips states meanwhile:
+    `Outbox`)."""
+    spacing = settings.BROADCAST_BUSY_FACTOR * took
+    if settings.LIVE_EGRESS_BYTES_PER_SECOND > 0:
+        spacing = max(spacing, egress / settings.LIVE_EGRESS_BYTES_PER_SECOND)
+    interval = max(settings.BROADCAST_MIN_INTERVAL_SECONDS, spacing)
     try:
-        cache.set(_last_key(epoch), [started, took], timeout=max(5, int(interval) + 5))
+        cache.set(_last_key(epoch), [started, spacing], timeout=max(5, int(interval) + 5))
     except Exception:  # the cache is down: broadcasts go out unthrottled meanwhile, none is lost
         logger.warning("could not record the broadcast time", exc_info=True)
 
 
 def broadcast_wait(*, epoch: int) -> float:
     """Seconds until the next broadcast of `epoch` may go out (0: now): BROADCAST_MIN_INTERVAL_SECONDS after
-    the last one started, or BROADCAST_BUSY_FACTOR times as long as it took if that is longer. 0 too when
-    the cache cannot say."""
+    the last one started, or the spacing its time and egress asked for (`_mark_broadcast`) if that is
+    longer. 0 too when the cache cannot say."""
     interval = settings.BROADCAST_MIN_INTERVAL_SECONDS
     if interval <= 0:
         return 0.0
@@ -265,8 +394,8 @@ def broadcast_wait(*, epoch: int) -> float:
         return 0.0
     if last is None:
         return 0.0
-    started, took = last if isinstance(last, (list, tuple)) else (last, 0.0)
-    interval = max(interval, settings.BROADCAST_BUSY_FACTOR * float(took))
+    started, spacing = last if isinstance(last, (list, tuple)) else (last, 0.0)
+    interval = max(interval, float(spacing))
     return max(0.0, float(started) + interval - time.time())
 
 

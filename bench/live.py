@@ -18,7 +18,16 @@ projects' `project_donors` frames it received carries the user's new amount. The
 before the POST (so it includes the request; the commit lies between the POST and its answer) to that
 frame's arrival, for every (client, allocation) pair. Bytes are the websocket payloads the clients
 received while allocations arrived (the Engine.IO/Socket.IO frames, without websocket framing).
-Target: every client sees every change within 2 s.
+The clients offer permessage-deflate, as browsers do (BENCH_LIVE_COMPRESSION=0: they do not). BENCH_LIVE_DRAIN
+(default 45 s) is how long after the last allocation the clients wait for the states to arrive.
+
+Reported (issue 26): the delay from an allocation to a client's state holding it (p50/p99/max over every
+(client, allocation) pair) and from the last allocation to each client holding the latest state; the bytes
+sent per second (payloads, before compression); the server's peak memory (the RSS of every server process
+together, uvicorn's and the Celery workers', sampled every 0.2 s); and the sockets dropped (closed before
+the end). Targets: every client sees every change within 2 s at 10,000 allocations; at 1,000,000 and 1,000
+clients no socket dropped, the servers under 1 GB and every client on the latest state within 30 s of the
+last change.
 """
 import asyncio
 import json
@@ -39,7 +48,10 @@ CONNECT_CONCURRENCY = 20
 ALLOCATORS = 4  # threads sending the allocations
 WATCHER_PROCESSES = int(os.environ.get("BENCH_WATCHER_PROCESSES") or os.cpu_count() or 2)
 TARGET = 2.0  # seconds from an allocation to every client seeing it
-DRAIN = 15.0  # seconds after the last allocation for the broadcasts to arrive
+DRAIN = float(os.environ.get("BENCH_LIVE_DRAIN", "45"))  # seconds after the last allocation for them to arrive
+LATEST_TARGET = 30.0  # seconds from the last allocation to every client holding the latest state (1,000,000)
+MEMORY_TARGET_MB = 1000.0
+COMPRESSION = os.environ.get("BENCH_LIVE_COMPRESSION", "1") != "0"
 
 
 def load() -> dict:
@@ -58,12 +70,14 @@ class Watcher:
         self.seen_at: dict[int, float] = {}  # allocation index -> when its last project was seen
         self.bytes = 0
         self.counting = False
+        self.dropped = False  # closed by the server (or the network) before the end
 
     async def run(self, gate: asyncio.Semaphore, stop: asyncio.Event) -> None:
         from websockets.asyncio.client import connect
 
         async with gate:
-            ws = await connect(self.url, open_timeout=120, ping_interval=None, max_size=None, compression=None)
+            ws = await connect(self.url, open_timeout=120, ping_interval=None, max_size=None,
+                               compression="deflate" if COMPRESSION else None)
             assert (await ws.recv())[0] == "0"
             await ws.send("40")
             assert (await ws.recv()).startswith("40")
@@ -77,8 +91,14 @@ class Watcher:
             receiving.cancel()
 
     async def _receive(self, ws, prefix: bytes) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         while True:
-            frame = await ws.recv(decode=False)
+            try:
+                frame = await ws.recv(decode=False)
+            except ConnectionClosed:
+                self.dropped = True
+                return
             if frame == b"2":
                 await ws.send("3")
                 continue
@@ -138,7 +158,7 @@ def _watch(clients: int, url: str, on_connect: int, expected: dict, allocations:
         while time.monotonic() < deadline and any(len(w.seen_at) < len(allocations) for w in watchers):
             await asyncio.sleep(0.1)
         pipe.send({"seen": [w.seen_at for w in watchers], "bytes": sum(w.bytes for w in watchers),
-                   "done": time.perf_counter()})
+                   "done": time.perf_counter(), "dropped": sum(w.dropped for w in watchers)})
         stop.set()
         await asyncio.wait(tasks, timeout=30)
         for task in tasks:
@@ -209,8 +229,10 @@ def _measure(bodies: list[dict], project_count: int) -> dict:
     bytes_total = sum(result["bytes"] for result in results)
     total_seconds = max(result["done"] for result in results) - window_start
 
-    delays, after_answer, per_client_max, missing = [], [], [], 0
+    delays, after_answer, per_client_max, missing, latest = [], [], [], 0, []
     for seen_at in seen:
+        if len(seen_at) == len(bodies):  # holds the latest state: from the last allocation's POST to then
+            latest.append(max(seen_at.values()) - sent_at[-1])
         worst = 0.0
         for index in range(len(bodies)):
             if index in seen_at:
@@ -235,7 +257,37 @@ def _measure(bodies: list[dict], project_count: int) -> dict:
         "clients_within_target": sum(1 for worst, seen_at in zip(per_client_max, seen)
                                      if worst < TARGET and len(seen_at) == len(bodies)),
         "window": window, "bytes_window": bytes_in_window, "bytes_total": bytes_total, "seconds_total": total_seconds,
+        "latest_p50": _backends.percentile(latest, 0.5) if latest else None,
+        "latest_p99": _backends.percentile(latest, 0.99) if latest else None,
+        "latest_max": max(latest) if latest else None, "not_latest": len(seen) - len(latest),
+        "dropped": sum(result["dropped"] for result in results),
     }
+
+
+class Memory(threading.Thread):
+    """Samples the RSS of the given processes and all their descendants together, every 0.2 s; `peak` in MB."""
+
+    def __init__(self, pids: list[int]):
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.stop = pids, 0.0, threading.Event()
+        self.parts: list[float] = []  # each given process with its descendants, MB, at the peak
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop.wait(0.2):
+            parts = []
+            for pid in self.pids:
+                part = 0
+                try:
+                    root = psutil.Process(pid)
+                    for process in [root, *root.children(recursive=True)]:
+                        part += process.memory_info().rss
+                except psutil.Error:
+                    pass
+                parts.append(part / 1e6)
+            if sum(parts) > self.peak:
+                self.peak, self.parts = sum(parts), parts
 
 
 def main() -> int:
@@ -250,7 +302,10 @@ def main() -> int:
     print(f"scale {_data.SCALE:g}: {http.USERS:,} users, {http.ALLOCATIONS:,} allocations, 100 projects; "
           f"{CLIENTS} clients; {RATE:g} allocations/s for {SECONDS:g} s; {processes} server processes, 1 worker "
           f"+ 1 broadcaster; "
-          f"BROADCAST_MIN_INTERVAL_SECONDS={os.environ.get('BROADCAST_MIN_INTERVAL_SECONDS', '1 (default)')}",
+          f"BROADCAST_MIN_INTERVAL_SECONDS={os.environ.get('BROADCAST_MIN_INTERVAL_SECONDS', '1 (default)')}, "
+          f"LIVE_EGRESS_BYTES_PER_SECOND={os.environ.get('LIVE_EGRESS_BYTES_PER_SECOND', '(default)')}; "
+          f"clients {'offer' if COMPRESSION else 'do not offer'} permessage-deflate; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}",
           flush=True)
     with _backends.fresh_database("octant_bench_live") as url:
         loaded = _backends.run_phase("bench.live", "load", url)
@@ -266,6 +321,8 @@ def main() -> int:
                                      "-c", "1", "-n", f"{queue}@%h", f"--loglevel={level}"],
                                     cwd=ROOT, env=env, stdout=log, stderr=log if worker_log else None)
                    for queue in ("celery", "broadcasts")]
+        memory = Memory([server.pid, *(worker.pid for worker in workers)])
+        memory.start()
         try:
             http.PORT = PORT
             for _ in range(120):
@@ -277,6 +334,7 @@ def main() -> int:
             r = _backends.run_phase("bench.live", "measure", url, REDIS_URL=redis_url, BENCH_LIVE_PORT=str(PORT),
                                     BENCH_HTTP_PORT=str(PORT))
         finally:
+            memory.stop.set()
             server.terminate()
             for worker in workers:
                 worker.terminate()
@@ -298,6 +356,12 @@ def main() -> int:
     print(f"bytes to all clients while allocations arrived: {per_second / 1e6:.1f} MB/s "
           f"({r['bytes_window'] / 1e6:.0f} MB in {r['window']:.1f} s; {per_second / r['clients'] / 1e3:.0f} "
           f"kB/s per client); until the last seen: {r['bytes_total'] / 1e6:.0f} MB in {r['seconds_total']:.1f} s")
+    if r["latest_p50"] is not None:
+        print(f"last allocation (its POST) -> a client holds the latest state: p50 {r['latest_p50']:.1f} s, p99 "
+              f"{r['latest_p99']:.1f} s, max {r['latest_max']:.1f} s; clients not on it within {DRAIN:g} s: "
+              f"{r['not_latest']}")
+    print(f"sockets dropped: {r['dropped']}; server processes' peak memory together (RSS): {memory.peak:.0f} MB "
+          f"(target {MEMORY_TARGET_MB:g}; uvicorn, Celery worker, broadcaster: {', '.join(f'{p:.0f}' for p in memory.parts)} MB); load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     ok = r["missing"] == 0 and r["delay_max"] is not None and r["delay_max"] < TARGET
     return 0 if ok else 1
 

@@ -147,6 +147,9 @@ BROADCAST_MIN_INTERVAL_SECONDS = env.float("BROADCAST_MIN_INTERVAL_SECONDS", def
 # ... and at least this many times as long as the last broadcast took to build and send: under load (every
 # project's donor list changed) broadcasting takes at most about 1/factor of the time
 BROADCAST_BUSY_FACTOR = env.float("BROADCAST_BUSY_FACTOR", default=3.0)
+# ... and at least its egress (its bytes to each socket times the sockets) over this many bytes per second:
+# the live updates' share of the servers' outgoing bandwidth, before compression (0 = no limit)
+LIVE_EGRESS_BYTES_PER_SECOND = env.int("LIVE_EGRESS_BYTES_PER_SECOND", default=100_000_000)
 # The busiest public reads answered from a copy in each server process while nothing changed, and never
 # older than this many seconds (octant.web.answers; needs REDIS_URL; 0 = off)
 SHARED_ANSWERS_SECONDS = env.float("SHARED_ANSWERS_SECONDS", default=1.0)

@@ -436,14 +436,15 @@ def test_a_change_after_the_broadcast_read_stays_for_the_next_one(open_window, m
     view = chain_view()
     assert realtime.broadcast_changes(epoch=1, view=view) == 0  # sent after the commit already
 
-    def build_while_another_allocation_lands(**kwargs):
+    def build_while_another_allocation_lands(**kwargs) -> int:
         ProjectFunding.objects.filter(project_address=PROJECTS[0]).update(version=F("version") + 1)
+        return 0  # bytes sent to each socket
 
     build_while_another_allocation_lands()
     monkeypatch.setattr(realtime, "broadcast_project_updates", build_while_another_allocation_lands)
     assert realtime.broadcast_changes(epoch=1, view=view) == 1
     assert realtime.broadcast_changes(epoch=1, view=view) == 1  # still pending, sent again
-    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: None)
+    monkeypatch.setattr(realtime, "broadcast_project_updates", lambda **kwargs: 0)
     assert realtime.broadcast_changes(epoch=1, view=view) == 1 and realtime.broadcast_changes(epoch=1, view=view) == 0
 
 
