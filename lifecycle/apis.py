@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from epochs import selectors, services
 from epochs.models import PendingEpochSnapshot
 from octant.core.exceptions import NotInAllocationWindow, PendingSnapshotMissing
-from octant.web.api import DecimalStringField, OutputSerializer, WeiStringField, parse_address, parse_epoch
+from octant.web.api import (DecimalStringField, IntegerInputField, OutputSerializer, WeiStringField, parse_address,
+                            parse_epoch)
 from octant.web.http import kept_json_response
 from projects.selectors import project_addresses
 from withdrawals.selectors import epoch_verification
@@ -279,11 +280,11 @@ class GlmAmountInput(serializers.Serializer):
 
 
 class EstimatedBudgetInput(GlmAmountInput):
-    numberOfEpochs = serializers.IntegerField(min_value=1, max_value=10_000)
+    numberOfEpochs = IntegerInputField(min_value=1, max_value=10_000)
 
 
 class EstimatedBudgetByDaysInput(GlmAmountInput):
-    days = serializers.IntegerField(min_value=1, max_value=365_250)
+    days = IntegerInputField(min_value=1, max_value=365_250)
 
 
 class EstimatedBudgetApi(APIView):
@@ -317,7 +318,7 @@ class EstimatedBudgetByDaysApi(APIView):
 
 class HistoryQuery(serializers.Serializer):
     cursor = serializers.CharField(required=False, allow_blank=True)
-    limit = serializers.IntegerField(required=False, min_value=1, default=history.MAX_PAGE)
+    limit = IntegerInputField(required=False, min_value=1, default=history.MAX_PAGE)
 
 
 class HistoryAllocationOut(OutputSerializer):

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from allocations import inputs as allocation_inputs
 from epochs.selectors import chain_view
 from octant.chain import safe_service
-from octant.web.api import OutputSerializer, RequestValidationError, consent_ip, parse_address
+from octant.web.api import IntegerInputField, OutputSerializer, RequestValidationError, consent_ip, parse_address
 from octant.web.http import KeysAsSentJSONParser
 
 from . import services
@@ -126,7 +126,7 @@ class SafeMessageIn(serializers.Serializer):
     message = MessageField()
     signature = serializers.CharField(max_length=200, help_text="the proposing owner's signature of the "
                                                                 "Safe message hash (65 bytes, hex)")
-    safeAppId = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+    safeAppId = IntegerInputField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
 
 
 class SignatureIn(serializers.Serializer):

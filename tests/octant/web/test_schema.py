@@ -68,3 +68,22 @@ def test_include_zero_allocations_is_true_or_false(api, window, flag, status):
 def test_budget_by_days_refuses_what_the_schema_refuses(api, window, body):
     response = api.post("/rewards/estimated_budget/by_days", body, format="json")
     assert response.status_code == 400, response.content[:200]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/rewards/estimated_budget", {"glmAmount": "1000", "numberOfEpochs": "١"}),
+    ("/rewards/estimated_budget/by_days", {"glmAmount": "1000", "days": "٣"}),
+    ("/rewards/estimated_budget/by_days", {"glmAmount": "1000", "days": "３"}),
+])
+def test_integers_in_other_scripts_digits_are_a_400(api, window, path, body):
+    """int() reads "١" as 1: like the allocation nonce, amounts and epochs, these take ASCII digits only."""
+    response = api.post(path, body, format="json")
+    assert response.status_code == 400, response.content[:200]
+    assert "A valid integer is required." in str(response.json()["errors"])
+
+
+def test_history_limit_in_other_scripts_digits_is_a_400(api, window):
+    from tests.fixtures.window import USERS
+
+    response = api.get(f"/history/{USERS[0].address}?limit=٥")
+    assert response.status_code == 400, response.content[:200]
