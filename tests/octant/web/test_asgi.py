@@ -11,33 +11,14 @@ from django.test import Client
 
 from octant.web.asgi import JsonErrors
 
-
-def _scope(path, *, method="GET", host=b"testserver", headers=()):
-    return {"type": "http", "http_version": "1.1", "method": method, "scheme": "http", "path": path,
-            "raw_path": path.encode(), "query_string": b"", "root_path": "",
-            "headers": [(b"host", host), *headers], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
-
-
-async def _answer(communicator, timeout=10):
-    start = await communicator.receive_output(timeout)
-    body = b""
-    while True:
-        message = await communicator.receive_output(timeout)
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    return start, body
+from tests.fixtures.asgi import asgi_answer, asgi_exchange, asgi_scope
 
 
 async def request(path, *, app=None, method="GET", host=b"testserver", headers=(), body=b""):
     """One request through the ASGI application (octant.asgi's unless `app`); returns (status, headers, body)."""
     if app is None:
         from octant.asgi import application as app
-    communicator = ApplicationCommunicator(app, _scope(path, method=method, host=host, headers=headers))
-    await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
-    start, content = await _answer(communicator)
-    await communicator.send_input({"type": "http.disconnect"})
-    await communicator.wait(10)
+    start, content = await asgi_exchange(app, path, method=method, host=host, headers=headers, chunks=(body,))
     return start["status"], dict((k.lower(), v) for k, v in start["headers"]), content
 
 
@@ -111,7 +92,7 @@ async def test_a_body_sent_byte_by_byte_is_cut_off_with_a_408(settings):
     from octant.asgi import application
 
     settings.REQUEST_BODY_TIMEOUT = 0.5
-    communicator = ApplicationCommunicator(application, _scope(
+    communicator = ApplicationCommunicator(application, asgi_scope(
         "/allocations/allocate", method="POST",
         headers=[(b"content-type", b"application/json"), (b"content-length", b"100000")]))
     began = time.monotonic()
@@ -123,7 +104,7 @@ async def test_a_body_sent_byte_by_byte_is_cut_off_with_a_408(settings):
 
     sender = asyncio.ensure_future(trickle())
     try:
-        start, body = await _answer(communicator, timeout=5)
+        start, body = await asgi_answer(communicator, timeout=5)
     finally:
         sender.cancel()
     assert 0.5 <= time.monotonic() - began < 3
