@@ -165,8 +165,8 @@ class Outbox:
     connect (`started` None) are the socket's own: a broadcast that follows replaces them.
 
     Each broadcast's `started` time is noted per socket until the socket has written everything queued
-    after it; when the last socket of this process has, the delay to the last socket is reported
-    (`delivered_to_last_socket`)."""
+    after it; then its delay to this socket goes to the metrics (octant.core.metrics.broadcast_delivered,
+    which keeps the delay to the last socket too)."""
 
     def __init__(self, send):
         self.frames: dict[tuple[str, str | None], str | None] = {}  # key -> its own frame, or None: `_latest`
@@ -190,7 +190,6 @@ class Outbox:
                 _needed[key] = _needed.get(key, 0) + 1
         if started is not None and started not in self.started[-1:]:
             self.started.append(started)
-            _waiting[started] = _waiting.get(started, 0) + 1
         self.ready.set()
 
     async def _write(self, send) -> None:
@@ -204,18 +203,19 @@ class Outbox:
                     await send(frame)
                     self.written += 1
                 self.ready.clear()
-                self._release(time.time())
+                written, self.started = self.started, []
+                for moment in written:
+                    metrics.broadcast_delivered(moment)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the socket is gone (its disconnect closes this outbox)
             logger.debug("socket.io: writing a broadcast failed", exc_info=True)
 
     def close(self) -> None:
-        """The socket is gone: stop writing; its broadcasts no longer wait for it."""
+        """The socket is gone: stop writing, and let go of the frames it still had to write."""
         self.writer.cancel()
         for key in list(self.frames):
             self._drop(key)
-        self._release(None)
 
     def pending(self) -> list[str]:
         """The frames it has still to write."""
@@ -228,31 +228,9 @@ class Outbox:
             if not _needed[key]:
                 del _needed[key], _latest[key]
 
-    def _release(self, now: float | None) -> None:
-        started, self.started = self.started, []
-        for moment in started:
-            if now is not None:  # this socket has the broadcast: its delay (and the last socket's) in the metrics
-                metrics.broadcast_delivered(moment)
-            left = _waiting.get(moment, 1) - 1
-            if left > 0:
-                _waiting[moment] = left
-                continue
-            _waiting.pop(moment, None)
-            if now is not None:
-                delivered_to_last_socket(now - moment)
-
 
 _latest: dict[tuple, tuple[float, str]] = {}  # key -> (the broadcast's start, its frame) sockets have to write
 _needed: dict[tuple, int] = {}  # key -> how many sockets of this process have its `_latest` frame to write
-_waiting: dict[float, int] = {}  # a broadcast's start -> the sockets of this process still writing it
-last_delivery_seconds: float | None = None  # the last broadcast's delay to the last socket of this process
-
-
-def delivered_to_last_socket(seconds: float) -> None:
-    """Every socket of this process has written a broadcast (or a newer state of everything in it)
-    `seconds` after the broadcast started (the metrics have each socket's delay: Outbox._release)."""
-    global last_delivery_seconds
-    last_delivery_seconds = seconds
 
 
 def layer_is_shared() -> bool:
