@@ -34,20 +34,21 @@ class Watched(SocketIOConsumer):
         Watched.instances.append(self)
 
 
-def behind_a_gate(gate: asyncio.Event):
-    """The endpoint behind a transport that takes no websocket frame while `gate` is clear: a client that
-    does not read (the server's send waits, as uvicorn's does while the socket's buffer is full)."""
-    app = URLRouter([re_path(r"^socket\.io/$", Watched.as_asgi())])
+def behind_a_slow_transport(consumer, take):
+    """The consumer's endpoint behind a transport that takes each websocket frame once `take()` returns: a
+    client that reads slowly or not at all (the server's send waits, as uvicorn's does while the socket's
+    buffer is full)."""
+    app = URLRouter([re_path(r"^socket\.io/$", consumer)])
 
-    async def gated(scope, receive, send):
+    async def slow(scope, receive, send):
         async def slow_send(message):
             if message["type"] == "websocket.send":
-                await gate.wait()
+                await take()
             await send(message)
 
         await app(scope, receive, slow_send)
 
-    return gated
+    return slow
 
 
 def allocate_everywhere(nonce: int) -> None:
@@ -63,7 +64,7 @@ async def test_a_slow_reader_skips_to_the_latest_state_and_its_queue_stays_bound
     Watched.instances.clear()
     gate = asyncio.Event()
     gate.set()
-    client = WebsocketCommunicator(behind_a_gate(gate), URL)
+    client = WebsocketCommunicator(behind_a_slow_transport(Watched.as_asgi(), gate.wait), URL)  # reads while open
     assert (await client.connect())[0]
     assert (await client.receive_from())[0] == "0"
     await client.send_to(text_data="40")
@@ -165,15 +166,8 @@ async def test_a_reader_that_is_behind_is_kept_while_it_takes_frames(open_window
     """The heartbeat spares a client whose pong waits behind the broadcasts it is still reading; a client
     that takes nothing and does not answer is dropped."""
     tokens = asyncio.Semaphore(0)  # one websocket frame the client takes each
-    app = URLRouter([re_path(r"^socket\.io/$", SocketIOConsumer.as_asgi(ping_interval=0.3, ping_timeout=1.0))])
-
-    async def trickled(scope, receive, send):
-        async def slow_send(message):
-            if message["type"] == "websocket.send":
-                await tokens.acquire()
-            await send(message)
-
-        await app(scope, receive, slow_send)
+    trickled = behind_a_slow_transport(SocketIOConsumer.as_asgi(ping_interval=0.3, ping_timeout=1.0),
+                                       tokens.acquire)
 
     async def outputs() -> list[dict]:
         found = []
