@@ -70,15 +70,18 @@ def redis_url() -> str:
         return ""
 
 
+# a bench's server is reached over plain http by clients of one address: no redirect to https, no throttles, no
+# cap on its sockets
+ONE_CLIENT_ADDRESS = dict(SECURE_SSL_REDIRECT="0", THROTTLE_READ_RATE="", THROTTLE_WRITE_RATE="",
+                          THROTTLE_HEAVY_RATE="", SOCKETS_PER_IP="0")
+
+
 def run_phase(module: str, phase: str, database_url: str, **env_vars: str) -> dict:
     """Run `python -m module phase` against `database_url` and return the JSON result it printed.
     Without Redis (REDIS_URL empty) unless env_vars say otherwise."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", LOCAL_CHAIN_CLOCK_RUNNING="0",
                DATABASE_URL=database_url, DEBUG="0", SECRET_KEY="bench-only", CELERY_TASK_ALWAYS_EAGER="0",
-               CHAIN_BACKEND="local", REDIS_URL="", LOG_LEVEL="WARNING",
-               # plain http from one client address: no redirect to https, no throttles, no cap on its sockets
-               SECURE_SSL_REDIRECT="0", THROTTLE_READ_RATE="", THROTTLE_WRITE_RATE="", THROTTLE_HEAVY_RATE="",
-               SOCKETS_PER_IP="0")
+               CHAIN_BACKEND="local", REDIS_URL="", LOG_LEVEL="WARNING", **ONE_CLIENT_ADDRESS)
     env.update(env_vars)
     process = subprocess.run([sys.executable, "-m", module, phase], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              text=True)

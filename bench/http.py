@@ -153,9 +153,8 @@ def _concurrent(call, *, count=None, offset=0, seconds=None, expect=200) -> dict
 def _server_env(database_url: str, redis_url: str) -> dict:
     return dict(os.environ, DJANGO_SETTINGS_MODULE="octant.settings.base", LOCAL_CHAIN_CLOCK_RUNNING="0",
                 DATABASE_URL=database_url, REDIS_URL=redis_url, DEBUG="0", SECRET_KEY="bench-only-" + "x" * 50,
-                ALLOWED_HOSTS="127.0.0.1", CHAIN_BACKEND="local", LOG_LEVEL="WARNING", SECURE_SSL_REDIRECT="0",
-                THROTTLE_READ_RATE="", THROTTLE_WRITE_RATE="", THROTTLE_HEAVY_RATE="", CELERY_TASK_ALWAYS_EAGER="0",
-                SOCKETS_PER_IP="0")  # every client from one address
+                ALLOWED_HOSTS="127.0.0.1", CHAIN_BACKEND="local", LOG_LEVEL="WARNING", CELERY_TASK_ALWAYS_EAGER="0",
+                **_backends.ONE_CLIENT_ADDRESS)
 
 
 def _peak_rss_mib(pid: int) -> float:
