@@ -33,6 +33,7 @@ from octant.web.api import json_loads
 from octant.web.client_ip import client_ip
 from octant.web.errors import exception_handler
 from octant.web.throttles import throttle_socket_write
+from octant.web.websocket import CHUNK, SEND_PREPARED, PreparedFrame
 
 from . import apis, realtime, selectors
 
@@ -90,7 +91,7 @@ class ConnectFrames:
         self.waiting: list[asyncio.Future] = []
         self.reader: asyncio.Task | None = None
 
-    async def get(self) -> list[str]:
+    async def get(self) -> list[PreparedFrame]:
         future = asyncio.get_running_loop().create_future()
         self.waiting.append(future)
         if self.reader is None:
@@ -102,7 +103,7 @@ class ConnectFrames:
             while self.waiting:
                 batch, self.waiting = self.waiting, []
                 try:
-                    frames = await database_sync_to_async(connect_frames)()
+                    frames = realtime.prepare(await database_sync_to_async(connect_frames)())
                 except Exception:
                     logger.exception("socket.io: reading the state on connect failed")
                     frames = []
@@ -224,7 +225,9 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         await self.join_group()
         await self.send(text_data="40" + json.dumps({"sid": secrets.token_urlsafe(15)}))
         if self.outbox is None:
-            self.outbox = realtime.Outbox(lambda frame: self.send(text_data=frame))
+            # where frames are written as they are, many small ones go in one system call
+            batch = CHUNK if SEND_PREPARED in self.scope.get("extensions", {}) else 0
+            self.outbox = realtime.Outbox(self.send_prepared, batch_bytes=batch)
         # queued before any broadcast (handled after this returns), which replaces what it makes out of date
         self.outbox.put(await ConnectFrames.of_this_loop().get())
 
@@ -242,6 +245,14 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         except LAYER_ERRORS:  # the socket stays; the layer receive loop joins once the layer is back
             logger.warning("socket.io: joining the broadcast group failed", exc_info=True)
             self.rejoin = True
+
+    async def send_prepared(self, frames: list[PreparedFrame]):
+        """Frames made once for many sockets, written as they are where the server can (scripts/serve.py)."""
+        if SEND_PREPARED in self.scope.get("extensions", {}):
+            await self.base_send({"type": SEND_PREPARED, "frames": frames})
+            return
+        for frame in frames:
+            await self.send(text_data=frame.text)
 
     async def emit(self, event: str, data):
         await self.send(text_data=realtime.event_frame(event, data))

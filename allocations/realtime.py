@@ -27,6 +27,7 @@ from django.core.cache import cache
 
 from octant.core import metrics
 from octant.core.queue import enqueue_once
+from octant.web.websocket import PreparedFrame
 
 logger = logging.getLogger(__name__)
 
@@ -158,32 +159,38 @@ class Outbox:
     """A socket's queue of broadcast frames, bounded: it keeps only the newest frame per (event, project)
     (at most 2 + the epoch's projects), so a slow reader skips the states it had no time for and always ends
     on the latest one, never on a backlog. Frames keep the place of the first one of their key; one task
-    writes them with `send` (which waits while the socket's transport buffer is full), so the consumer
+    writes them with `send`, a batch at a time (it waits while the socket's transport buffer is full), so the consumer
     never waits for a slow reader. A broadcast frame is kept once per process (`_latest`, the newest
-    broadcast's per key, while a socket still has it to write) and written as it is when its turn comes:
-    however far behind its sockets are, a process holds one state, not one per socket. The frames on
-    connect (`started` None) are the socket's own: a broadcast that follows replaces them.
+    broadcast's per key, while a socket still has it to write), framed and compressed once for all the
+    sockets (octant.web.websocket.PreparedFrame), and written as it is when its turn comes: however far
+    behind its sockets are, a process holds one state, not one per socket. The frames on connect (`started`
+    None) are the socket's own (prepared ones may be shared: `consumers.ConnectFrames`): a broadcast that
+    follows replaces them.
 
     Each broadcast's `started` time is noted per socket until the socket has written everything queued
     after it; then its delay to this socket goes to the metrics (octant.core.metrics.broadcast_delivered,
     which keeps the delay to the last socket too)."""
 
-    def __init__(self, send):
-        self.frames: dict[tuple[str, str | None], str | None] = {}  # key -> its own frame, or None: `_latest`
+    def __init__(self, send, *, batch_bytes: int = 0):
+        """`send(frames)` writes a list of PreparedFrames: of about `batch_bytes` together, or one at a time."""
+        self.batch_bytes = batch_bytes
+        self.frames: dict[tuple[str, str | None], PreparedFrame | None] = {}  # key -> its own, or None: `_latest`
         self.ready = asyncio.Event()
         self.started: list[float] = []  # the broadcasts queued since this socket last had nothing to write
         self.written = 0  # frames written so far (a reader that is behind still takes some)
         self.writer = asyncio.get_running_loop().create_task(self._write(send))
 
-    def put(self, frames: list[str], *, started: float | None = None) -> None:
+    def put(self, frames: list, *, started: float | None = None) -> None:
+        """Queue `frames`: texts, or PreparedFrames made by `prepare`."""
         for frame in frames:
-            key = frame_key(frame)
+            key = frame.key if isinstance(frame, PreparedFrame) else frame_key(frame)
             if started is None:
                 self._drop(key)
-                self.frames[key] = frame
+                self.frames[key] = frame if isinstance(frame, PreparedFrame) else PreparedFrame(frame)
                 continue
-            if key not in _latest or started >= _latest[key][0]:  # never an older one (Redis orders per socket)
-                _latest[key] = (started, frame)
+            # a newer broadcast only (Redis orders per socket); its frame is prepared once for the process
+            if key not in _latest or started > _latest[key][0]:
+                _latest[key] = (started, frame if isinstance(frame, PreparedFrame) else prepare([frame])[0])
             if self.frames.get(key, "") is not None:  # not yet waiting for the shared one
                 self._drop(key)
                 self.frames[key] = None
@@ -197,11 +204,14 @@ class Outbox:
             while True:
                 await self.ready.wait()
                 while self.frames:
-                    key = next(iter(self.frames))
-                    frame = self.frames[key] or _latest[key][1]
-                    self._drop(key)
-                    await send(frame)
-                    self.written += 1
+                    batch, size = [], 0
+                    while self.frames and (not batch or size < self.batch_bytes):
+                        key = next(iter(self.frames))
+                        batch.append(self.frames[key] or _latest[key][1])
+                        size += len(batch[-1])
+                        self._drop(key)
+                    await send(batch)
+                    self.written += len(batch)
                 self.ready.clear()
                 written, self.started = self.started, []
                 for moment in written:
@@ -218,8 +228,8 @@ class Outbox:
             self._drop(key)
 
     def pending(self) -> list[str]:
-        """The frames it has still to write."""
-        return [frame or _latest[key][1] for key, frame in self.frames.items()]
+        """The texts of the frames it has still to write."""
+        return [(frame or _latest[key][1]).text for key, frame in self.frames.items()]
 
     def _drop(self, key) -> None:
         """Forget the frame of `key`; the shared one goes once no socket of the process needs it."""
@@ -229,7 +239,26 @@ class Outbox:
                 del _needed[key], _latest[key]
 
 
-_latest: dict[tuple, tuple[float, str]] = {}  # key -> (the broadcast's start, its frame) sockets have to write
+def prepare(frames: list[str]) -> list[PreparedFrame]:
+    """Frames to queue in many sockets' outboxes, framed once (and compressed once, when first needed). A
+    frame the process already holds for some socket (`_prepared`) is that one: clients that connect while
+    others still write their connect-time state, from reads of their own, share one copy of each project's
+    donors, not one per read (at 1,000,000 allocations a state is 80 MB)."""
+    result = []
+    for frame in frames:
+        key = frame_key(frame)
+        known = _prepared.get(key)
+        if known is None or not known.carries(frame):
+            known = _prepared[key] = PreparedFrame(frame, key=key)
+        result.append(known)
+    return result
+
+
+# key -> the newest frame of that key prepared in this process, while a socket still holds it
+_prepared: "weakref.WeakValueDictionary[tuple, PreparedFrame]" = weakref.WeakValueDictionary()
+
+
+_latest: dict[tuple, tuple[float, PreparedFrame]] = {}  # key -> (the broadcast's start, its frame) sockets have to write
 _needed: dict[tuple, int] = {}  # key -> how many sockets of this process have its `_latest` frame to write
 
 

@@ -1,9 +1,10 @@
 """Serve the ASGI app with uvicorn: HTTP/1.1 and websockets, with flow control (a slow client holds back a
 big answer instead of it piling up in memory), several worker processes sharing one port (one per core by
 default; uvicorn restarts a worker that dies) and a graceful stop on SIGTERM/SIGINT. Websockets: the
-`websockets` library's sans-I/O protocol (a send waits while the socket's transport buffer is full) with
-permessage-deflate for the clients that offer it (browsers do; a 12-bit window, memLevel 5: about 30 kB of
-zlib state a socket), and no websocket-level ping: the Engine.IO heartbeat (allocations.consumers) checks the
+`websockets` library's sans-I/O protocol (a send waits while the socket's transport buffer is full) in our
+subclass (octant/web/websocket.py: broadcast frames framed and compressed once for every socket) with
+permessage-deflate for the clients that offer it (browsers do; without server context takeover, 12-bit
+windows), and no websocket-level ping: the Engine.IO heartbeat (allocations.consumers) checks the
 clients, and keeps one that is behind on the broadcasts but still reading.
 
     python scripts/serve.py [--host 0.0.0.0] [--port 8000] [--processes N] [-- extra uvicorn options]
@@ -30,7 +31,7 @@ def command(argv=None) -> list[str]:
             "--workers", str(max(1, args.processes)),
             "--lifespan", "off",  # Django and Channels have no lifespan events
             "--no-proxy-headers",
-            "--ws", "websockets-sansio", "--ws-per-message-deflate", "true",
+            "--ws", "octant.web.websocket:Protocol", "--ws-per-message-deflate", "true",
             "--ws-ping-interval", "0",  # the Socket.IO consumer's heartbeat, which spares a slow reader, is the one
             "--timeout-graceful-shutdown", "20",
             *[a for a in extra if a != "--"]]

@@ -194,3 +194,16 @@ async def test_a_reader_that_is_behind_is_kept_while_it_takes_frames(open_window
     assert "2" in [o.get("text") for o in taken]  # pinged, never answered
     await asyncio.sleep(2.5)  # now it takes nothing: dropped
     assert (await outputs())[-1]["type"] == "websocket.close"
+
+
+def test_frames_prepared_again_are_the_copy_the_process_holds():
+    """Connect-time reads of their own, and broadcasts, share one prepared copy of each unchanged frame."""
+    state = {"threshold": 5, "project_rewards": [], "project_donors": [
+        {"project": PROJECTS[0], "donors": [{"address": DONOR.address, "amount": "1"}]}]}
+    first = realtime.prepare(realtime.state_frames(state))
+    again = realtime.prepare(realtime.state_frames(state))
+    assert all(a is b for a, b in zip(first, again))
+    state["project_donors"][0]["donors"][0]["amount"] = "2"
+    changed = realtime.prepare(realtime.state_frames(state))
+    assert changed[0] is first[0] and changed[2] is not first[2] and '"amount":"2"' in changed[2].text
+    assert realtime.prepare(realtime.state_frames(state))[2] is changed[2]  # the newest is the one kept

@@ -1,0 +1,143 @@
+"""Frames prepared once for many sockets (octant.web.websocket), through uvicorn serving with our protocol on a
+loopback port and the `websockets` client: with and without permessage-deflate, a frame larger than a chunk
+and than the threshold for compressing in a thread, other messages and the client's pings kept out of a frame
+that is being written."""
+import asyncio
+import json
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from websockets.sync.client import connect
+
+from octant.web.websocket import CHUNK, IN_A_THREAD, SEND_PREPARED, PreparedFrame, Protocol
+
+BIG = "42" + json.dumps(["project_donors", {"project": "0x" + "ab" * 20, "donors": [
+    {"address": f"0x{i:040x}", "amount": str(10**18 + i * 7919)} for i in range(6000)]}])
+SMALL = '42["threshold",{"threshold":"0"}]'
+
+
+async def app(scope, receive, send):
+    """Sends the big frame (prepared) while another task sends small texts; answers "extensions?"."""
+    assert (await receive())["type"] == "websocket.connect"
+    await send({"type": "websocket.accept"})
+    await receive()  # the client's "go"
+    frame = PreparedFrame(BIG)
+
+    async def small_ones():
+        for i in range(20):
+            await send({"type": "websocket.send", "text": f"{SMALL}{i}"})
+            await asyncio.sleep(0)
+
+    others = asyncio.create_task(small_ones())
+    await send({"type": SEND_PREPARED, "frames": [frame]})
+    await send({"type": SEND_PREPARED, "frames": [PreparedFrame(SMALL), PreparedFrame(SMALL + "!")]})
+    await others
+    await send({"type": "websocket.send", "text": json.dumps(sorted(scope["extensions"]))})
+    await receive()
+
+
+class Tight(Protocol):
+    """Small socket and transport buffers: a big frame is written over many turns of the event loop, each
+    waiting for room, as to a slow reader."""
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        transport.set_write_buffer_limits(high=4096)
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=f"{__name__}:Tight",
+                            ws_per_message_deflate=True, ws_ping_interval=None, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"ws://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_big_frame_is_larger_than_a_chunk_and_compressed_in_a_thread():
+    assert len(BIG) > 4 * CHUNK and len(BIG) > IN_A_THREAD
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+def test_prepared_frames_arrive_whole_and_in_order(server_url, compression):
+    with connect(server_url, compression=compression, max_size=None, ping_interval=None) as ws:
+        extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
+        if compression:
+            assert "permessage-deflate" in extensions and "server_no_context_takeover" in extensions
+        else:
+            assert extensions is None
+        ws.send("go")
+        pong = ws.ping()
+        received = [ws.recv(timeout=10) for _ in range(24)]
+        assert pong.wait(10)
+    assert received[-1] == json.dumps(sorted(["websocket.http.response", SEND_PREPARED]))
+    frames = received[:-1]
+    assert BIG in frames and frames.count(SMALL) == 1
+    assert frames.index(BIG) < frames.index(SMALL) == frames.index(SMALL + "!") - 1  # in the order sent
+    assert [f for f in frames if f not in (BIG, SMALL, SMALL + "!")] == [f"{SMALL}{i}" for i in range(20)]
+
+
+def test_a_ping_inside_a_frame_is_answered_after_it(server_url):
+    """A client that stops reading while the big frame is written, then pings: the pong follows the frame."""
+    from websockets.client import ClientProtocol
+    from websockets.frames import Opcode
+    from websockets.uri import parse_uri
+
+    client = ClientProtocol(parse_uri(server_url), max_size=None)
+    client.send_request(client.connect())
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", int(server_url.rsplit(":", 1)[1].strip("/"))))
+    sock.settimeout(10)
+    sock.sendall(b"".join(client.data_to_send()))
+    client.receive_data(sock.recv(65536))  # the handshake's answer
+    client.send_text(b"go")
+    sock.sendall(b"".join(client.data_to_send()))
+    time.sleep(0.3)  # the buffers fill up; the server waits inside the big frame
+    client.send_ping(b"inside")
+    sock.sendall(b"".join(client.data_to_send()))
+    frames = []
+    while len([f for f in frames if f.opcode is Opcode.TEXT]) < 24:
+        client.receive_data(sock.recv(65536))
+        assert client.parser_exc is None, client.parser_exc
+        frames += [event for event in client.events_received() if hasattr(event, "opcode")]
+    sock.close()
+    kinds = [(f.opcode, f.data.decode()) for f in frames]
+    assert (Opcode.TEXT, BIG) in kinds and (Opcode.PONG, "inside") in kinds
+    assert kinds.index((Opcode.TEXT, BIG)) < kinds.index((Opcode.PONG, "inside"))
+
+
+def test_several_sockets_get_the_same_compressed_frame(server_url):
+    """Two compressing sockets at once, each starting its own stream: the frame compressed once serves both."""
+    sockets = [connect(server_url, compression="deflate", max_size=None, ping_interval=None) for _ in range(2)]
+    try:
+        for ws in sockets:
+            ws.send("go")
+        for ws in sockets:
+            assert BIG in [ws.recv(timeout=10) for _ in range(24)]
+    finally:
+        for ws in sockets:
+            ws.close()
+
+
+def test_a_prepared_frame_keeps_its_text_and_compresses_once():
+    frame = PreparedFrame(BIG, key=("project_donors", "p"))
+    assert frame.text == BIG and len(frame) == len(BIG) and frame.key == ("project_donors", "p")
+    deflated = frame.deflated()
+    assert frame.deflated() is deflated and len(deflated) < len(BIG) / 2
+    assert asyncio.run(frame.wire(deflate=False)) is frame.plain
