@@ -4,7 +4,9 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
 
-from octant.core import logs, metrics  # noqa: E402 - metrics loads the settings (its directory) first
+from octant.core import logs, memory, metrics  # noqa: E402 - metrics loads the settings (its directory) first
+
+memory.return_large_blocks()
 
 app = Celery("octant")
 app.config_from_object("django.conf:settings", namespace="CELERY")
