@@ -207,3 +207,30 @@ def test_frames_prepared_again_are_the_copy_the_process_holds():
     changed = realtime.prepare(realtime.state_frames(state))
     assert changed[0] is first[0] and changed[2] is not first[2] and '"amount":"2"' in changed[2].text
     assert realtime.prepare(realtime.state_frames(state))[2] is changed[2]  # the newest is the one kept
+
+
+async def test_a_connect_uses_a_recent_read_again_until_an_allocation_commits(open_window, monkeypatch):
+    from allocations import consumers
+
+    from .test_socketio import socket_open
+
+    reads = []
+    real = consumers.connect_frames
+    monkeypatch.setattr(consumers, "connect_frames", lambda: reads.append(1) or real())
+    count = 2 + len(PROJECTS)
+    first = await socket_open()
+    before = await receive_frames(first, count)
+    second = await socket_open()
+    assert await receive_frames(second, count) == before and len(reads) == 1  # nothing committed: the same read
+
+    await database_sync_to_async(allocate_everywhere)(0)
+    third = await socket_open()
+    after = await receive_frames(third, count)
+    assert len(reads) == 2 and after != before  # read again: the allocation is in it
+    assert after == realtime.state_frames(await database_sync_to_async(state_now)())
+
+    monkeypatch.setattr(consumers.ConnectFrames, "REUSE_SECONDS", 0.0)
+    fourth = await socket_open()
+    assert await receive_frames(fourth, count) == after and len(reads) == 3  # too old to use again
+    for client in (first, second, third, fourth):
+        await client.disconnect()
