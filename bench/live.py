@@ -18,7 +18,8 @@ projects' `project_donors` frames it received carries the user's new amount. The
 before the POST (so it includes the request; the commit lies between the POST and its answer) to that
 frame's arrival, for every (client, allocation) pair. Bytes are the websocket payloads the clients
 received while allocations arrived (the Engine.IO/Socket.IO frames, without websocket framing).
-The clients offer permessage-deflate, as browsers do (BENCH_LIVE_COMPRESSION=0: they do not). BENCH_LIVE_DRAIN
+The clients (a lean websocket client of the bench's own, `Watcher`: they share the machine's cores with the
+server) offer permessage-deflate, as browsers do (BENCH_LIVE_COMPRESSION=0: they do not). BENCH_LIVE_DRAIN
 (default 45 s) is how long after the last allocation the clients wait for the states to arrive.
 
 Reported (issue 26): the delay from an allocation to a client's state holding it (p50/p99/max over every
@@ -30,12 +31,14 @@ clients no socket dropped, the servers under 1 GB and every client on the latest
 last change.
 """
 import asyncio
+import base64
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import zlib
 
 from bench import _backends, _data, http
 
@@ -58,11 +61,15 @@ def load() -> dict:
     return http.load()
 
 
-class Watcher:
-    """One raw Engine.IO/Socket.IO websocket client that notes when it sees each allocation."""
+class Watcher(asyncio.Protocol):
+    """One Engine.IO/Socket.IO websocket client that notes when it sees each allocation. It speaks the
+    websocket protocol itself, lean: parsing and inflating 40,000 frames a second with the `websockets`
+    library took more CPU than the server spent sending them, on the same cores."""
 
-    def __init__(self, url: str, on_connect_frames: int, expected: dict, allocations: list):
-        self.url, self.on_connect_frames = url, on_connect_frames
+    PREFIX = b'42["project_donors",{"project":"'
+
+    def __init__(self, on_connect_frames: int, expected: dict, allocations: list):
+        self.on_connect_frames = on_connect_frames
         self.expected = expected  # project (bytes) -> [(allocation index, needle bytes)] (_needles)
         self.allocations = allocations  # index -> {"projects": n, ...}
         self.ready = asyncio.Event()
@@ -71,51 +78,107 @@ class Watcher:
         self.bytes = 0
         self.counting = False
         self.dropped = False  # closed by the server (or the network) before the end
+        self.closing = False
+        self.buffer = bytearray()
+        self.handshake = True
+        self.inflater = None  # a zlib stream when the server accepted permessage-deflate
+        self.stage = 0  # 0: the Engine.IO open, 1: the namespace's connect, 2: connect-time frames, 3: live
+        self.left = 0  # connect-time frames still to come
 
-    async def run(self, gate: asyncio.Semaphore, stop: asyncio.Event) -> None:
-        from websockets.asyncio.client import connect
-
+    async def open(self, url: str, gate: asyncio.Semaphore) -> None:
+        host, port = url.split("//")[1].split("/")[0].split(":")
         async with gate:
-            ws = await connect(self.url, open_timeout=120, ping_interval=None, max_size=None,
-                               compression="deflate" if COMPRESSION else None)
-            assert (await ws.recv())[0] == "0"
-            await ws.send("40")
-            assert (await ws.recv()).startswith("40")
-            for _ in range(self.on_connect_frames):
-                await ws.recv(decode=False)
-        self.ready.set()
-        prefix = b'42["project_donors",{"project":"'
-        async with ws:
-            receiving = asyncio.create_task(self._receive(ws, prefix))
-            await stop.wait()
-            receiving.cancel()
+            transport, _ = await asyncio.get_running_loop().create_connection(lambda: self, host, int(port))
+            path = "/" + url.split("//")[1].split("/", 1)[1]
+            offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if COMPRESSION else ""
+            transport.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                             f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}"
+                             f"\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n").encode())
+            await asyncio.wait_for(self.ready.wait(), 600)
 
-    async def _receive(self, ws, prefix: bytes) -> None:
-        from websockets.exceptions import ConnectionClosed
+    def connection_made(self, transport) -> None:
+        self.transport = transport
 
-        while True:
-            try:
-                frame = await ws.recv(decode=False)
-            except ConnectionClosed:
-                self.dropped = True
+    def connection_lost(self, exc) -> None:
+        self.dropped = not self.closing
+
+    def send(self, text: str) -> None:
+        """A masked text frame (a client's frames are masked)."""
+        data, mask = text.encode(), os.urandom(4)
+        assert len(data) < 126
+        self.transport.write(bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if self.handshake:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
                 return
-            if frame == b"2":
-                await ws.send("3")
+            head = bytes(buffer[:end]).lower()
+            assert head.startswith(b"http/1.1 101"), head
+            if b"permessage-deflate" in head:
+                self.inflater = zlib.decompressobj(-15)
+            del buffer[:end + 4]
+            self.handshake = False
+        at, size = 0, len(buffer)
+        while size - at >= 2:
+            first, length = buffer[at], buffer[at + 1] & 0x7F
+            head = 2
+            if length == 126:
+                if size - at < 4:
+                    break
+                length, head = int.from_bytes(buffer[at + 2:at + 4], "big"), 4
+            elif length == 127:
+                if size - at < 10:
+                    break
+                length, head = int.from_bytes(buffer[at + 2:at + 10], "big"), 10
+            if size - at < head + length:
+                break
+            payload = bytes(buffer[at + head:at + head + length])
+            at += head + length
+            opcode = first & 0x0F
+            if opcode == 8:
+                self.transport.close()
+                return
+            if first & 0x40:
+                payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
+            self.on_message(payload)
+        del buffer[:at]
+
+    def on_message(self, frame: bytes) -> None:
+        if self.stage == 0:  # the Engine.IO open: connect to the namespace
+            self.send("40")
+            self.stage = 1
+            return
+        if frame == b"2":  # the heartbeat
+            self.send("3")
+            return
+        if self.stage < 3:  # the namespace's connect ("40{...}"), then the connect-time frames
+            self.left = self.on_connect_frames if self.stage == 1 else self.left - 1
+            self.stage = 2
+            if not self.left:
+                self.stage = 3
+                self.ready.set()
+            return
+        now = time.perf_counter()
+        if self.counting:
+            self.bytes += len(frame)
+        if not frame.startswith(self.PREFIX):
+            return
+        project = frame[len(self.PREFIX):len(self.PREFIX) + 42]
+        for index, needle in self.expected.get(project, ()):
+            if index in self.seen_at:
                 continue
-            now = time.perf_counter()
-            if self.counting:
-                self.bytes += len(frame)
-            if not frame.startswith(prefix):
-                continue
-            project = frame[len(prefix):len(prefix) + 42]
-            for index, needle in self.expected.get(project, ()):
-                if index in self.seen_at:
-                    continue
-                if needle in frame:
-                    projects = self.seen.setdefault(index, set())
-                    projects.add(project)
-                    if len(projects) == self.allocations[index]["projects"]:
-                        self.seen_at[index] = now
+            if needle in frame:
+                projects = self.seen.setdefault(index, set())
+                projects.add(project)
+                if len(projects) == self.allocations[index]["projects"]:
+                    self.seen_at[index] = now
+
+    def close(self) -> None:
+        self.closing = True
+        self.transport.close()
 
 
 def measure() -> dict:
@@ -144,10 +207,9 @@ def _watch(clients: int, url: str, on_connect: int, expected: dict, allocations:
 
     async def run():
         loop = asyncio.get_running_loop()
-        watchers = [Watcher(url, on_connect, expected, allocations) for _ in range(clients)]
-        gate, stop = asyncio.Semaphore(CONNECT_CONCURRENCY), asyncio.Event()
-        tasks = [asyncio.create_task(w.run(gate, stop)) for w in watchers]
-        await asyncio.wait_for(asyncio.gather(*(w.ready.wait() for w in watchers)), 600)
+        watchers = [Watcher(on_connect, expected, allocations) for _ in range(clients)]
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        await asyncio.gather(*(w.open(url, gate) for w in watchers))
         pipe.send("ready")
         await loop.run_in_executor(None, pipe.recv)  # "count"
         for watcher in watchers:
@@ -159,10 +221,8 @@ def _watch(clients: int, url: str, on_connect: int, expected: dict, allocations:
             await asyncio.sleep(0.1)
         pipe.send({"seen": [w.seen_at for w in watchers], "bytes": sum(w.bytes for w in watchers),
                    "done": time.perf_counter(), "dropped": sum(w.dropped for w in watchers)})
-        stop.set()
-        await asyncio.wait(tasks, timeout=30)
-        for task in tasks:
-            task.cancel()
+        for watcher in watchers:
+            watcher.close()
 
     asyncio.run(run())
 
@@ -338,9 +398,12 @@ def main() -> int:
             server.terminate()
             for worker in workers:
                 worker.terminate()
-            server.wait(timeout=30)
-            for worker in workers:
-                worker.wait(timeout=30)
+            for process in [server, *workers]:  # a broadcaster waiting out a long interval does not stop: killed
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=30)
     print(f"\n{r['clients']} clients connected (with their connect-time state) in {r['connected']:.1f} s")
     print(f"{r['allocations']} allocations at {r['rate']:.1f}/s, answered {sorted(r['statuses'])}: "
           f"p50 {r['answer_p50'] * 1000:.0f} ms, p99 {r['answer_p99'] * 1000:.0f} ms")
