@@ -196,17 +196,22 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(self.ping_interval)
             self.pong.clear()
-            written = self.outbox.written if self.outbox else 0
+            written = self.taken()
             try:
                 await asyncio.wait_for(self.ping(), self.ping_timeout)
             except asyncio.TimeoutError:
                 # a client still reading the broadcasts answers once it reaches the ping: only a silent
                 # one that took no frame meanwhile is dropped
-                if not (self.outbox and self.outbox.written != written):
+                if self.taken() == written:
                     await self.close()
                     return
             if self.connected:  # renew the group membership before the layer's group_expiry drops it
                 await self.join_group()
+
+    def taken(self) -> int:
+        """How far the client has read: broadcast frames, and pieces of a large one where the server counts them."""
+        progress = self.scope.get("extensions", {}).get(SEND_PREPARED, {}).get("progress")
+        return (self.outbox.written if self.outbox else 0) + (progress() if progress else 0)
 
     async def ping(self):
         await self.send(text_data="2")  # waits while the client's buffer is full

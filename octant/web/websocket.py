@@ -12,7 +12,8 @@ once, plain, and compresses it once, on the first socket that takes it compresse
 offers the ASGI extension SEND_PREPARED: a message `{"type": SEND_PREPARED, "frames": [PreparedFrame, ...]}`
 writes the frames as they are, together (one system call for many small frames), in CHUNK-sized pieces, each
 once the socket's transport buffer has room, so a slow reader holds at most about a chunk of a large frame
-in memory, never the frame. Nothing else is written
+in memory, never the frame. The extension's `progress()` counts the pieces written, so that a heartbeat can
+tell a reader still taking a large frame from one that takes nothing. Nothing else is written
 inside a frame: every send waits for the one before it, and a ping or a close from the client is answered
 once the frame is out. `scripts/serve.py` serves with it; other servers (tests' communicator, runserver)
 have no such extension, and the consumer sends the frame's text instead (`allocations.consumers`)."""
@@ -98,12 +99,13 @@ class Protocol(WebSocketsSansIOProtocol):
                                        logger=self.conn.logger)
         self.sending = asyncio.Lock()  # one message at a time: a prepared frame waits between its chunks
         self.inside_frame = False
+        self.chunks = 0  # pieces of prepared frames written so far: a reader still taking a large frame moves it
         self.after_frame: list = []  # answers to the client's pings and close, held while a frame is written
 
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
         if self.response.status_code == 101:
-            self.scope["extensions"][SEND_PREPARED] = {}
+            self.scope["extensions"][SEND_PREPARED] = {"progress": lambda: self.chunks}
 
     def handle_ping(self) -> None:
         if self.inside_frame:
@@ -139,6 +141,7 @@ class Protocol(WebSocketsSansIOProtocol):
                     if self.disconnected:
                         raise ClientDisconnected()
                     self.transport.write(data[start:start + CHUNK])
+                    self.chunks += 1
             finally:
                 self.inside_frame = False
                 held, self.after_frame = self.after_frame, []

@@ -3,6 +3,7 @@ loopback port and the `websockets` client: with and without permessage-deflate, 
 and than the threshold for compressing in a thread, other messages and the client's pings kept out of a frame
 that is being written."""
 import asyncio
+import hashlib
 import json
 import socket
 import threading
@@ -15,7 +16,7 @@ from websockets.sync.client import connect
 from octant.web.websocket import CHUNK, IN_A_THREAD, SEND_PREPARED, PreparedFrame, Protocol
 
 BIG = "42" + json.dumps(["project_donors", {"project": "0x" + "ab" * 20, "donors": [
-    {"address": f"0x{i:040x}", "amount": str(10**18 + i * 7919)} for i in range(6000)]}])
+    {"address": "0x" + hashlib.sha1(b"%d" % i).hexdigest(), "amount": str(10**18 + i * 7919)} for i in range(6000)]}])
 SMALL = '42["threshold",{"threshold":"0"}]'
 
 
@@ -33,9 +34,10 @@ async def app(scope, receive, send):
 
     others = asyncio.create_task(small_ones())
     await send({"type": SEND_PREPARED, "frames": [frame]})
+    pieces = scope["extensions"][SEND_PREPARED]["progress"]()
     await send({"type": SEND_PREPARED, "frames": [PreparedFrame(SMALL), PreparedFrame(SMALL + "!")]})
     await others
-    await send({"type": "websocket.send", "text": json.dumps(sorted(scope["extensions"]))})
+    await send({"type": "websocket.send", "text": json.dumps([sorted(scope["extensions"]), pieces])})
     await receive()
 
 
@@ -70,7 +72,7 @@ def server_url():
 
 
 def test_the_big_frame_is_larger_than_a_chunk_and_compressed_in_a_thread():
-    assert len(BIG) > 4 * CHUNK and len(BIG) > IN_A_THREAD
+    assert len(BIG) > 4 * CHUNK and len(BIG) > IN_A_THREAD and len(PreparedFrame(BIG).deflated()) > 2 * CHUNK
 
 
 @pytest.mark.parametrize("compression", ["deflate", None])
@@ -85,7 +87,9 @@ def test_prepared_frames_arrive_whole_and_in_order(server_url, compression):
         pong = ws.ping()
         received = [ws.recv(timeout=10) for _ in range(24)]
         assert pong.wait(10)
-    assert received[-1] == json.dumps(sorted(["websocket.http.response", SEND_PREPARED]))
+    extensions, pieces = json.loads(received[-1])
+    assert extensions == sorted(["websocket.http.response", SEND_PREPARED])
+    assert pieces >= len(PreparedFrame(BIG).deflated() if compression else BIG) // CHUNK >= 2  # the big frame's
     frames = received[:-1]
     assert BIG in frames and frames.count(SMALL) == 1
     assert frames.index(BIG) < frames.index(SMALL) == frames.index(SMALL + "!") - 1  # in the order sent
