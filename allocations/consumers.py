@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from rest_framework.exceptions import APIException, ParseError
 
 from epochs import selectors as epoch_selectors
+from epochs.models import PendingEpochSnapshot
 from octant.core import metrics
 from octant.core.exceptions import OctantError
 from octant.web.api import json_loads
@@ -37,6 +38,7 @@ from octant.web.throttles import throttle_socket_write
 from octant.web.websocket import CHUNK, SEND_PREPARED, PreparedFrame
 
 from . import apis, realtime, selectors
+from .models import EpochFunding
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +77,6 @@ def connect_frames() -> list[str]:
 def connect_version() -> tuple:
     """What moves whenever the state on connect does: the pending epoch, whether it has its snapshot, and
     its funding's version (every allocation moves it, in its own transaction)."""
-    from .models import EpochFunding
-    from epochs.models import PendingEpochSnapshot
-
     epoch = epoch_selectors.chain_view().pending
     if epoch is None:
         return (None,)

@@ -4,7 +4,7 @@ A broadcast frame goes to every socket as the same bytes. Through the plain ASGI
 1,000 sockets would encode it, compress it with its own zlib stream (permessage-deflate keeps one per
 socket) and frame it again: about 0.3 ms of CPU for a project's 9 kB donor list, so 40,000 such writes a
 second took every core. Here the server negotiates permessage-deflate with `server_no_context_takeover`
-(RFC 7692 §7.1.1.1 lets a server ask for it whatever the client offered), so every message it sends is
+(RFC 7692, section 7.1.1.1, lets a server ask for it whatever the client offered), so every message it sends is
 compressed on its own and the same compressed bytes suit every socket: `PreparedFrame` frames a message
 once, plain, and compresses it once, on the first socket that takes it compressed.
 
