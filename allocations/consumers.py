@@ -90,10 +90,10 @@ class ConnectFrames:
     One read serves every client waiting when it starts, so a reconnect storm costs a few reads instead of
     one per client on the single ORM thread. Clients join the broadcast group before they wait, and a read
     serves only clients already waiting when it began: none can miss an allocation committed meanwhile.
-    A read is used again for REUSE_SECONDS while `connect_version` has not moved since before it began: no allocation has committed since, so it is the
-    state now (but for the rewards' estimate's clock, as on the sockets already connected). At 1,000,000
-    allocations a read costs a second of the database and 250 MB while it lasts; 1,000 clients that
-    connect at once made a hundred of them."""
+    A read is used again for REUSE_SECONDS while `connect_version` has not moved since before it began: no
+    allocation has committed since, so it is the state now (but for the rewards' estimate's clock, as on the
+    sockets already connected). At 1,000,000 allocations a read costs a second of the database and 250 MB
+    while it lasts; 1,000 clients that connect at once made a hundred of them."""
 
     REUSE_SECONDS = 5.0
 
@@ -141,11 +141,12 @@ class ConnectFrames:
         frames = realtime.prepare(await database_sync_to_async(connect_frames)())
         self.last = last = (version, began, frames)
         # let go of it once too old to use (it is shared with the sockets still writing it)
-        asyncio.get_running_loop().call_later(self.REUSE_SECONDS, lambda: self.last is last and self.forget())
+        asyncio.get_running_loop().call_later(self.REUSE_SECONDS, self.forget, last)
         return frames
 
-    def forget(self) -> None:
-        self.last = None
+    def forget(self, last: tuple) -> None:
+        if self.last is last:
+            self.last = None
 
 
 class SocketIOConsumer(AsyncWebsocketConsumer):
@@ -207,10 +208,15 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
             if self.connected:  # renew the group membership before the layer's group_expiry drops it
                 await self.join_group()
 
+    @property
+    def prepared(self) -> dict | None:
+        """The server's SEND_PREPARED extension (octant.web.websocket: scripts/serve.py), if it has it."""
+        return self.scope.get("extensions", {}).get(SEND_PREPARED)
+
     def taken(self) -> int:
         """How far the client has read: broadcast frames, and pieces of a large one where the server counts them."""
-        progress = self.scope.get("extensions", {}).get(SEND_PREPARED, {}).get("progress")
-        return (self.outbox.written if self.outbox else 0) + (progress() if progress else 0)
+        pieces = self.prepared["progress"]() if self.prepared is not None else 0
+        return (self.outbox.written if self.outbox else 0) + pieces
 
     async def ping(self):
         await self.send(text_data="2")  # waits while the client's buffer is full
@@ -265,7 +271,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         await self.send(text_data="40" + json.dumps({"sid": secrets.token_urlsafe(15)}))
         if self.outbox is None:
             # where frames are written as they are, many small ones go in one system call
-            batch = CHUNK if SEND_PREPARED in self.scope.get("extensions", {}) else 0
+            batch = CHUNK if self.prepared is not None else 0
             self.outbox = realtime.Outbox(self.send_prepared, batch_bytes=batch)
         # queued before any broadcast (handled after this returns), which replaces what it makes out of date
         self.outbox.put(await ConnectFrames.of_this_loop().get())
@@ -287,7 +293,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
 
     async def send_prepared(self, frames: list[PreparedFrame]):
         """Frames made once for many sockets, written as they are where the server can (scripts/serve.py)."""
-        if SEND_PREPARED in self.scope.get("extensions", {}):
+        if self.prepared is not None:
             await self.base_send({"type": SEND_PREPARED, "frames": frames})
             return
         for frame in frames:

@@ -186,7 +186,7 @@ class Outbox:
             key = frame.key if isinstance(frame, PreparedFrame) else frame_key(frame)
             if started is None:
                 self._drop(key)
-                self.frames[key] = frame if isinstance(frame, PreparedFrame) else PreparedFrame(frame)
+                self.frames[key] = frame if isinstance(frame, PreparedFrame) else prepare([frame])[0]
                 continue
             # a newer broadcast only (Redis orders per socket); its frame is prepared once for the process
             if key not in _latest or started > _latest[key][0]:
