@@ -7,10 +7,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octant.settings.base")
 
-from octant.core.memory import return_large_blocks  # noqa: E402
-
-return_large_blocks()
-
 import django  # noqa: E402
 
 django.setup(set_prefix=False)  # before anything imports models (as django.core.asgi does)

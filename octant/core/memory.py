@@ -4,9 +4,9 @@ donor lists: about 80 MB at 1,000,000 allocations, read, framed and let go every
 glibc's malloc raises its mmap threshold each time a large block is freed, so that later blocks of that
 size come from the heap, where they fragment it and the process's RSS only grows; and every thread that
 allocates (the ORM's, zlib's) may get an arena of its own. Fixing the threshold keeps blocks of 128 kB and
-more in mappings of their own, returned to the system when freed, and two arenas bound the rest. Done at
-start by the server processes (octant.asgi) and the Celery workers (octant.celery); nothing on a system
-without glibc."""
+more in mappings of their own, returned to the system when freed, and two arenas bound the rest. Done as
+the Celery app loads (octant.celery), which every process does as Django starts (ChainConfig.ready): the
+server's and the workers'; nothing on a system without glibc."""
 import ctypes
 import ctypes.util
 
