@@ -41,6 +41,30 @@ def _allocate_bob():
                          content_type="application/json").status_code
 
 
+def _pause_after(monkeypatch, module, name: str) -> tuple[threading.Event, threading.Event]:
+    """`module.name` made to wait once it has run: returns (reached, go), the events it sets and waits for."""
+    reached, go = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def run_then_wait(*args, **kwargs):
+        result = real(*args, **kwargs)
+        reached.set()
+        assert go.wait(30)
+        return result
+
+    monkeypatch.setattr(module, name, run_then_wait)
+    return reached, go
+
+
+def _snapshot_while_paused(window, reached, go) -> None:
+    """Once the paused request has reached its pause: the window closes and the finalized snapshot is taken,
+    then the request goes on."""
+    assert reached.wait(30)
+    window.set_time(timestamp=CLOSED)
+    assert take_finalized_snapshot() == EPOCH
+    go.set()
+
+
 def _assert_the_snapshot_pays_the_live_allocations():
     snapshot = FinalizedEpochSnapshot.objects.get(epoch=EPOCH)
     now = finalization_compute(epoch=EPOCH)  # from the allocations live now
@@ -59,21 +83,10 @@ def allocated(window):
 def test_an_allocation_that_comes_after_the_snapshot_is_refused(allocated, monkeypatch):
     """Bob's request read the window open and verified its signature; the window closes and the snapshot is
     taken before his transaction begins: he is refused, and the snapshot holds."""
-    verified, snapshot_taken = threading.Event(), threading.Event()
-    verify = services.verify_signed
-
-    def verify_then_wait(*args):
-        verify(*args)
-        verified.set()
-        assert snapshot_taken.wait(30)
-
-    monkeypatch.setattr(services, "verify_signed", verify_then_wait)
+    verified, go = _pause_after(monkeypatch, services, "verify_signed")
     results = {}
     thread = _in_thread(_allocate_bob, results, "bob")
-    assert verified.wait(30)
-    allocated.set_time(timestamp=CLOSED)
-    assert take_finalized_snapshot() == EPOCH
-    snapshot_taken.set()
+    _snapshot_while_paused(allocated, verified, go)
     thread.join(30)
     assert results == {"bob": 403}
     assert not Allocation.objects.filter(user__address=BOB.address).exists()
@@ -84,16 +97,7 @@ def test_an_allocation_that_comes_after_the_snapshot_is_refused(allocated, monke
 def test_the_snapshot_waits_for_an_allocation_that_holds_the_lock(allocated, monkeypatch):
     """Bob's transaction holds the epoch's totals (it is locking the projects) when the window closes: the
     snapshot waits for his commit and pays his allocation."""
-    locked, release = threading.Event(), threading.Event()
-    lock_projects = funding.lock_projects
-
-    def lock_then_wait(**kwargs):
-        rows = lock_projects(**kwargs)
-        locked.set()
-        assert release.wait(30)
-        return rows
-
-    monkeypatch.setattr(funding, "lock_projects", lock_then_wait)
+    locked, release = _pause_after(monkeypatch, funding, "lock_projects")
     results = {}
     bob = _in_thread(_allocate_bob, results, "bob")
     assert locked.wait(30)
@@ -118,23 +122,12 @@ def test_a_patron_toggle_that_comes_after_the_snapshot_is_refused(allocated, mon
 
     from tests.users.test_users_apis import personal_sign
 
-    verified, snapshot_taken = threading.Event(), threading.Event()
-    verify = allocation_services.verify_patron_toggle
-
-    def verify_then_wait(*args, **kwargs):
-        verify(*args, **kwargs)
-        verified.set()
-        assert snapshot_taken.wait(30)
-
-    monkeypatch.setattr(allocation_services, "verify_patron_toggle", verify_then_wait)
+    verified, go = _pause_after(monkeypatch, allocation_services, "verify_patron_toggle")
     body = {"signature": personal_sign(CAROL, patron_mode_message(CAROL.address, enable=True))}
     results = {}
     thread = _in_thread(lambda: Client().patch(f"/user/{CAROL.address}/patron-mode", body,
                                                content_type="application/json").status_code, results, "carol")
-    assert verified.wait(30)
-    allocated.set_time(timestamp=CLOSED)
-    assert take_finalized_snapshot() == EPOCH
-    snapshot_taken.set()
+    _snapshot_while_paused(allocated, verified, go)
     thread.join(30)
     assert results == {"carol": 403}
     snapshot = FinalizedEpochSnapshot.objects.get(epoch=EPOCH)
