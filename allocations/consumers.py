@@ -60,18 +60,18 @@ def _decode_allocation(payload):
         raise ParseError(f"JSON parse error - {exc}")
 
 
-def connect_frames() -> list[str]:
-    """What a client gets on connect: the whole state in an open window with its pending snapshot; before
-    that snapshot only the threshold, as the reference (whose rewards estimate fails without it); outside a
-    window nothing."""
+def connect_frames() -> list[PreparedFrame]:
+    """What a client gets on connect, prepared for the sockets (compressed one project at a time, as its
+    donors are read): the whole state in an open window with its pending snapshot; before that snapshot only
+    the threshold, as the reference (whose rewards estimate fails without it); outside a window nothing."""
     view = epoch_selectors.chain_view()
     state = selectors.socket_payload(view=view)
     if state:
-        return realtime.state_frames(state)
+        return realtime.prepare(realtime.state_frames(state))
     epoch = view.pending
     if epoch is None:
         return []
-    return [realtime.threshold_frame(selectors.epoch_threshold(epoch=epoch))]
+    return realtime.prepare([realtime.threshold_frame(selectors.epoch_threshold(epoch=epoch))])
 
 
 def connect_version() -> tuple:
@@ -138,7 +138,7 @@ class ConnectFrames:
         if self.last and self.last[0] == version and time.monotonic() - self.last[1] < self.REUSE_SECONDS:
             return self.last[2]
         began = time.monotonic()
-        frames = realtime.prepare(await database_sync_to_async(connect_frames)())
+        frames = await database_sync_to_async(connect_frames)()
         self.last = last = (version, began, frames)
         # let go of it once too old to use (it is shared with the sockets still writing it)
         asyncio.get_running_loop().call_later(self.REUSE_SECONDS, self.forget, last)
@@ -352,5 +352,8 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         """A broadcast: queued in the outbox, which a task of its own writes (a slow reader skips states)."""
         if not self.connected:
             return
-        frames = message["frames"] if "stored" not in message else await realtime.stored_frames(message["stored"])
+        if "stored" in message:
+            frames = await realtime.stored_frames(message["stored"])
+        else:
+            frames = realtime.unpacked(message["frames"])
         self.outbox.put(frames, started=message.get("started"))

@@ -50,15 +50,15 @@ def threshold_frame(threshold: int | None) -> str:
     return event_frame("threshold", {"threshold": str(threshold or 0)})
 
 
-def state_frames(state: dict, *, skip_none_threshold: bool = False) -> list[str]:
-    """`threshold`, `project_rewards`, then one `project_donors` per project, in the reference's order.
+def state_frames(state: dict, *, skip_none_threshold: bool = False):
+    """`threshold`, `project_rewards`, then one `project_donors` per project, in the reference's order, made as
+    they are taken (a state's donor lists are read one at a time: selectors.socket_payload).
     skip_none_threshold leaves out the threshold of an epoch without one (epochs >= 4), which never changes."""
-    frames = []
     if not (skip_none_threshold and state["threshold"] is None):
-        frames.append(threshold_frame(state["threshold"]))
-    frames.append(event_frame("project_rewards", state["project_rewards"]))
-    frames += [donors_frame(donors) for donors in state["project_donors"]]
-    return frames
+        yield threshold_frame(state["threshold"])
+    yield event_frame("project_rewards", state["project_rewards"])
+    for donors in state["project_donors"]:
+        yield donors_frame(donors)
 
 
 def donors_frame(item: dict) -> str:
@@ -68,8 +68,9 @@ def donors_frame(item: dict) -> str:
     return f'42["project_donors",{{"project":{json.dumps(item["project"])},"donors":{item["donors_json"]}}}]'
 
 
-def batches(frames: list[str], limit: int = MAX_BATCH_CHARS) -> list[list[str]]:
-    """Consecutive groups of frames of at most `limit` characters (a larger frame goes alone)."""
+def batches(frames: list, limit: int = MAX_BATCH_CHARS) -> list[list]:
+    """Consecutive groups of frames (texts or PreparedFrames) of at most `limit` characters, or bytes of text
+    (a larger frame goes alone)."""
     result, size = [], 0
     for frame in frames:
         if not result or size + len(frame) > limit:
@@ -80,7 +81,7 @@ def batches(frames: list[str], limit: int = MAX_BATCH_CHARS) -> list[list[str]]:
     return result
 
 
-async def group_send_frames(layer, frames: list[str], *, close: bool = False, stored: str | None = None,
+async def group_send_frames(layer, frames: list[PreparedFrame], *, close: bool = False, stored: str | None = None,
                             started: float | None = None) -> None:
     """The frames to every member of the group: in messages of at most MAX_BATCH_CHARS, or, `stored` under
     that cache key (store_frames), one message naming the key. `started`: when the broadcast began (the
@@ -90,7 +91,7 @@ async def group_send_frames(layer, frames: list[str], *, close: bool = False, st
             await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "stored": stored, "started": started})
             return
         for batch in batches(frames):
-            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": batch, "started": started})
+            await layer.group_send(GROUP, {"type": MESSAGE_TYPE, "frames": packed(batch), "started": started})
     finally:
         if close:
             await layer.close_pools()
@@ -102,11 +103,11 @@ async def group_send_frames(layer, frames: list[str], *, close: bool = False, st
 STORED_FRAMES_SECONDS = 20
 
 
-def store_frames(frames: list[str]) -> str | None:
-    """A broadcast of more than one batch, kept once in the (Redis) cache: the Redis layer copies a group
-    message once per member socket, so 1,000 sockets made a megabyte broadcast a gigabyte of Redis traffic.
-    The group message then names the key, and each server process reads the frames once for all its
-    sockets (`stored_frames`). Returns the key, or None for a small broadcast (sent as it is) or when the
+def store_frames(frames: list[PreparedFrame]) -> str | None:
+    """A broadcast of more than one batch, kept once in the (Redis) cache, compressed as the sockets are sent
+    it: the Redis layer copies a group message once per member socket, so 1,000 sockets made a megabyte
+    broadcast a gigabyte of Redis traffic. The group message then names the key, and each server process
+    reads the frames once for all its sockets (`stored_frames`). Returns the key, or None for a small broadcast (sent as it is) or when the
     cache fails (then the frames go in the messages)."""
     if sum(len(frame) for frame in frames) <= MAX_BATCH_CHARS:
         return None
@@ -122,13 +123,13 @@ def store_frames(frames: list[str]) -> str | None:
 _reading: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Task]]" = weakref.WeakKeyDictionary()
 
 
-async def stored_frames(key: str) -> list[str]:
+async def stored_frames(key: str) -> list[PreparedFrame]:
     """The frames of a stored broadcast, read from the cache once per process (its event loop) however many
     of its sockets ask; [] if they are gone (older than STORED_FRAMES_SECONDS) or the cache fails (the
     sockets stay open: the next broadcast of a project carries its whole state)."""
     from asgiref.sync import sync_to_async
 
-    def read() -> list[str]:
+    def read() -> list[PreparedFrame]:
         try:
             return cache.get(key, [])
         except Exception:  # noqa: BLE001 - a socket must not fail with the cache
@@ -139,9 +140,19 @@ async def stored_frames(key: str) -> list[str]:
     reading = _reading.setdefault(loop, {})
     if key not in reading:  # kept a second after the read for the sockets that ask together, then let go
         # (a socket that asks later reads the cache again): a process holds about one broadcast at a time
-        reading[key] = loop.create_task(sync_to_async(read, thread_sensitive=False)())
+        reading[key] = loop.create_task(sync_to_async(lambda: prepare(read()), thread_sensitive=False)())
         reading[key].add_done_callback(lambda _: loop.call_later(1.0, reading.pop, key, None))
     return await asyncio.shield(reading[key])
+
+
+def packed(frames: list[PreparedFrame]) -> list[list]:
+    """PreparedFrames as a group message carries them (the Redis layer's msgpack takes no objects): their
+    compressed bytes, which every process then uses as they are (`unpacked`)."""
+    return [[*frame.key, frame.deflated, frame.size] for frame in frames]
+
+
+def unpacked(items: list[list]) -> list[PreparedFrame]:
+    return prepare(PreparedFrame(None, (event, project), deflated, size) for event, project, deflated, size in items)
 
 
 # --- each socket's outgoing broadcasts: the newest frame per (event, project), written by a task of its own --
@@ -180,17 +191,17 @@ class Outbox:
         self.written = 0  # frames written so far (a reader that is behind still takes some)
         self.writer = asyncio.get_running_loop().create_task(self._write(send))
 
-    def put(self, frames: list, *, started: float | None = None) -> None:
-        """Queue `frames`: texts, or PreparedFrames made by `prepare`."""
+    def put(self, frames: list[PreparedFrame], *, started: float | None = None) -> None:
+        """Queue `frames`, made by `prepare`."""
         for frame in frames:
-            key = frame.key if isinstance(frame, PreparedFrame) else frame_key(frame)
+            key = frame.key
             if started is None:
                 self._drop(key)
-                self.frames[key] = frame if isinstance(frame, PreparedFrame) else prepare([frame])[0]
+                self.frames[key] = frame
                 continue
             # a newer broadcast only (Redis orders per socket); its frame is prepared once for the process
             if key not in _latest or started > _latest[key][0]:
-                _latest[key] = (started, frame if isinstance(frame, PreparedFrame) else prepare([frame])[0])
+                _latest[key] = (started, frame)
             if self.frames.get(key, "") is not None:  # not yet waiting for the shared one
                 self._drop(key)
                 self.frames[key] = None
@@ -239,17 +250,19 @@ class Outbox:
                 del _needed[key], _latest[key]
 
 
-def prepare(frames: list[str]) -> list[PreparedFrame]:
-    """Frames to queue in many sockets' outboxes, framed once (and compressed once, when first needed). A
-    frame the process already holds for some socket (`_prepared`) is that one: clients that connect while
-    others still write their connect-time state, from reads of their own, share one copy of each project's
-    donors, not one per read (at 1,000,000 allocations a state is 80 MB)."""
+def prepare(frames) -> list[PreparedFrame]:
+    """Frames (texts, or PreparedFrames from another process) to queue in many sockets' outboxes, compressed
+    once, each made as it is taken (a state's donor lists are read one at a time). A frame the process already
+    holds for some socket (`_prepared`) is that one: clients that connect while others still write their
+    connect-time state, from reads of their own, share one copy of each project's donors, not one per read
+    (at 1,000,000 allocations a state is 35 MB compressed)."""
     result = []
     for frame in frames:
-        key = frame_key(frame)
-        known = _prepared.get(key)
-        if known is None or not known.carries(frame):
-            known = _prepared[key] = PreparedFrame(frame, key=key)
+        if not isinstance(frame, PreparedFrame):
+            frame = PreparedFrame(frame, key=frame_key(frame))
+        known = _prepared.get(frame.key)
+        if known is None or known.deflated != frame.deflated:
+            known = _prepared[frame.key] = frame
         result.append(known)
     return result
 
@@ -267,13 +280,14 @@ def layer_is_shared() -> bool:
     return hasattr(get_channel_layer(), "close_pools")
 
 
-def emit_frames(frames: list[str], *, started: float | None = None) -> None:
-    """Send ready frames to every connected client, from sync code (a view, a service, a Celery task);
-    `started`: when the broadcast began (time.time(), default now)."""
+def emit_frames(frames: list, *, started: float | None = None) -> None:
+    """Send ready frames (texts or PreparedFrames) to every connected client, from sync code (a view, a
+    service, a Celery task); `started`: when the broadcast began (time.time(), default now)."""
     started = time.time() if started is None else started
     layer = get_channel_layer()
     if layer is None or not frames:
         return
+    frames = prepare(frames)
     if layer_is_shared():
         # channels_redis ties its connections to the event loop that opened them, and close_pools() closes
         # those of every loop. So send from a loop of our own with a layer instance of our own and close
@@ -348,7 +362,7 @@ def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = 
                               started: float | None = None) -> int:
     """Broadcast the state of `epoch` after a committed allocation; `projects` are those whose donors
     changed (None: all). Does nothing if that epoch's allocation window is not open in the chain `view`.
-    Returns the characters sent to each socket (about its bytes: the frames are ASCII JSON but for names)."""
+    Returns the bytes sent to each socket that compresses (as browsers do)."""
     from .selectors import socket_payload
 
     began = time.time()
@@ -356,11 +370,12 @@ def broadcast_project_updates(*, epoch: int, view, projects: list[str] | None = 
     state = socket_payload(view=view, projects=projects)
     if state is None or state["epoch"] != epoch:
         return 0
-    frames = state_frames(state, skip_none_threshold=True)  # clients had the missing threshold on connect
+    # clients had the missing threshold on connect
+    frames = prepare(state_frames(state, skip_none_threshold=True))
     metrics.broadcast_sent(frames, build_seconds=time.time() - began)
     logger.info("broadcast of epoch %s: %s projects", epoch, len(projects) if projects is not None else "all")
     emit_frames(frames, started=started)
-    return sum(map(len, frames))
+    return sum(len(frame.deflated) for frame in frames)
 
 
 # --- coalescing: at most one broadcast per epoch per BROADCAST_MIN_INTERVAL_SECONDS -----------------------

@@ -245,21 +245,24 @@ def projects_donors(*, epoch: int, projects: list[str]) -> dict[str, list[tuple[
     return result
 
 
-def projects_donors_json(*, epoch: int, projects: list[str]) -> dict[str, str]:
+def projects_donors_json(*, epoch: int, projects: list[str]):
     """`projects_donors` as each project's JSON array of {"address", "amount" (a decimal string)}, compact
-    (what the websocket's `project_donors` event carries). The database writes the text
-    (addresses are hex and amounts digits: nothing to escape), one query for all projects: at 10,000 donors
-    a project, building it row by row in Python cost ten times as much."""
-    result = dict.fromkeys(projects, "[]")
-    with connection.cursor() as cursor:
+    (what the websocket's `project_donors` event carries): (project, text) pairs in the order of `projects`,
+    read lazily, one project at a time, from a server-side cursor (consume them on the thread that reads
+    them). At 1,000,000 allocations the lists are 80 MB: a reader holds one of them, not all. The database
+    writes the text (addresses are hex and amounts digits: nothing to escape): at 10,000 donors a project,
+    building it row by row in Python cost ten times as much."""
+    with connection.chunked_cursor() as cursor:
         cursor.execute(
-            f"""SELECT a.project_address, '[' || string_agg('{{"address":"' || u.address || '","amount":"'
-                       || a.amount::text || '"}}', ',' ORDER BY a.id) || ']'
-                FROM {Allocation._meta.db_table} a JOIN {User._meta.db_table} u ON u.id = a.user_id
-                WHERE a.epoch = %s AND a.deleted_at IS NULL AND a.project_address = ANY(%s)
-                GROUP BY a.project_address""", [epoch, list(projects)])
-        result.update(cursor.fetchall())
-    return result
+            f"""SELECT p.address, coalesce((
+                    SELECT '[' || string_agg('{{"address":"' || u.address || '","amount":"' || a.amount::text
+                                             || '"}}', ',' ORDER BY a.id) || ']'
+                    FROM {Allocation._meta.db_table} a JOIN {User._meta.db_table} u ON u.id = a.user_id
+                    WHERE a.epoch = %s AND a.deleted_at IS NULL AND a.project_address = p.address), '[]')
+                FROM unnest(%s::text[]) WITH ORDINALITY AS p(address, position) ORDER BY p.position""",
+            [epoch, list(projects)])
+        while (row := cursor.fetchone()) is not None:
+            yield row
 
 
 def donors(*, epoch: int) -> list[str]:
@@ -326,7 +329,8 @@ def epoch_threshold(*, epoch: int) -> int | None:
 
 
 def socket_payload(*, view: ChainView, projects: list[str] | None = None) -> dict | None:
-    """What websocket clients are sent (docs/lifecycle.md §10.3); None outside an allocation window with a snapshot."""
+    """What websocket clients are sent (docs/lifecycle.md §10.3); None outside an allocation window with a snapshot.
+    Its "project_donors" are read as they are taken: on this thread, once."""
 
     epoch = view.pending
     if epoch is None or not PendingEpochSnapshot.objects.filter(epoch=epoch).exists():
@@ -334,14 +338,15 @@ def socket_payload(*, view: ChainView, projects: list[str] | None = None) -> dic
     rewards = estimated_project_rewards(epoch=epoch, now=view.now)
     if projects is None:
         projects = project_addresses(epoch=epoch)
-    donors = projects_donors_json(epoch=epoch, projects=projects)
     return {
         "epoch": epoch,
         "threshold": epoch_threshold(epoch=epoch),  # None from epoch 4 (realtime.threshold_frame sends "0")
         "project_rewards": [{"address": r.address, "allocated": str(r.allocated), "matched": str(r.matched)}
                             for r in rewards.rewards],
-        # each project's donors as JSON text already (realtime.state_frames puts it in the frame as it is)
-        "project_donors": [{"project": p, "donors_json": donors[p]} for p in projects],
+        # each project's donors as JSON text already (realtime.state_frames puts it in the frame as it is),
+        # read as they are taken, one project at a time (projects_donors_json)
+        "project_donors": ({"project": p, "donors_json": text}
+                           for p, text in projects_donors_json(epoch=epoch, projects=projects)),
     }
 
 

@@ -55,7 +55,7 @@ async def test_changes_within_the_interval_go_out_together_when_it_ends(window):
     expected = await database_sync_to_async(state_now)(projects=[P2, P3])
     second, frames = await broadcast(client, 2)
     assert second - first >= INTERVAL - 0.05
-    assert frames == realtime.state_frames(expected, skip_none_threshold=True)  # both changes, one broadcast
+    assert frames == list(realtime.state_frames(expected, skip_none_threshold=True))  # both changes, one broadcast
     assert event(frames[1])[1] == {"project": P2, "donors": [{"address": BOB.address, "amount": str(2 * 10**15)}]}
     assert await client.receive_nothing(timeout=INTERVAL + 0.2)  # nothing more: every change was carried
 
@@ -188,13 +188,14 @@ def test_donors_json_is_the_event_payload(window):
     allocate(ALICE, [(P1, 10**15), (P2, 0)], 0)
     allocate(BOB, [(P1, 1234567890123456789)], 0)
     rows = selectors.projects_donors(epoch=EPOCH, projects=PROJECTS)
-    rendered = selectors.projects_donors_json(epoch=EPOCH, projects=PROJECTS)
+    rendered = dict(selectors.projects_donors_json(epoch=EPOCH, projects=PROJECTS))
+    assert list(rendered) == PROJECTS  # in their order, every project
     assert rendered == {p: json.dumps([{"address": d, "amount": str(a)} for d, a in rows[p]], separators=(",", ":"))
                         for p in PROJECTS}
     assert rendered[P3] == "[]" and json.loads(rendered[P1])[1] == {"address": BOB.address,
                                                                     "amount": "1234567890123456789"}
     state = state_now(projects=PROJECTS)
-    assert [event(f) for f in realtime.state_frames(state)[2:]] == [
+    assert [event(f) for f in list(realtime.state_frames(state))[2:]] == [
         ["project_donors", {"project": p, "donors": [{"address": d, "amount": str(a)} for d, a in rows[p]]}]
         for p in PROJECTS]
 
@@ -263,7 +264,7 @@ async def test_a_big_broadcast_is_stored_once_and_read_once_per_process(window, 
     expected = await database_sync_to_async(state_now)(projects=[P1, P2])
     for client in clients:
         _, frames = await broadcast(client, 2)
-        assert frames == realtime.state_frames(expected, skip_none_threshold=True)
+        assert frames == list(realtime.state_frames(expected, skip_none_threshold=True))
     stored = [key for key in reads if key.startswith("octant:broadcast:frames:")]
     assert len(stored) == 1
     await asyncio.sleep(1.2)  # the process lets the frames go a second after reading them

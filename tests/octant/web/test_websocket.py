@@ -1,6 +1,6 @@
 """Frames prepared once for many sockets (octant.web.websocket), through uvicorn serving with our protocol on a
 loopback port and the `websockets` client: with and without permessage-deflate, a frame larger than a chunk
-and than the threshold for compressing in a thread, other messages and the client's pings kept out of a frame
+(inflated a piece at a time for a socket without compression), other messages and the client's pings kept out of a frame
 that is being written."""
 import asyncio
 import hashlib
@@ -13,7 +13,9 @@ import pytest
 import uvicorn
 from websockets.sync.client import connect
 
-from octant.web.websocket import CHUNK, IN_A_THREAD, SEND_PREPARED, PreparedFrame, Protocol
+import pickle
+
+from octant.web.websocket import CHUNK, SEND_PREPARED, PreparedFrame, Protocol
 
 BIG = "42" + json.dumps(["project_donors", {"project": "0x" + "ab" * 20, "donors": [
     {"address": "0x" + hashlib.sha1(b"%d" % i).hexdigest(), "amount": str(10**18 + i * 7919)} for i in range(6000)]}])
@@ -71,8 +73,8 @@ def server_url():
     thread.join(timeout=10)
 
 
-def test_the_big_frame_is_larger_than_a_chunk_and_compressed_in_a_thread():
-    assert len(BIG) > 4 * CHUNK and len(BIG) > IN_A_THREAD and len(PreparedFrame(BIG).deflated()) > 2 * CHUNK
+def test_the_big_frame_is_larger_than_a_chunk_even_compressed():
+    assert len(BIG) > 4 * CHUNK and len(PreparedFrame(BIG).deflated) > 2 * CHUNK
 
 
 @pytest.mark.parametrize("compression", ["deflate", None])
@@ -89,7 +91,7 @@ def test_prepared_frames_arrive_whole_and_in_order(server_url, compression):
         assert pong.wait(10)
     extensions, pieces = json.loads(received[-1])
     assert extensions == sorted(["websocket.http.response", SEND_PREPARED])
-    assert pieces >= len(PreparedFrame(BIG).deflated() if compression else BIG) // CHUNK >= 2  # the big frame's
+    assert pieces >= len(PreparedFrame(BIG).deflated if compression else BIG) // CHUNK >= 2  # the big frame's
     frames = received[:-1]
     assert BIG in frames and frames.count(SMALL) == 1
     assert frames.index(BIG) < frames.index(SMALL) == frames.index(SMALL + "!") - 1  # in the order sent
@@ -139,9 +141,15 @@ def test_several_sockets_get_the_same_compressed_frame(server_url):
             ws.close()
 
 
-def test_a_prepared_frame_keeps_its_text_and_compresses_once():
+def test_a_prepared_frame_keeps_only_its_compressed_frame_and_gives_back_its_text():
     frame = PreparedFrame(BIG, key=("project_donors", "p"))
-    assert frame.text == BIG and len(frame) == len(BIG) and frame.key == ("project_donors", "p")
-    deflated = frame.deflated()
-    assert frame.deflated() is deflated and len(deflated) < len(BIG) / 2
-    assert asyncio.run(frame.wire(deflate=False)) is frame.plain
+    assert frame.text == BIG and len(frame) == len(BIG.encode()) and frame.key == ("project_donors", "p")
+    assert len(frame.deflated) < len(BIG) / 2 and frame.__slots__.count("deflated") == 1
+    assert b"".join(frame.pieces(deflate=True)) == frame.deflated
+    assert all(len(piece) <= CHUNK for piece in frame.pieces(deflate=False))
+    plain = b"".join(frame.pieces(deflate=False))
+    assert plain[:2] == bytes([0x81, 127]) and int.from_bytes(plain[2:10], "big") == len(BIG) and plain[10:] == BIG.encode()
+    copy = pickle.loads(pickle.dumps(frame))  # as a broadcast stored in the cache
+    assert copy.deflated == frame.deflated and copy.key == frame.key and copy.text == BIG
+    small = PreparedFrame(SMALL)
+    assert b"".join(small.pieces(deflate=False)) == bytes([0x81, len(SMALL)]) + SMALL.encode()
