@@ -172,8 +172,8 @@ class Outbox:
     on the latest one, never on a backlog. Frames keep the place of the first one of their key; one task
     writes them with `send`, a batch at a time (it waits while the socket's transport buffer is full), so the consumer
     never waits for a slow reader. A broadcast frame is kept once per process (`_latest`, the newest
-    broadcast's per key, while a socket still has it to write), framed and compressed once for all the
-    sockets (octant.web.websocket.PreparedFrame), and written as it is when its turn comes: however far
+    broadcast's per key, while a socket still has it to write), compressed once for all the sockets
+    (octant.web.websocket.PreparedFrame), and written as it is when its turn comes: however far
     behind its sockets are, a process holds one state, not one per socket. The frames on connect (`started`
     None) are the socket's own (prepared ones may be shared: `consumers.ConnectFrames`): a broadcast that
     follows replaces them.

@@ -2,7 +2,7 @@
 big answer instead of it piling up in memory), several worker processes sharing one port (one per core by
 default; uvicorn restarts a worker that dies) and a graceful stop on SIGTERM/SIGINT. Websockets: the
 `websockets` library's sans-I/O protocol (a send waits while the socket's transport buffer is full) in our
-subclass (octant/web/websocket.py: broadcast frames framed and compressed once for every socket) with
+subclass (octant/web/websocket.py: broadcast frames compressed once for every socket) with
 permessage-deflate for the clients that offer it (browsers do; without server context takeover, 12-bit
 windows), and no websocket-level ping: the Engine.IO heartbeat (allocations.consumers) checks the
 clients, and keeps one that is behind on the broadcasts but still reading.

@@ -235,3 +235,34 @@ async def test_a_connect_uses_a_recent_read_again_until_an_allocation_commits(op
     assert await receive_frames(fourth, count) == after and len(reads) == 3  # too old to use again
     for client in (first, second, third, fourth):
         await client.disconnect()
+
+
+def test_a_state_is_read_and_compressed_one_project_at_a_time():
+    """The donor lists come from a server-side cursor a project at a time and are compressed as they come:
+    preparing a state never holds its text whole (at 1,000,000 allocations 80 MB, three copies of it before)."""
+    import tracemalloc
+
+    from allocations.models import Allocation
+    from allocations.selectors import projects_donors_json
+    from users.models import User
+
+    projects = [f"0x{n:040x}" for n in range(1, 41)]
+    users = User.objects.bulk_create(User(address=f"0x{n:040x}") for n in range(1000, 11000))
+    Allocation.objects.bulk_create(Allocation(user=user, epoch=EPOCH, nonce=0, project_address=projects[n % 40],
+                                              amount=10**18 + 7919 * n) for n, user in enumerate(users))
+    text = sum(len(t) for _, t in projects_donors_json(epoch=EPOCH, projects=projects))
+    assert text > 800_000
+
+    def state():
+        return {"threshold": None, "project_rewards": [], "project_donors": (
+            {"project": p, "donors_json": t} for p, t in projects_donors_json(epoch=EPOCH, projects=projects))}
+
+    tracemalloc.start()
+    try:
+        frames = realtime.prepare(realtime.state_frames(state()))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [frame.text for frame in frames] == list(realtime.state_frames(state()))
+    compressed = sum(len(frame.deflated) for frame in frames)
+    assert compressed < text / 2 and peak < text, (peak, compressed, text)
