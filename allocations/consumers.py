@@ -162,7 +162,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         self.max_payload = settings.MAX_REQUEST_BYTES  # a longer frame closes the socket (1009)
 
     async def connect(self):
-        self.pong = asyncio.Event()
+        self.pings: list[asyncio.Future] = []  # the pings sent and not answered yet, oldest first
         await self.accept()
         metrics.socket_opened(self)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -195,7 +195,6 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     async def ping_loop(self):
         while True:
             await asyncio.sleep(self.ping_interval)
-            self.pong.clear()
             written = self.taken()
             try:
                 await asyncio.wait_for(self.ping(), self.ping_timeout)
@@ -219,8 +218,16 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         return (self.outbox.written if self.outbox else 0) + pieces
 
     async def ping(self):
+        await (await self.send_ping())
+
+    async def send_ping(self) -> asyncio.Future:
+        """Send an Engine.IO ping; returns a future that the client's answer completes with its time
+        (time.monotonic()). A client answers each ping in turn, once it has read what was sent before it: the
+        heartbeat knows it alive, and the outbox how far it has read."""
         await self.send(text_data="2")  # waits while the client's buffer is full
-        await self.pong.wait()
+        answered = asyncio.get_running_loop().create_future()
+        self.pings.append(answered)
+        return answered
 
     # --- Engine.IO
     async def receive(self, text_data=None, bytes_data=None):
@@ -231,7 +238,8 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
             return
         kind, data = text_data[:1], text_data[1:]
         if kind == "3":
-            self.pong.set()
+            if self.pings and not (answered := self.pings.pop(0)).done():
+                answered.set_result(time.monotonic())
         elif kind == "2":
             await self.send(text_data="3" + data)
         elif kind == "1":
@@ -272,7 +280,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         if self.outbox is None:
             # where frames are written as they are, many small ones go in one system call
             batch = CHUNK if self.prepared is not None else 0
-            self.outbox = realtime.Outbox(self.send_prepared, batch_bytes=batch)
+            self.outbox = realtime.Outbox(self.send_prepared, batch_bytes=batch, ping=self.send_ping)
         # queued before any broadcast (handled after this returns), which replaces what it makes out of date
         self.outbox.put(await ConnectFrames.of_this_loop().get())
 

@@ -178,13 +178,32 @@ class Outbox:
     None) are the socket's own (prepared ones may be shared: `consumers.ConnectFrames`): a broadcast that
     follows replaces them.
 
+    The client reads what the outbox writes at its own pace; what it has not read yet waits in the network's
+    buffers (megabytes on a socket), where a newer state cannot replace it. So the outbox keeps only about
+    UNREAD_SECONDS of the client's reading written and unread (its window): it sends an Engine.IO ping after
+    each half window, which the client answers once it has read up to it, and waits for the answer to the
+    ping before it; the window follows the rate the answers show (at least WINDOW_MIN, doubling at most per
+    answer, from WINDOW_FIRST). A fast client is held back by nothing but its bandwidth, a slow one is never
+    more than about UNREAD_SECONDS behind the latest state plus its queue.
+
     Each broadcast's `started` time is noted per socket until the socket has written everything queued
     after it; then its delay to this socket goes to the metrics (octant.core.metrics.broadcast_delivered,
     which keeps the delay to the last socket too)."""
 
-    def __init__(self, send, *, batch_bytes: int = 0):
-        """`send(frames)` writes a list of PreparedFrames: of about `batch_bytes` together, or one at a time."""
+    WINDOW_FIRST, WINDOW_MIN = 256 * 1024, 64 * 1024  # bytes of text (compressed, two or more times fewer)
+    UNREAD_SECONDS = 0.5
+
+    def __init__(self, send, *, batch_bytes: int = 0, ping=None):
+        """`send(frames)` writes a list of PreparedFrames: of about `batch_bytes` together, or one at a time.
+        `ping()` sends a ping and returns a future that the client's answer completes with its time; without
+        it, nothing bounds what is written and unread."""
         self.batch_bytes = batch_bytes
+        self.ping, self.window = ping, self.WINDOW_FIRST
+        self.sent = self.marked = 0  # bytes written, and where the last ping went
+        self.began = 0.0  # when the first bytes after the last ping were written
+        # the pings not yet taken into account: (their answer, the bytes written before them, `began` then)
+        self.marks: list[tuple[asyncio.Future, int, float]] = []
+        self.read = (0, time.monotonic())  # the client has read so many bytes, by then (its last answer)
         self.frames: dict[tuple[str, str | None], PreparedFrame | None] = {}  # key -> its own, or None: `_latest`
         self.ready = asyncio.Event()
         self.started: list[float] = []  # the broadcasts queued since this socket last had nothing to write
@@ -223,6 +242,7 @@ class Outbox:
                         self._drop(key)
                     await send(batch)
                     self.written += len(batch)
+                    await self._pace(size)
                 self.ready.clear()
                 written, self.started = self.started, []
                 for moment in written:
@@ -231,6 +251,25 @@ class Outbox:
             raise
         except Exception:  # noqa: BLE001 - the socket is gone (its disconnect closes this outbox)
             logger.debug("socket.io: writing a broadcast failed", exc_info=True)
+
+    async def _pace(self, size: int) -> None:
+        """After `size` bytes written: a ping each half window, and a wait while more than a window is unread."""
+        if self.ping is None:
+            return
+        if self.sent == self.marked:  # the first write since the last ping
+            self.began = time.monotonic()
+        self.sent += size
+        if self.sent - self.marked < self.window // 2:
+            return
+        self.marks.append((await self.ping(), self.sent, self.began))
+        self.marked = self.sent
+        while self.marks and (self.marks[0][0].done() or self.sent - self.read[0] > self.window):
+            answer, upto, began = self.marks.pop(0)
+            at = await answer
+            # the client began on these bytes once they were written and it had read the ones before
+            rate = (upto - self.read[0]) / max(at - max(began, self.read[1]), 1e-3)
+            self.window = int(min(2 * self.window, max(self.WINDOW_MIN, rate * self.UNREAD_SECONDS)))
+            self.read = (upto, at)
 
     def close(self) -> None:
         """The socket is gone: stop writing, and let go of the frames it still had to write."""

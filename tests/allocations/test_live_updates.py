@@ -266,3 +266,49 @@ def test_a_state_is_read_and_compressed_one_project_at_a_time():
     assert [frame.text for frame in frames] == list(realtime.state_frames(state()))
     compressed = sum(len(frame.deflated) for frame in frames)
     assert compressed < text / 2 and peak < text, (peak, compressed, text)
+
+
+async def test_the_outbox_keeps_about_a_window_unread_and_follows_the_client_s_rate():
+    """A client that has not answered the ping after the last half window gets nothing more: what it has not
+    read stays under about a window; its answers let the rest through, and the window follows its rate."""
+    written, pings = [], []
+
+    async def send(frames):
+        written.extend(frames)
+
+    async def ping():
+        answered = asyncio.get_running_loop().create_future()
+        pings.append((sum(map(len, written)), answered))
+        return answered
+
+    def unanswered():
+        return [at for at, answered in pings if not answered.done()]
+
+    frames = realtime.prepare([realtime.event_frame("project_donors", {"project": f"0x{n:040x}", "donors": [
+        {"address": f"0x{n * 1000 + i:040x}", "amount": str(10**18 + i)} for i in range(100)]}) for n in range(200)])
+    assert all(8_000 < len(frame) < 10_000 for frame in frames)
+    outbox = realtime.Outbox(send, ping=ping)
+    window = outbox.window
+    outbox.put(frames)
+    await asyncio.sleep(0.05)
+    assert [at for at, _ in pings] == unanswered() and len(pings) == 2  # a ping each half window
+    assert window <= sum(map(len, written)) < window + 10_000  # then it waits
+    await asyncio.sleep(0.1)
+    assert len(pings) == 2
+
+    began, rate = time.monotonic(), 200_000  # a slow client: it reads 200 kB a second
+    while time.monotonic() - began < 1.5:
+        for at, answered in pings:  # it answers a ping once it has read what came before it
+            if not answered.done() and began + at / rate <= time.monotonic():
+                answered.set_result(time.monotonic())
+        await asyncio.sleep(0.01)
+    assert abs(outbox.window - rate * outbox.UNREAD_SECONDS) < 0.25 * rate * outbox.UNREAD_SECONDS
+    assert sum(map(len, written)) - rate * (time.monotonic() - began) < outbox.window + 10_000  # unread
+
+    while len(written) < len(frames):  # a fast one: it answers at once; the window grows back
+        for _, answered in pings:
+            if not answered.done():
+                answered.set_result(time.monotonic())
+        await asyncio.sleep(0.01)
+    assert written == frames and outbox.window > window
+    outbox.close()

@@ -1,6 +1,6 @@
 """Frames prepared once for many sockets (octant.web.websocket), through uvicorn serving with our protocol on a
 loopback port and the `websockets` client: with and without permessage-deflate, a frame larger than a chunk
-(inflated a piece at a time for a socket without compression), other messages and the client's pings kept out of a frame
+(inflated once for the sockets without compression), other messages and the client's pings kept out of a frame
 that is being written."""
 import asyncio
 import hashlib
@@ -141,15 +141,17 @@ def test_several_sockets_get_the_same_compressed_frame(server_url):
             ws.close()
 
 
-def test_a_prepared_frame_keeps_only_its_compressed_frame_and_gives_back_its_text():
+def test_a_prepared_frame_is_kept_compressed_and_plain_only_once_asked_for():
     frame = PreparedFrame(BIG, key=("project_donors", "p"))
-    assert frame.text == BIG and len(frame) == len(BIG.encode()) and frame.key == ("project_donors", "p")
-    assert len(frame.deflated) < len(BIG) / 2 and frame.__slots__.count("deflated") == 1
-    assert b"".join(frame.pieces(deflate=True)) == frame.deflated
+    assert len(frame) == len(BIG.encode()) and frame.key == ("project_donors", "p") and frame._plain is None
+    assert len(frame.deflated) < len(BIG) / 2
+    assert b"".join(frame.pieces(deflate=True)) == frame.deflated and frame._plain is None
     assert all(len(piece) <= CHUNK for piece in frame.pieces(deflate=False))
-    plain = b"".join(frame.pieces(deflate=False))
+    plain = frame.plain()
     assert plain[:2] == bytes([0x81, 127]) and int.from_bytes(plain[2:10], "big") == len(BIG) and plain[10:] == BIG.encode()
-    copy = pickle.loads(pickle.dumps(frame))  # as a broadcast stored in the cache
-    assert copy.deflated == frame.deflated and copy.key == frame.key and copy.text == BIG
+    assert frame.plain() is plain and frame.text == BIG  # inflated once
+    copy = pickle.loads(pickle.dumps(frame))  # as a broadcast stored in the cache: the compressed frame only
+    assert copy.deflated == frame.deflated and copy.key == frame.key and copy._plain is None and copy.text == BIG
     small = PreparedFrame(SMALL)
     assert b"".join(small.pieces(deflate=False)) == bytes([0x81, len(SMALL)]) + SMALL.encode()
+    assert PreparedFrame("").text == ""
