@@ -169,8 +169,8 @@ class Watcher(asyncio.Protocol):
             return
         project = frame[len(self.PREFIX):len(self.PREFIX) + 42]
         for index, needle in self.expected.get(project, ()):
-            if index in self.seen_at:
-                continue
+            if index in self.seen_at or project in self.seen.get(index, ()):
+                continue  # searched only until found: a client's CPU is the machine's
             if needle in frame:
                 projects = self.seen.setdefault(index, set())
                 projects.add(project)
