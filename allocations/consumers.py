@@ -154,6 +154,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
     heartbeat = None
     rejoin = False  # the group membership may be lost (a channel layer outage): join again once it is back
     outbox = None  # the broadcasts to write (realtime.Outbox), once connected to the namespace
+    pongs = 0  # the pings the client has answered
 
     def __init__(self, *args, ping_interval: float = 25.0, ping_timeout: float = 20.0, **kwargs):
         """as_asgi(ping_interval=..., ping_timeout=...), in seconds, changes the heartbeat."""
@@ -200,8 +201,9 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
                 await asyncio.wait_for(self.ping(), self.ping_timeout)
             except asyncio.TimeoutError:
                 # a client still reading the broadcasts answers once it reaches the ping: only a silent
-                # one that took no frame meanwhile is dropped
+                # one that took no frame and answered no earlier ping meanwhile is dropped
                 if self.taken() == written:
+                    logger.warning("socket.io: closing a socket that read nothing for %.0f s", self.ping_timeout)
                     await self.close()
                     return
             if self.connected:  # renew the group membership before the layer's group_expiry drops it
@@ -213,9 +215,10 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
         return self.scope.get("extensions", {}).get(SEND_PREPARED)
 
     def taken(self) -> int:
-        """How far the client has read: broadcast frames, and pieces of a large one where the server counts them."""
+        """How far the client has read: broadcast frames, pieces of a large one where the server counts them,
+        and the pings it answered (the outbox's among them: `send_ping`)."""
         pieces = self.prepared["progress"]() if self.prepared is not None else 0
-        return (self.outbox.written if self.outbox else 0) + pieces
+        return (self.outbox.written if self.outbox else 0) + pieces + self.pongs
 
     async def ping(self):
         await (await self.send_ping())
@@ -238,6 +241,7 @@ class SocketIOConsumer(AsyncWebsocketConsumer):
             return
         kind, data = text_data[:1], text_data[1:]
         if kind == "3":
+            self.pongs += 1
             if self.pings and not (answered := self.pings.pop(0)).done():
                 answered.set_result(time.monotonic())
         elif kind == "2":

@@ -107,8 +107,8 @@ def store_frames(frames: list[PreparedFrame]) -> str | None:
     """A broadcast of more than one batch, kept once in the (Redis) cache, compressed as the sockets are sent
     it: the Redis layer copies a group message once per member socket, so 1,000 sockets made a megabyte
     broadcast a gigabyte of Redis traffic. The group message then names the key, and each server process
-    reads the frames once for all its sockets (`stored_frames`). Returns the key, or None for a small broadcast (sent as it is) or when the
-    cache fails (then the frames go in the messages)."""
+    reads the frames once for all its sockets (`stored_frames`). Returns the key, or None for a small
+    broadcast (sent as it is) or when the cache fails (then the frames go in the messages)."""
     if sum(len(frame) for frame in frames) <= MAX_BATCH_CHARS:
         return None
     key = f"octant:broadcast:frames:{os.getpid()}:{time.time_ns()}"
@@ -182,15 +182,18 @@ class Outbox:
     buffers (megabytes on a socket), where a newer state cannot replace it. So the outbox keeps only about
     UNREAD_SECONDS of the client's reading written and unread (its window): it sends an Engine.IO ping after
     each half window, which the client answers once it has read up to it, and waits for the answer to the
-    ping before it; the window follows the rate the answers show (at least WINDOW_MIN, doubling at most per
-    answer, from WINDOW_FIRST). A fast client is held back by nothing but its bandwidth, a slow one is never
-    more than about UNREAD_SECONDS behind the latest state plus its queue.
+    ping before it; the window follows the rate the answers show (from WINDOW_FIRST, doubling at most per
+    answer, between WINDOW_MIN and WINDOW_MAX: a window measured while the client had the server to itself
+    must not leave it a minute behind once a thousand share it). A client is held back by its bandwidth, or
+    by WINDOW_MAX over its round trip (10 MB/s at 100 ms); a slow one is never more than about UNREAD_SECONDS
+    behind the latest state plus its queue.
 
     Each broadcast's `started` time is noted per socket until the socket has written everything queued
     after it; then its delay to this socket goes to the metrics (octant.core.metrics.broadcast_delivered,
     which keeps the delay to the last socket too)."""
 
-    WINDOW_FIRST, WINDOW_MIN = 256 * 1024, 64 * 1024  # bytes of text (compressed, two or more times fewer)
+    # bytes of text (compressed, two or more times fewer)
+    WINDOW_FIRST, WINDOW_MIN, WINDOW_MAX = 256 * 1024, 64 * 1024, 1024 * 1024
     UNREAD_SECONDS = 0.5
 
     def __init__(self, send, *, batch_bytes: int = 0, ping=None):
@@ -268,7 +271,7 @@ class Outbox:
             at = await answer
             # the client began on these bytes once they were written and it had read the ones before
             rate = (upto - self.read[0]) / max(at - max(began, self.read[1]), 1e-3)
-            self.window = int(min(2 * self.window, max(self.WINDOW_MIN, rate * self.UNREAD_SECONDS)))
+            self.window = int(min(2 * self.window, self.WINDOW_MAX, max(self.WINDOW_MIN, rate * self.UNREAD_SECONDS)))
             self.read = (upto, at)
 
     def close(self) -> None:

@@ -78,8 +78,9 @@ class Watcher(asyncio.Protocol):
         self.seen_at: dict[int, float] = {}  # allocation index -> when its last project was seen
         self.bytes = 0
         self.counting = False
-        self.dropped = False  # closed by the server (or the network) before the end
+        self.dropped = None  # before the end: "close" (the server's close frame), "reset" or "eof"
         self.closing = False
+        self.server_closed = False  # it sent a close frame
         self.buffer = bytearray()
         self.handshake = True
         self.inflater = None  # a zlib stream when the server accepted permessage-deflate
@@ -101,7 +102,8 @@ class Watcher(asyncio.Protocol):
         self.transport = transport
 
     def connection_lost(self, exc) -> None:
-        self.dropped = not self.closing
+        if not self.closing:
+            self.dropped = "close" if self.server_closed else "reset" if exc else "eof"
 
     def send(self, text: str) -> None:
         """A masked text frame (a client's frames are masked)."""
@@ -140,6 +142,7 @@ class Watcher(asyncio.Protocol):
             at += head + length
             opcode = first & 0x0F
             if opcode == 8:
+                self.server_closed = True
                 self.transport.close()
                 return
             if first & 0x40:
@@ -222,7 +225,7 @@ def _watch(clients: int, url: str, on_connect: int, expected: dict, allocations:
         while time.monotonic() < deadline and any(len(w.seen_at) < len(allocations) for w in watchers):
             await asyncio.sleep(0.1)
         pipe.send({"seen": [w.seen_at for w in watchers], "bytes": sum(w.bytes for w in watchers),
-                   "done": time.perf_counter(), "dropped": sum(w.dropped for w in watchers)})
+                   "done": time.perf_counter(), "dropped": [w.dropped for w in watchers if w.dropped]})
         for watcher in watchers:
             watcher.close()
 
@@ -322,7 +325,7 @@ def _measure(bodies: list[dict], project_count: int) -> dict:
         "latest_p50": _backends.percentile(latest, 0.5) if latest else None,
         "latest_p99": _backends.percentile(latest, 0.99) if latest else None,
         "latest_max": max(latest) if latest else None, "not_latest": len(seen) - len(latest),
-        "dropped": sum(result["dropped"] for result in results),
+        "dropped": [reason for result in results for reason in result["dropped"]],
     }
 
 
@@ -425,7 +428,8 @@ def main() -> int:
         print(f"last allocation (its POST) -> a client holds the latest state: p50 {r['latest_p50']:.1f} s, p99 "
               f"{r['latest_p99']:.1f} s, max {r['latest_max']:.1f} s; clients not on it within {DRAIN:g} s: "
               f"{r['not_latest']}")
-    print(f"sockets dropped: {r['dropped']}; server processes' peak memory together (RSS): {memory.peak:.0f} MB "
+    reasons = ", ".join(f"{r['dropped'].count(why)} {why}" for why in sorted(set(r["dropped"])))
+    print(f"sockets dropped: {len(r['dropped'])}{f' ({reasons})' if reasons else ''}; server processes' peak memory together (RSS): {memory.peak:.0f} MB "
           f"(target {MEMORY_TARGET_MB:g}; uvicorn, Celery worker, broadcaster: {', '.join(f'{p:.0f}' for p in memory.parts)} MB); load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     ok = r["missing"] == 0 and r["delay_max"] is not None and r["delay_max"] < TARGET
     return 0 if ok else 1
