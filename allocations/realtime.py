@@ -193,8 +193,8 @@ class Outbox:
     which keeps the delay to the last socket too)."""
 
     # bytes of text (compressed, two or more times fewer)
-    WINDOW_FIRST, WINDOW_MIN, WINDOW_MAX = 256 * 1024, 64 * 1024, 1024 * 1024
-    UNREAD_SECONDS = 0.5
+    WINDOW_FIRST, WINDOW_MIN, WINDOW_MAX = 256 * 1024, 128 * 1024, 1024 * 1024
+    UNREAD_SECONDS = 1.0
 
     def __init__(self, send, *, batch_bytes: int = 0, ping=None):
         """`send(frames)` writes a list of PreparedFrames: of about `batch_bytes` together, or one at a time.
@@ -262,10 +262,9 @@ class Outbox:
         if self.sent == self.marked:  # the first write since the last ping
             self.began = time.monotonic()
         self.sent += size
-        if self.sent - self.marked < self.window // 2:
-            return
-        self.marks.append((await self.ping(), self.sent, self.began))
-        self.marked = self.sent
+        if self.sent - self.marked >= self.window // 2:
+            self.marks.append((await self.ping(), self.sent, self.began))
+            self.marked = self.sent
         while self.marks and (self.marks[0][0].done() or self.sent - self.read[0] > self.window):
             answer, upto, began = self.marks.pop(0)
             at = await answer
