@@ -45,15 +45,6 @@ def _deflate() -> PerMessageDeflate:
     return PerMessageDeflate(False, True, WINDOW_BITS, WINDOW_BITS, COMPRESS_SETTINGS)
 
 
-def _text_head(size: int) -> bytes:
-    """The head of an unmasked, final text frame of `size` bytes (RFC 6455, section 5.2)."""
-    if size < 126:
-        return bytes([0x81, size])
-    if size < 1 << 16:
-        return bytes([0x81, 126]) + size.to_bytes(2, "big")
-    return bytes([0x81, 127]) + size.to_bytes(8, "big")
-
-
 class PreparedFrame:
     """A text message for many sockets, kept as its compressed frame (`deflated`), and as its plain frame once
     a socket without compression has taken it; `size` is the length of its text in bytes. Made from the text
@@ -83,7 +74,7 @@ class PreparedFrame:
         if self._plain is None:
             inflater = zlib.decompressobj(-WINDOW_BITS)
             payload = inflater.decompress(memoryview(self.deflated)[self._head:]) + inflater.decompress(TAIL)
-            self._plain = _text_head(len(payload)) + payload
+            self._plain = Frame(Opcode.TEXT, payload).serialize(mask=False)
         return self._plain
 
     @property
