@@ -92,8 +92,8 @@ class ConnectFrames:
     serves only clients already waiting when it began: none can miss an allocation committed meanwhile.
     A read is used again for REUSE_SECONDS while `connect_version` has not moved since before it began: no
     allocation has committed since, so it is the state now (but for the rewards' estimate's clock, as on the
-    sockets already connected). At 1,000,000 allocations a read costs a second of the database and 250 MB
-    while it lasts; 1,000 clients that connect at once made a hundred of them."""
+    sockets already connected). At 1,000,000 allocations a read costs a second of the database and a
+    second of compression; 1,000 clients that connect at once made a hundred of them."""
 
     REUSE_SECONDS = 5.0
 

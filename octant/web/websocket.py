@@ -82,12 +82,9 @@ class PreparedFrame:
         plain = self.plain()
         return bytes(memoryview(plain)[len(plain) - self.size:]).decode()
 
-    def pieces(self, *, deflate: bool):
-        """The frame's bytes for a socket that did (not) negotiate permessage-deflate, in pieces of at most
-        CHUNK bytes."""
-        view = memoryview(self.deflated if deflate else self.plain())
-        for start in range(0, len(view), CHUNK):
-            yield view[start:start + CHUNK]
+    def wire(self, *, deflate: bool) -> bytes:
+        """The frame's bytes for a socket that did (not) negotiate permessage-deflate."""
+        return self.deflated if deflate else self.plain()
 
 
 class Protocol(WebSocketsSansIOProtocol):
@@ -134,29 +131,19 @@ class Protocol(WebSocketsSansIOProtocol):
             if self.close_sent or not self.handshake_complete:
                 return
             deflate = any(isinstance(extension, PerMessageDeflate) for extension in self.conn.extensions)
+            wires = [frame.wire(deflate=deflate) for frame in message["frames"]]
+            data = memoryview(wires[0] if len(wires) == 1 else b"".join(wires))
             self.inside_frame = True
             try:
-                pending, size = [], 0  # pieces written together, up to CHUNK bytes (many small frames)
-                for frame in message["frames"]:
-                    for piece in frame.pieces(deflate=deflate):
-                        if pending and size + len(piece) > CHUNK:
-                            await self._write(pending)
-                            pending, size = [], 0
-                        pending.append(piece)
-                        size += len(piece)
-                if pending:
-                    await self._write(pending)
+                for start in range(0, len(data), CHUNK):
+                    await self.writable.wait()
+                    if self.disconnected:
+                        raise ClientDisconnected()
+                    self.transport.write(data[start:start + CHUNK])
+                    self.chunks += 1
             finally:
                 self.inside_frame = False
                 held, self.after_frame = self.after_frame, []
                 for answer in held:
                     if not self.disconnected:
                         answer()
-
-    async def _write(self, pieces: list) -> None:
-        """Write the pieces once the transport has room."""
-        await self.writable.wait()
-        if self.disconnected:
-            raise ClientDisconnected()
-        self.transport.write(pieces[0] if len(pieces) == 1 else b"".join(pieces))
-        self.chunks += 1

@@ -145,14 +145,13 @@ def test_a_prepared_frame_is_kept_compressed_and_plain_only_once_asked_for():
     frame = PreparedFrame(BIG, key=("project_donors", "p"))
     assert len(frame) == len(BIG.encode()) and frame.key == ("project_donors", "p") and frame._plain is None
     assert len(frame.deflated) < len(BIG) / 2
-    assert b"".join(frame.pieces(deflate=True)) == frame.deflated and frame._plain is None
-    assert all(len(piece) <= CHUNK for piece in frame.pieces(deflate=False))
-    plain = frame.plain()
+    assert frame.wire(deflate=True) is frame.deflated and frame._plain is None
+    plain = frame.wire(deflate=False)
     assert plain[:2] == bytes([0x81, 127]) and int.from_bytes(plain[2:10], "big") == len(BIG)
     assert plain[10:] == BIG.encode()
     assert frame.plain() is plain and frame.text == BIG  # inflated once
     copy = pickle.loads(pickle.dumps(frame))  # as a broadcast stored in the cache: the compressed frame only
     assert copy.deflated == frame.deflated and copy.key == frame.key and copy._plain is None and copy.text == BIG
     small = PreparedFrame(SMALL)
-    assert b"".join(small.pieces(deflate=False)) == bytes([0x81, len(SMALL)]) + SMALL.encode()
+    assert small.wire(deflate=False) == bytes([0x81, len(SMALL)]) + SMALL.encode()
     assert PreparedFrame("").text == ""
