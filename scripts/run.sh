@@ -6,7 +6,7 @@
 # embedded PostgreSQL under var/postgres (started unless it runs, stopped on exit if started here); without
 # REDIS_URL, Celery uses a file-system broker under var/ and Channels an in-memory layer. Both write their metrics
 # to var/metrics (PROMETHEUS_MULTIPROC_DIR; each clears a former run's values as it starts) and the server's
-# /metrics shows them (with METRICS_TOKEN set; README "Metrics and logs"). Ctrl-C or SIGTERM stops them all.
+# /metrics shows them (with METRICS_TOKEN set; README "Metrics and logs"). Ctrl-C, SIGTERM or a closed terminal stops them all.
 source "$(dirname "$0")/_venv.sh"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
@@ -28,6 +28,7 @@ source scripts/_database.sh
 trap stop_database EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 LOG="var/log/worker-$PORT.log"
 .venv/bin/python manage.py migrate --noinput -v0
 if [ "${SEED_DEMO:-1}" != 0 ]; then
@@ -37,22 +38,27 @@ mkdir -p var/celery/queue var/celery/processed var/celery/control var/log
 
 WORKER="" SERVER=""
 stop() {  # TERM both (the worker finishes its task), KILL whatever still runs after 20 s; then the database
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
   kill -TERM $WORKER $SERVER 2>/dev/null || true
   for _ in $(seq 200); do  # until both are gone (one `kill -0` of both fails as soon as either is)
     { kill -0 $WORKER || kill -0 $SERVER; } 2>/dev/null || break
     sleep 0.1
   done
-  [ -z "$WORKER" ] || pkill -KILL -P "$WORKER" 2>/dev/null || true  # the worker's embedded beat process
-  kill -KILL $WORKER $SERVER 2>/dev/null || true
+  for pid in $WORKER $SERVER; do  # its whole group: whatever it left, such as the worker's embedded beat
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
   wait $WORKER $SERVER 2>/dev/null || true
   stop_database
 }
 trap stop EXIT
+# Each in a process group of its own (job control on while they start): Ctrl-C reaches run.sh alone, which stops
+# them, and stopping one's group stops all it started, even a process its parent left behind when it exited.
+set -m
 .venv/bin/celery -A octant.celery worker --beat --pool=solo --loglevel=INFO --logfile="$LOG" &
 WORKER=$!
 .venv/bin/python scripts/serve.py --host "$HOST" --port "$PORT" --processes 1 &
 SERVER=$!
+set +m
 echo "Serving on http://$HOST:$PORT/ (API docs: /api/docs/, admin: /admin/, Socket.IO: /socket.io/);" \
      "periodic jobs log to $LOG. Ctrl-C stops."
 # Whichever stops first (or a signal) stops the other.

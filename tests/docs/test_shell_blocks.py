@@ -47,8 +47,9 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _session_processes(sid: int) -> list[str]:
-    """Command lines of the live (not zombie) processes of session `sid`."""
+def _processes(field: int, value: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live (not zombie) processes whose /proc stat `field` (counted after the
+    command's name: 1 the parent, 3 the session) is `value`."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -56,9 +57,13 @@ def _session_processes(sid: int) -> list[str]:
             cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append(f"{stat.parent.name}: {cmdline}")
+        if int(fields[field]) == value and fields[0] != "Z":
+            found.append((int(stat.parent.name), cmdline))
     return found
+
+
+def _session_processes(sid: int) -> list[str]:
+    return [f"{pid}: {cmdline}" for pid, cmdline in _processes(3, sid)]
 
 
 @pytest.fixture(scope="module")
@@ -161,11 +166,27 @@ def test_every_readme_and_walkthrough_block_runs_in_a_fresh_clone_and_sigterm_st
         service.kill()
 
 
-def test_ctrl_c_stops_the_server_and_the_worker(fresh_clone):
-    """Ctrl-C at a terminal sends SIGINT to the whole foreground process group."""
+@pytest.mark.parametrize("sent, status", [(signal.SIGINT, 130), (signal.SIGHUP, 129)], ids=["ctrl-c", "hangup"])
+def test_ctrl_c_or_a_closed_terminal_stops_the_server_and_the_worker(fresh_clone, sent, status):
+    """Ctrl-C at a terminal sends SIGINT to the whole foreground process group, closing it SIGHUP."""
     service = Service(fresh_clone, SEED_DEMO="0")
     try:
         assert "seed_demo" not in service.output()
-        assert service.stop(lambda pid: os.killpg(pid, signal.SIGINT)) == 130
+        assert service.stop(lambda pid: os.killpg(pid, sent)) == status
+    finally:
+        service.kill()
+
+
+def test_a_worker_killed_alone_takes_the_server_and_all_it_started_with_it(fresh_clone):
+    """The OOM killer or a kill -9 ends the worker's main process alone; its embedded beat process, orphaned,
+    goes with the server and the database all the same."""
+    service = Service(fresh_clone, SEED_DEMO="0")
+    try:
+        [worker] = [pid for pid, cmdline in _processes(1, service.process.pid) if "celery" in cmdline]
+        deadline = time.monotonic() + 60
+        while not _processes(1, worker):  # the beat process, forked as the worker starts
+            assert time.monotonic() < deadline, f"the worker started no beat process:\n{service.output()}"
+            time.sleep(0.1)
+        assert service.stop(lambda pid: os.kill(worker, signal.SIGKILL)) == 128 + signal.SIGKILL
     finally:
         service.kill()
