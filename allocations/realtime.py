@@ -321,14 +321,13 @@ def layer_is_shared() -> bool:
     return hasattr(get_channel_layer(), "close_pools")
 
 
-def emit_frames(frames: list, *, started: float | None = None) -> None:
-    """Send ready frames (texts or PreparedFrames) to every connected client, from sync code (a view, a
-    service, a Celery task); `started`: when the broadcast began (time.time(), default now)."""
+def emit_frames(frames: list[PreparedFrame], *, started: float | None = None) -> None:
+    """Send frames made by `prepare` to every connected client, from sync code (a view, a service, a Celery
+    task); `started`: when the broadcast began (time.time(), default now)."""
     started = time.time() if started is None else started
     layer = get_channel_layer()
     if layer is None or not frames:
         return
-    frames = prepare(frames)
     if layer_is_shared():
         # channels_redis ties its connections to the event loop that opened them, and close_pools() closes
         # those of every loop. So send from a loop of our own with a layer instance of our own and close

@@ -44,7 +44,7 @@ ALLOCATIONS = Counter("octant_allocations_total",
 # --- websockets and broadcasts ------------------------------------------------------------------------------
 WEBSOCKETS = Gauge("octant_websocket_connections", "Open Socket.IO websockets", multiprocess_mode="livesum")
 BROADCASTS = Counter("octant_broadcasts_total", "Live-update broadcasts sent")
-BROADCAST_BYTES = Counter("octant_broadcast_bytes_total", "Characters of the frames of every broadcast sent")
+BROADCAST_BYTES = Counter("octant_broadcast_bytes_total", "Bytes of the text of every broadcast's frames")
 BROADCAST_BUILD = Histogram("octant_broadcast_build_seconds", "Time to read and build one broadcast's frames",
                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 BROADCAST_DELIVERY = Histogram(
@@ -133,7 +133,8 @@ def socket_closed(consumer) -> None:
         WEBSOCKETS.dec()
 
 
-def broadcast_sent(frames: list[str], *, build_seconds: float) -> None:
+def broadcast_sent(frames: list, *, build_seconds: float) -> None:
+    """`frames`: PreparedFrames (their lengths are their texts' bytes)."""
     BROADCASTS.inc()
     BROADCAST_BYTES.inc(sum(map(len, frames)))
     BROADCAST_BUILD.observe(build_seconds)

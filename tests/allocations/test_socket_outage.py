@@ -59,7 +59,7 @@ def redis_port(monkeypatch):
 async def test_a_redis_outage_keeps_the_socket_and_broadcasts_resume(scheduled_chain, redis_port):
     port, servers = redis_port
     client = await socket_open()  # joined the group: nothing else is sent outside an allocation window
-    await database_sync_to_async(realtime.emit_frames)(['42["before",1]'])
+    await database_sync_to_async(realtime.emit_frames)(realtime.prepare(['42["before",1]']))
     assert await client.receive_from(timeout=5) == '42["before",1]'
 
     stop(servers[0])  # Redis goes away (and, with no persistence, the group with it)
@@ -72,7 +72,7 @@ async def test_a_redis_outage_keeps_the_socket_and_broadcasts_resume(scheduled_c
     servers.append(start_redis(port))  # Redis returns, empty
     deadline = time.monotonic() + 15
     while True:  # until the socket has joined the group again: it retries at most LAYER_RETRY_MAX apart
-        await database_sync_to_async(realtime.emit_frames)(['42["after",2]'])
+        await database_sync_to_async(realtime.emit_frames)(realtime.prepare(['42["after",2]']))
         if not await client.receive_nothing(timeout=0.5):
             break
         assert time.monotonic() < deadline, "no broadcast reached the socket after Redis returned"
